@@ -1,0 +1,43 @@
+//! Version tags, key type tags and KDF labels: every constant the wire
+//! formats and derivations depend on. `docs/protocol.md` has the same
+//! table; a change here is a protocol change.
+
+/// Key type tag of an Ed25519 identity key in `Encode(IK)`.
+pub(crate) const KEY_IDENTITY: u8 = 0x01;
+/// Key type tag of an X25519 public key in `Encode(PK)`.
+pub(crate) const KEY_X25519: u8 = 0x02;
+
+/// Version tag of a prekey bundle, version 1.
+pub(crate) const V_BUNDLE: u8 = 0x11;
+/// Version tag of an initial (X3DH) message, version 1.
+pub(crate) const V_INITIAL_MESSAGE: u8 = 0x21;
+/// Version tag of a ratchet message, version 1.
+pub(crate) const V_RATCHET_MESSAGE: u8 = 0x31;
+/// Version tag of stored session state, version 1.
+pub(crate) const V_SESSION: u8 = 0x41;
+/// Version tag of a stored identity key pair, version 1.
+pub(crate) const V_IDENTITY_KEY_PAIR: u8 = 0x51;
+/// Version tag of a signed prekey's public record, version 1.
+pub(crate) const V_SIGNED_PREKEY: u8 = 0x61;
+/// Version tag of a stored signed prekey pair, version 1.
+pub(crate) const V_SIGNED_PREKEY_PAIR: u8 = 0x71;
+/// Version tag of a one-time prekey's public record, version 1.
+pub(crate) const V_ONE_TIME_PREKEY: u8 = 0x81;
+/// Version tag of a stored one-time prekey pair, version 1.
+pub(crate) const V_ONE_TIME_PREKEY_PAIR: u8 = 0x91;
+
+/// Prefix of the message an identity key signs to certify a signed prekey.
+pub(crate) const SIGNED_PREKEY_SIGNATURE: &[u8] = b"sealwire/signed-prekey/v1";
+/// HKDF info of the X3DH key derivation.
+pub(crate) const X3DH_INFO: &[u8] = b"sealwire/x3dh/v1";
+/// HKDF info of the ratchet's root-chain KDF (`KDF_RK`).
+pub(crate) const ROOT_KDF_INFO: &[u8] = b"sealwire/ratchet/root/v1";
+/// HKDF info of the expansion of a message key into AEAD key and nonce.
+pub(crate) const MESSAGE_KEY_INFO: &[u8] = b"sealwire/ratchet/message/v1";
+
+/// HMAC input that derives a message key from a chain key (`KDF_CK`).
+pub(crate) const CHAIN_MESSAGE_KEY_SEED: u8 = 0x01;
+/// HMAC input that derives the next chain key from a chain key (`KDF_CK`).
+pub(crate) const CHAIN_NEXT_KEY_SEED: u8 = 0x02;
+/// The `F` prefix of the X3DH KDF input: 32 bytes of 0xFF for X25519.
+pub(crate) const X3DH_PREFIX: [u8; 32] = [0xff; 32];

@@ -1,0 +1,115 @@
+//! sealwire: the protocol core of end-to-end encrypted messaging between
+//! apps that share one backend.
+//!
+//! Two devices that have never talked agree on keys with X3DH from a
+//! published prekey bundle, then exchange messages in any order under the
+//! Double Ratchet. The relay between them stores bundles and moves bytes;
+//! it cannot read or forge messages.
+//!
+//! ```
+//! use sealwire::{
+//!     IdentityKeyPair, InitialMessage, MemoryPreKeyStore, OneTimePreKeyPair, PreKeyBundle,
+//!     PreKeyId, Session, SignedPreKeyPair,
+//! };
+//!
+//! # fn main() -> Result<(), sealwire::Error> {
+//! // The caller supplies the RNG; this one asks the operating system.
+//! let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
+//!
+//! // Alice publishes a bundle and keeps the secrets in her prekey store.
+//! let alice = IdentityKeyPair::generate(&mut rng);
+//! let signed = SignedPreKeyPair::generate(&mut rng, &alice, PreKeyId(1));
+//! let one_time = OneTimePreKeyPair::generate(&mut rng, PreKeyId(100));
+//! let bundle = PreKeyBundle::new(*alice.public(), signed.public(), Some(one_time.public()));
+//! let mut alice_prekeys = MemoryPreKeyStore::new();
+//! alice_prekeys.add_signed_prekey(signed);
+//! alice_prekeys.add_one_time_prekey(one_time);
+//! let published = bundle.to_bytes();
+//!
+//! // Bob fetches the bundle and writes first.
+//! let bob = IdentityKeyPair::generate(&mut rng);
+//! let mut bob_session = Session::initiate(&mut rng, &bob, &PreKeyBundle::from_bytes(&published)?)?;
+//! let first = bob_session.encrypt(&mut rng, b"hi Alice")?;
+//!
+//! // Alice accepts the session from Bob's first message.
+//! let initial = InitialMessage::parse(&first)?;
+//! let (mut alice_session, text) = Session::accept(&alice, &mut alice_prekeys, &initial)?;
+//! assert_eq!(text, b"hi Alice");
+//! assert_eq!(alice_session.remote_identity(), bob.public());
+//!
+//! // From here on both sides encrypt and decrypt.
+//! let reply = alice_session.encrypt(&mut rng, b"hi Bob")?;
+//! assert_eq!(bob_session.decrypt(&reply)?, b"hi Bob");
+//!
+//! // Sessions are stored between messages (the bytes are secret).
+//! let stored = alice_session.to_bytes();
+//! let mut alice_session = Session::from_bytes(&stored)?;
+//! let again = bob_session.encrypt(&mut rng, b"still there?")?;
+//! assert_eq!(alice_session.decrypt(&again)?, b"still there?");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # What is protected, and what is not
+//!
+//! - Only the two devices can read a message or make one the other accepts.
+//!   Any change to a message, or a message from another session, fails to
+//!   decrypt and leaves the session as it was.
+//! - Forward secrecy: a message's key is deleted once it is used, and chain
+//!   keys move forward one way, so state stolen later does not open
+//!   messages already read.
+//! - Post-compromise recovery: each reply brings a new Diffie-Hellman
+//!   exchange, so state stolen now stops opening messages after the next
+//!   round trip, unless the thief also takes over the conversation.
+//! - Not hidden from the relay: who talks to whom (unless sealed-sender
+//!   envelopes are used), when, and how long each message is. Message
+//!   headers (ratchet key and counters) travel in the clear.
+//! - A stolen device reveals its identity key, its unused prekeys, its
+//!   stored sessions and their skipped message keys: the messages still to
+//!   come on those sessions until they ratchet forward, and the late
+//!   messages those skipped keys open.
+//! - Identity keys are only as trustworthy as the app's way of checking
+//!   them: compare [`Session::remote_identity`] with what the user
+//!   expects.
+//!
+//! # no_std
+//!
+//! With default features off the crate is `#![no_std]` and needs only
+//! `alloc`. It never reads a clock or an OS RNG: every function that needs
+//! randomness takes a [`rand_core::CryptoRng`].
+//!
+//! `docs/protocol.md` specifies every byte, label and constant.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+extern crate alloc;
+
+mod bundle;
+mod codec;
+mod error;
+mod hex;
+mod identity;
+mod labels;
+pub mod limits;
+mod message;
+mod prekey;
+mod primitives;
+mod ratchet;
+mod session;
+mod x3dh;
+
+pub use bundle::PreKeyBundle;
+pub use error::{AgreementError, DecodeError, DecryptError, EncryptError, Error};
+pub use identity::{IdentityKey, IdentityKeyPair};
+pub use message::{Header, InitialMessage, Message, RatchetMessage};
+pub use prekey::{
+    MemoryPreKeyStore, OneTimePreKey, OneTimePreKeyPair, PreKeyId, PreKeyStore, SignedPreKey,
+    SignedPreKeyPair,
+};
+pub use primitives::x25519::X25519PublicKey;
+pub use session::{Role, Session};
+
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -1,0 +1,105 @@
+//! HKDF-SHA256 (RFC 5869) and HMAC-SHA256 (RFC 2104).
+
+use hkdf::HkdfExtract;
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+use zeroize::{Zeroize, Zeroizing};
+
+/// The longest output HKDF-SHA256 can give: 255 blocks of 32 bytes.
+const MAX_HKDF_OUTPUT: usize = 255 * 32;
+
+/// HKDF-SHA256 with the input key material given in parts (they are
+/// concatenated, without lengths, exactly as if passed as one string).
+/// Taking parts keeps secrets out of a temporary concatenation buffer.
+pub(crate) fn hkdf_sha256<const N: usize>(
+    salt: &[u8],
+    ikm: &[&[u8]],
+    info: &[u8],
+) -> Zeroizing<[u8; N]> {
+    const { assert!(N <= MAX_HKDF_OUTPUT) };
+    let mut extract = HkdfExtract::<Sha256>::new(Some(salt));
+    for part in ikm {
+        extract.input_ikm(part);
+    }
+    let (mut prk, expander) = extract.finalize();
+    prk.as_mut_slice().zeroize();
+    let mut okm = Zeroizing::new([0u8; N]);
+    // Expansion fails only for outputs longer than MAX_HKDF_OUTPUT, which
+    // the assertion above rules out when this function is compiled.
+    let expanded = expander.expand(info, okm.as_mut_slice());
+    debug_assert!(expanded.is_ok());
+    okm
+}
+
+/// A keyed HMAC-SHA256 state for a 32-byte key, ready to be cloned for
+/// several inputs under the same key.
+#[derive(Clone)]
+pub(crate) struct HmacSha256(Hmac<Sha256>);
+
+impl HmacSha256 {
+    /// Keys the MAC. HMAC pads a key shorter than the 64-byte block with
+    /// zeros (RFC 2104, step 1), so padding it here is the same function and
+    /// lets the infallible constructor be used.
+    pub(crate) fn new(key: &[u8; 32]) -> Self {
+        let mut block = Zeroizing::new([0u8; 64]);
+        if let Some(head) = block.first_chunk_mut::<32>() {
+            *head = *key;
+        }
+        Self(Hmac::<Sha256>::new(&(*block).into()))
+    }
+
+    /// HMAC of `data` under this key.
+    pub(crate) fn mac(self, data: &[u8]) -> Zeroizing<[u8; 32]> {
+        let mut out = Zeroizing::new([0u8; 32]);
+        out.copy_from_slice(&self.0.chain_update(data).finalize().into_bytes());
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(s: &str) -> alloc::vec::Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    // RFC 5869, appendix A.1 (test case 1).
+    #[test]
+    fn hkdf_rfc5869_case_1_in_parts() {
+        let ikm = hex("0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b");
+        let salt = hex("000102030405060708090a0b0c");
+        let info = hex("f0f1f2f3f4f5f6f7f8f9");
+        let (a, b) = ikm.split_at(7);
+        let okm = hkdf_sha256::<42>(&salt, &[a, b], &info);
+        assert_eq!(
+            okm.to_vec(),
+            hex(
+                "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865"
+            )
+        );
+    }
+
+    // RFC 4231, test case 2 ("Jefe"), with the key padded as `new` does.
+    #[test]
+    fn hmac_pads_short_keys_like_rfc_2104() {
+        let mut key = [0u8; 32];
+        key[..4].copy_from_slice(b"Jefe");
+        let ours = HmacSha256::new(&key).mac(b"what do ya want for nothing?");
+        let reference = Hmac::<Sha256>::new_from_slice(&key[..])
+            .unwrap()
+            .chain_update(b"what do ya want for nothing?")
+            .finalize()
+            .into_bytes();
+        assert_eq!(ours.as_slice(), reference.as_slice());
+        // Trailing zero bytes of a key do not change HMAC: the RFC vector
+        // for the 4-byte key "Jefe" holds for its zero-padded form.
+        assert_eq!(
+            ours.to_vec(),
+            hex("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+        );
+    }
+}
