@@ -1,0 +1,309 @@
+//! Long-term identity keys: one per device, able to sign and to agree.
+//!
+//! An identity is an Ed25519 key pair (RFC 8032). It signs prekeys (and,
+//! with sealed sender, envelopes' certificates are bound to it). For
+//! Diffie-Hellman it is used in its X25519 form: the public key mapped from
+//! Edwards to Montgomery form, and the secret scalar `SHA-512(seed)[0..32]`,
+//! clamped as X25519 always clamps. `docs/protocol.md` explains why this,
+//! rather than XEdDSA, was chosen.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::fmt;
+
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use rand_core::CryptoRng;
+use subtle::{Choice, ConstantTimeEq};
+use x25519_dalek::StaticSecret;
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::codec::{Codec, Reader, Writer};
+use crate::error::DecodeError;
+use crate::labels::{KEY_IDENTITY, V_IDENTITY_KEY_PAIR};
+use crate::primitives::x25519::{DhOutput, X25519PublicKey, dh_checked};
+
+/// The public identity key of a device.
+///
+/// Its one encoding, `Encode(IK)`, is the tag `0x01` followed by the 32-byte
+/// Ed25519 public key. Decoding refuses non-canonical encodings and keys of
+/// small order.
+#[derive(Clone, Copy)]
+pub struct IdentityKey {
+    /// The Ed25519 public key, checked canonical and not of small order.
+    ed25519: [u8; 32],
+    /// Its X25519 form, computed once when the key is decoded.
+    x25519: X25519PublicKey,
+}
+
+impl IdentityKey {
+    /// Length of the encoding: tag byte and 32 bytes.
+    pub const ENCODED_LEN: usize = 33;
+
+    /// The encoding `Encode(IK)`.
+    pub fn to_bytes(&self) -> [u8; Self::ENCODED_LEN] {
+        let mut out = [0u8; Self::ENCODED_LEN];
+        let (tag, rest) = out.split_at_mut(1);
+        tag.copy_from_slice(&[KEY_IDENTITY]);
+        rest.copy_from_slice(&self.ed25519);
+        out
+    }
+
+    /// Decodes `Encode(IK)`, all of `bytes` and nothing else.
+    ///
+    /// # Errors
+    /// A [`DecodeError`] for a wrong length or tag, a non-canonical point
+    /// or a key of small order.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        Self::decode_exact(bytes, Self::ENCODED_LEN)
+    }
+
+    /// The raw 32-byte Ed25519 public key.
+    pub const fn ed25519_bytes(&self) -> &[u8; 32] {
+        &self.ed25519
+    }
+
+    /// The X25519 form of this key, for Diffie-Hellman.
+    pub(crate) const fn x25519(&self) -> &X25519PublicKey {
+        &self.x25519
+    }
+
+    /// Verifies an Ed25519 signature with the strict rules of
+    /// `verify_strict` (no small-order keys, canonical `R` and `s`).
+    /// The key was validated when decoded, so decompressing it again
+    /// succeeds; signatures are rare enough that the point is not kept.
+    pub(crate) fn verify(&self, message: &[u8], signature: &[u8; 64]) -> bool {
+        VerifyingKey::from_bytes(&self.ed25519).is_ok_and(|key| {
+            key.verify_strict(message, &Signature::from_bytes(signature))
+                .is_ok()
+        })
+    }
+
+    fn from_verifying_key(key: &VerifyingKey) -> Self {
+        let x25519 = X25519PublicKey::from_montgomery(&key.to_montgomery());
+        Self {
+            ed25519: key.to_bytes(),
+            x25519,
+        }
+    }
+}
+
+impl ConstantTimeEq for IdentityKey {
+    fn ct_eq(&self, other: &Self) -> Choice {
+        self.ed25519.ct_eq(&other.ed25519)
+    }
+}
+
+impl PartialEq for IdentityKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.ct_eq(other).into()
+    }
+}
+
+impl Eq for IdentityKey {}
+
+impl fmt::Debug for IdentityKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("IdentityKey(")?;
+        crate::hex::write(f, &self.ed25519)?;
+        f.write_str(")")
+    }
+}
+
+impl Codec for IdentityKey {
+    fn encode(&self, w: &mut Writer<'_>) {
+        w.u8(KEY_IDENTITY);
+        w.bytes(&self.ed25519);
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        match r.u8()? {
+            KEY_IDENTITY => {}
+            other => return Err(DecodeError::UnexpectedKeyType(other)),
+        }
+        let bytes: [u8; 32] = r.array()?;
+        let key = VerifyingKey::from_bytes(&bytes).map_err(|_| DecodeError::InvalidKey)?;
+        // One key, one encoding: refuse y >= p and a set sign bit on x = 0,
+        // which decompress to the same point as a canonical encoding.
+        let canonical = key.to_edwards().compress().to_bytes() == bytes;
+        if !canonical || key.is_weak() {
+            return Err(DecodeError::InvalidKey);
+        }
+        Ok(Self::from_verifying_key(&key))
+    }
+}
+
+/// A device's identity key pair. The secret is boxed, so moving the pair
+/// moves a pointer and leaves no copy behind, and it is zeroized on drop.
+pub struct IdentityKeyPair(Box<IdentitySecret>);
+
+struct IdentitySecret {
+    signing: SigningKey,
+    dh: StaticSecret,
+    public: IdentityKey,
+}
+
+impl IdentityKeyPair {
+    /// Length of the stored encoding: version tag and 32-byte seed.
+    pub const ENCODED_LEN: usize = 33;
+
+    /// A fresh identity from the caller's RNG.
+    pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
+        let mut seed = Zeroizing::new([0u8; 32]);
+        rng.fill_bytes(seed.as_mut_slice());
+        Self::from_seed(&seed)
+    }
+
+    /// The identity of a 32-byte Ed25519 seed (RFC 8032 secret key).
+    fn from_seed(seed: &[u8; 32]) -> Self {
+        let signing = SigningKey::from_bytes(seed);
+        let mut scalar = signing.to_scalar_bytes();
+        let dh = StaticSecret::from(scalar);
+        scalar.zeroize();
+        let public = IdentityKey::from_verifying_key(&signing.verifying_key());
+        Self(Box::new(IdentitySecret {
+            signing,
+            dh,
+            public,
+        }))
+    }
+
+    /// The public identity key.
+    pub fn public(&self) -> &IdentityKey {
+        &self.0.public
+    }
+
+    /// The stored encoding: `0x51` then the 32-byte seed. Secret: keep it
+    /// where the app keeps its other keys.
+    pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
+        let mut out = Zeroizing::new(Vec::with_capacity(Self::ENCODED_LEN));
+        let mut w = Writer::new(&mut out);
+        w.u8(V_IDENTITY_KEY_PAIR);
+        w.bytes(self.0.signing.as_bytes());
+        out
+    }
+
+    /// Decodes the stored encoding.
+    ///
+    /// # Errors
+    /// A [`DecodeError`] for a wrong length or version tag.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        if bytes.len() > Self::ENCODED_LEN {
+            return Err(DecodeError::TooLong);
+        }
+        let mut r = Reader::new(bytes);
+        r.version(V_IDENTITY_KEY_PAIR)?;
+        let seed = Zeroizing::new(r.array::<32>()?);
+        r.finish()?;
+        Ok(Self::from_seed(&seed))
+    }
+
+    /// Signs `message` with Ed25519.
+    pub(crate) fn sign(&self, message: &[u8]) -> [u8; 64] {
+        self.0.signing.sign(message).to_bytes()
+    }
+
+    /// X25519 between this identity's secret and `their` key, refusing an
+    /// all-zero output.
+    pub(crate) fn dh(&self, their: &X25519PublicKey) -> Option<DhOutput> {
+        dh_checked(&self.0.dh, their)
+    }
+}
+
+impl fmt::Debug for IdentityKeyPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IdentityKeyPair")
+            .field("public", &self.0.public)
+            .field("secret", &"[redacted]")
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::primitives::x25519::X25519KeyPair;
+
+    fn hex32(s: &str) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        for (i, b) in out.iter_mut().enumerate() {
+            *b = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap();
+        }
+        out
+    }
+
+    // RFC 8032, section 7.1, test 1: the seed's public key and signature of
+    // the empty message.
+    #[test]
+    fn rfc8032_test_1() {
+        let seed = hex32("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
+        let pair = IdentityKeyPair::from_seed(&seed);
+        assert_eq!(
+            pair.public().ed25519_bytes(),
+            &hex32("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
+        );
+        let sig = pair.sign(b"");
+        assert_eq!(
+            &sig[..32],
+            &hex32("e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155")
+        );
+        assert!(pair.public().verify(b"", &sig));
+        assert!(!pair.public().verify(b"x", &sig));
+    }
+
+    #[test]
+    fn x25519_form_of_public_and_secret_agree() {
+        let a = IdentityKeyPair::from_seed(&[1; 32]);
+        let b = X25519KeyPair::from_secret_bytes([2; 32]);
+        let ab = a.dh(b.public()).unwrap();
+        let ba = b.dh(a.public().x25519()).unwrap();
+        assert_eq!(ab.as_bytes(), ba.as_bytes());
+    }
+
+    #[test]
+    fn encodings_round_trip() {
+        let pair = IdentityKeyPair::from_seed(&[3; 32]);
+        let public = *pair.public();
+        assert_eq!(IdentityKey::from_bytes(&public.to_bytes()), Ok(public));
+        let stored = pair.to_bytes();
+        assert_eq!(stored.len(), IdentityKeyPair::ENCODED_LEN);
+        let again = IdentityKeyPair::from_bytes(&stored).unwrap();
+        assert_eq!(again.public(), pair.public());
+        assert_eq!(&*again.to_bytes(), &*stored);
+    }
+
+    #[test]
+    fn weak_and_non_canonical_keys_are_refused() {
+        // The identity point (y = 1) has small order.
+        let mut identity_point = [0u8; 33];
+        identity_point[0] = KEY_IDENTITY;
+        identity_point[1] = 1;
+        assert_eq!(
+            IdentityKey::from_bytes(&identity_point),
+            Err(DecodeError::InvalidKey)
+        );
+        // y = p + 1 is a non-canonical encoding of the same point.
+        let mut non_canonical = [0xffu8; 33];
+        non_canonical[0] = KEY_IDENTITY;
+        non_canonical[1] = 0xee;
+        non_canonical[32] = 0x7f;
+        assert_eq!(
+            IdentityKey::from_bytes(&non_canonical),
+            Err(DecodeError::InvalidKey)
+        );
+        // Wrong tag.
+        let mut tagged = IdentityKeyPair::from_seed(&[4; 32]).public().to_bytes();
+        tagged[0] = 0x02;
+        assert_eq!(
+            IdentityKey::from_bytes(&tagged),
+            Err(DecodeError::UnexpectedKeyType(2))
+        );
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let pair = IdentityKeyPair::from_seed(&[0x5a; 32]);
+        let shown = alloc::format!("{pair:?}");
+        assert!(shown.contains("[redacted]"));
+        assert!(!shown.contains("5a5a5a5a"));
+    }
+}
