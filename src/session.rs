@@ -1,0 +1,397 @@
+//! A session between two devices: X3DH starts it, the Double Ratchet runs
+//! it.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::fmt;
+
+use rand_core::CryptoRng;
+use zeroize::Zeroizing;
+
+use crate::bundle::PreKeyBundle;
+use crate::codec::{Codec, Reader, Writer};
+use crate::error::{AgreementError, DecodeError, DecryptError, EncryptError, Error};
+use crate::identity::{IdentityKey, IdentityKeyPair};
+use crate::labels::V_SESSION;
+use crate::message::{
+    INITIAL_PREFIX_MAX, InitialMessage, InitialPrefix, Message, RATCHET_OVERHEAD,
+    write_initial_prefix,
+};
+use crate::prekey::{PreKeyId, PreKeyStore};
+use crate::primitives::x25519::{X25519KeyPair, X25519PublicKey};
+use crate::ratchet::Ratchet;
+use crate::x3dh::{self, AD_LEN, VerifiedBundle};
+
+/// Which side of the key agreement a session was on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Fetched the peer's bundle and sent the first message.
+    Initiator,
+    /// Published the bundle and accepted the first message.
+    Responder,
+}
+
+/// An end-to-end encrypted session with one device of a peer.
+///
+/// Created by [`Session::initiate`] (from the peer's prekey bundle) or
+/// [`Session::accept`] (from the peer's first message); there is no way to
+/// re-initialise an existing session. Store it between messages with
+/// [`Session::to_bytes`], which is secret.
+///
+/// Every method that fails leaves the session exactly as it was.
+pub struct Session(Box<SessionState>);
+
+struct SessionState {
+    role: Role,
+    local_identity: IdentityKey,
+    remote_identity: IdentityKey,
+    /// The initiator's ephemeral key `EK_A`, which names the session.
+    base_key: X25519PublicKey,
+    /// The responder's prekeys the agreement used.
+    prekeys: PreKeysUsed,
+    /// For an initiator: no message from the responder has decrypted yet,
+    /// so every message carries the X3DH fields.
+    awaiting_reply: bool,
+    ratchet: Ratchet,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct PreKeysUsed {
+    signed_prekey_id: PreKeyId,
+    one_time_prekey_id: Option<PreKeyId>,
+}
+
+impl SessionState {
+    /// `AD = Encode(IK_A) || Encode(IK_B)`, initiator first.
+    fn ad(&self) -> [u8; AD_LEN] {
+        match self.role {
+            Role::Initiator => x3dh::associated_data(&self.local_identity, &self.remote_identity),
+            Role::Responder => x3dh::associated_data(&self.remote_identity, &self.local_identity),
+        }
+    }
+}
+
+impl Session {
+    /// The longest encoding of a session: about 73 KB, almost all of it a
+    /// full store of skipped message keys.
+    pub const MAX_ENCODED_LEN: usize =
+        1 + 1 + 3 * IdentityKey::ENCODED_LEN + (4 + 1 + 4) + 1 + Ratchet::MAX_ENCODED_LEN;
+
+    /// Starts a session from a peer's prekey bundle, as the X3DH initiator.
+    ///
+    /// The bundle's signature is checked before any of its keys is used.
+    /// Costs one signature verification, two key generations and five
+    /// X25519 operations (four without a one-time prekey). Every message
+    /// this session encrypts is an initial message until the peer's first
+    /// reply is decrypted, so the peer can accept the session from whichever
+    /// of them arrives first.
+    ///
+    /// # Errors
+    /// [`AgreementError::InvalidSignature`] for a bundle whose signed prekey
+    /// is not signed by its identity key; [`AgreementError::NonContributory`]
+    /// if a key in it has low order.
+    pub fn initiate<R: CryptoRng + ?Sized>(
+        rng: &mut R,
+        identity: &IdentityKeyPair,
+        bundle: &PreKeyBundle,
+    ) -> Result<Self, AgreementError> {
+        let verified = VerifiedBundle::verify(bundle)?;
+        let ephemeral = X25519KeyPair::generate(rng);
+        let shared = x3dh::initiator_secret(identity, &ephemeral, &verified)?;
+        let ratchet = Ratchet::initiator(rng, &shared, bundle.signed_prekey().key())
+            .ok_or(AgreementError::NonContributory)?;
+        Ok(Self(Box::new(SessionState {
+            role: Role::Initiator,
+            local_identity: *identity.public(),
+            remote_identity: *bundle.identity(),
+            base_key: *ephemeral.public(),
+            prekeys: PreKeysUsed {
+                signed_prekey_id: bundle.signed_prekey().id(),
+                one_time_prekey_id: bundle.one_time_prekey().map(|k| k.id()),
+            },
+            awaiting_reply: true,
+            ratchet,
+        })))
+    }
+
+    /// Accepts a session from a peer's initial message, as the X3DH
+    /// responder, and decrypts the message it carries.
+    ///
+    /// The prekeys the message names are looked up in `store`. Only once the
+    /// message has decrypted is its one-time prekey removed from the store;
+    /// a message that fails changes nothing. Costs four X25519 operations
+    /// (three without a one-time prekey) and one more for the ratchet.
+    ///
+    /// If a session with this message's [`InitialMessage::base_key`] already
+    /// exists, decrypt the message with that session instead: its one-time
+    /// prekey is gone, so accepting it again fails.
+    ///
+    /// # Errors
+    /// [`AgreementError::UnknownSignedPreKey`] or
+    /// [`AgreementError::UnknownOneTimePreKey`] for a prekey the store does
+    /// not hold (including a one-time prekey already used);
+    /// [`AgreementError::NonContributory`] for a low-order key; a
+    /// [`DecryptError`] if the message does not decrypt.
+    pub fn accept<S: PreKeyStore + ?Sized>(
+        identity: &IdentityKeyPair,
+        store: &mut S,
+        message: &InitialMessage<'_>,
+    ) -> Result<(Self, Vec<u8>), Error> {
+        let signed = store.signed_prekey(message.signed_prekey_id()).ok_or(
+            AgreementError::UnknownSignedPreKey(message.signed_prekey_id()),
+        )?;
+        let one_time = match message.one_time_prekey_id() {
+            Some(id) => Some(
+                store
+                    .one_time_prekey(id)
+                    .ok_or(AgreementError::UnknownOneTimePreKey(id))?,
+            ),
+            None => None,
+        };
+        let shared = x3dh::responder_secret(
+            identity,
+            signed,
+            one_time,
+            message.identity(),
+            message.base_key(),
+        )?;
+        let ad = x3dh::associated_data(message.identity(), identity.public());
+        let inner = message.message();
+        let dh = signed.dh(&inner.header().ratchet_key);
+        let (ratchet, plaintext) = Ratchet::responder(&shared, dh, inner, &ad)?;
+        if let Some(id) = message.one_time_prekey_id() {
+            store.remove_one_time_prekey(id);
+        }
+        let session = Self(Box::new(SessionState {
+            role: Role::Responder,
+            local_identity: *identity.public(),
+            remote_identity: *message.identity(),
+            base_key: *message.base_key(),
+            prekeys: PreKeysUsed {
+                signed_prekey_id: message.signed_prekey_id(),
+                one_time_prekey_id: message.one_time_prekey_id(),
+            },
+            awaiting_reply: false,
+            ratchet,
+        }));
+        Ok((session, plaintext))
+    }
+
+    /// Encrypts `plaintext` into a new message for the peer.
+    ///
+    /// Costs one chain step, one key expansion and one ChaCha20-Poly1305
+    /// seal; the first message after receiving from the peer also takes the
+    /// sending half of a DH ratchet step (a key generation and an X25519).
+    /// The result is an [`InitialMessage`] while the peer has not replied,
+    /// a [`crate::RatchetMessage`] after.
+    ///
+    /// # Errors
+    /// [`EncryptError::PlaintextTooLong`] above
+    /// [`crate::limits::MAX_PLAINTEXT_LEN`]; [`EncryptError::ChainExhausted`]
+    /// after 2^32 − 1 messages without a reply.
+    pub fn encrypt<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, EncryptError> {
+        let mut out = Vec::new();
+        self.encrypt_into(rng, plaintext, &mut out)?;
+        Ok(out)
+    }
+
+    /// Like [`Session::encrypt`], but appends the message to `out`, so a
+    /// caller can reuse one buffer. On error nothing is appended.
+    ///
+    /// # Errors
+    /// As [`Session::encrypt`].
+    pub fn encrypt_into<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        plaintext: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), EncryptError> {
+        let state = &mut *self.0;
+        let ad = state.ad();
+        let inner_len = RATCHET_OVERHEAD.saturating_add(plaintext.len());
+        let start = out.len();
+        if state.awaiting_reply {
+            out.reserve(INITIAL_PREFIX_MAX.saturating_add(inner_len));
+            let prefix = InitialPrefix {
+                identity: &state.local_identity,
+                base_key: &state.base_key,
+                signed_prekey_id: state.prekeys.signed_prekey_id,
+                one_time_prekey_id: state.prekeys.one_time_prekey_id,
+            };
+            write_initial_prefix(&mut Writer::new(out), &prefix, inner_len);
+        }
+        let result = state.ratchet.encrypt(rng, plaintext, &ad, out);
+        if result.is_err() {
+            out.truncate(start);
+        }
+        result
+    }
+
+    /// Decrypts a message from the peer: a ratchet message, or an initial
+    /// message of this session (the peer repeats the X3DH fields until it
+    /// hears back).
+    ///
+    /// Costs one chain step per message number advanced, one key expansion
+    /// and one ChaCha20-Poly1305 open; a message that starts a new chain of
+    /// the peer's also costs one X25519.
+    ///
+    /// # Errors
+    /// [`DecryptError::Malformed`] for bytes that do not parse,
+    /// [`DecryptError::OtherSession`] for an initial message of another
+    /// session, [`DecryptError::StaleMessage`] for a replay or a message
+    /// whose key was discarded, [`DecryptError::TooManySkipped`] beyond
+    /// [`crate::limits::MAX_SKIP`], and [`DecryptError::Failed`] otherwise.
+    pub fn decrypt(&mut self, message: &[u8]) -> Result<Vec<u8>, DecryptError> {
+        let message = Message::parse(message)?;
+        self.decrypt_message(&message)
+    }
+
+    /// Like [`Session::decrypt`], for a message already parsed.
+    ///
+    /// # Errors
+    /// As [`Session::decrypt`].
+    pub fn decrypt_message(&mut self, message: &Message<'_>) -> Result<Vec<u8>, DecryptError> {
+        let state = &mut *self.0;
+        let inner = match message {
+            Message::Ratchet(m) => m,
+            Message::Initial(m) => {
+                // A repeat of the message that established this session:
+                // every X3DH field must be the one the session was made
+                // from, none of them is ignored.
+                let ours = state.role == Role::Responder
+                    && *m.base_key() == state.base_key
+                    && *m.identity() == state.remote_identity
+                    && m.signed_prekey_id() == state.prekeys.signed_prekey_id
+                    && m.one_time_prekey_id() == state.prekeys.one_time_prekey_id;
+                if !ours {
+                    return Err(DecryptError::OtherSession);
+                }
+                m.message()
+            }
+        };
+        let plaintext = state.ratchet.decrypt(inner, &state.ad())?;
+        // Anything that decrypts came from the peer: the initiator can stop
+        // repeating the X3DH fields.
+        state.awaiting_reply = false;
+        Ok(plaintext)
+    }
+
+    /// Which side of the agreement this device was on.
+    pub fn role(&self) -> Role {
+        self.0.role
+    }
+
+    /// This device's identity key.
+    pub fn local_identity(&self) -> &IdentityKey {
+        &self.0.local_identity
+    }
+
+    /// The peer's identity key. Compare it with the one the app expects for
+    /// this peer (for example by safety numbers) before trusting it.
+    pub fn remote_identity(&self) -> &IdentityKey {
+        &self.0.remote_identity
+    }
+
+    /// The initiator's ephemeral key, which names this session: an initial
+    /// message with the same base key belongs to it.
+    pub fn base_key(&self) -> &X25519PublicKey {
+        &self.0.base_key
+    }
+
+    /// How many skipped message keys the session holds, at most
+    /// [`crate::limits::MAX_SKIPPED_KEYS`].
+    pub fn skipped_key_count(&self) -> usize {
+        self.0.ratchet.skipped_len()
+    }
+
+    /// The stored encoding (`0x41`, see `docs/protocol.md`). Secret: it
+    /// holds the session's keys.
+    pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
+        let mut out = Zeroizing::new(Vec::new());
+        let state = &*self.0;
+        let mut w = Writer::new(&mut out);
+        w.u8(V_SESSION);
+        w.u8(match state.role {
+            Role::Initiator => 1,
+            Role::Responder => 2,
+        });
+        state.local_identity.encode(&mut w);
+        state.remote_identity.encode(&mut w);
+        state.base_key.encode(&mut w);
+        w.u32(state.prekeys.signed_prekey_id.0);
+        w.flag(state.prekeys.one_time_prekey_id.is_some());
+        if let Some(id) = state.prekeys.one_time_prekey_id {
+            w.u32(id.0);
+        }
+        w.flag(state.awaiting_reply);
+        state.ratchet.encode(&mut w);
+        out
+    }
+
+    /// Decodes a stored session, checking every invariant.
+    ///
+    /// # Errors
+    /// A [`DecodeError`] for malformed or inconsistent input.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        if bytes.len() > Self::MAX_ENCODED_LEN {
+            return Err(DecodeError::TooLong);
+        }
+        let mut r = Reader::new(bytes);
+        r.version(V_SESSION)?;
+        let role = match r.u8()? {
+            1 => Role::Initiator,
+            2 => Role::Responder,
+            _ => return Err(DecodeError::InvalidValue),
+        };
+        let local_identity = IdentityKey::read(&mut r)?;
+        let remote_identity = IdentityKey::read(&mut r)?;
+        let base_key = X25519PublicKey::read(&mut r)?;
+        let signed_prekey_id = PreKeyId(r.u32()?);
+        let one_time_prekey_id = if r.flag()? {
+            Some(PreKeyId(r.u32()?))
+        } else {
+            None
+        };
+        let prekeys = PreKeysUsed {
+            signed_prekey_id,
+            one_time_prekey_id,
+        };
+        let awaiting_reply = r.flag()?;
+        let ratchet = Ratchet::read(&mut r)?;
+        r.finish()?;
+        // Only an initiator awaits a reply, and exactly such a session has
+        // no receiving chain yet.
+        let consistent = awaiting_reply != ratchet.has_received()
+            && (!awaiting_reply || role == Role::Initiator);
+        if !consistent {
+            return Err(DecodeError::InconsistentState);
+        }
+        Ok(Self(Box::new(SessionState {
+            role,
+            local_identity,
+            remote_identity,
+            base_key,
+            prekeys,
+            awaiting_reply,
+            ratchet,
+        })))
+    }
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = &*self.0;
+        f.debug_struct("Session")
+            .field("role", &state.role)
+            .field("local_identity", &state.local_identity)
+            .field("remote_identity", &state.remote_identity)
+            .field("base_key", &state.base_key)
+            .field("awaiting_reply", &state.awaiting_reply)
+            .field("keys", &"[redacted]")
+            .finish()
+    }
+}
