@@ -1,0 +1,119 @@
+//! Helpers shared by the scenario tests.
+#![allow(
+    dead_code,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
+
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+use sealwire::{
+    IdentityKeyPair, InitialMessage, MemoryPreKeyStore, Message, OneTimePreKeyPair, PreKeyBundle,
+    PreKeyId, Session, SignedPreKeyPair,
+};
+
+/// A deterministic RNG, so a failing test fails the same way every time.
+pub fn rng(seed: u64) -> ChaCha20Rng {
+    ChaCha20Rng::seed_from_u64(seed)
+}
+
+/// A device with an identity and a prekey store holding one signed prekey
+/// (id 1) and one-time prekeys 100, 101, ...
+pub struct Device {
+    pub identity: IdentityKeyPair,
+    pub store: MemoryPreKeyStore,
+    pub signed: PreKeyBundle,
+    one_time: Vec<sealwire::OneTimePreKey>,
+}
+
+impl Device {
+    pub fn new(rng: &mut ChaCha20Rng, one_time_prekeys: u32) -> Self {
+        let identity = IdentityKeyPair::generate(rng);
+        let mut store = MemoryPreKeyStore::new();
+        let signed_pair = SignedPreKeyPair::generate(rng, &identity, PreKeyId(1));
+        let signed = PreKeyBundle::new(*identity.public(), signed_pair.public(), None);
+        store.add_signed_prekey(signed_pair);
+        let mut one_time = Vec::new();
+        for i in 0..one_time_prekeys {
+            let pair = OneTimePreKeyPair::generate(rng, PreKeyId(100 + i));
+            one_time.push(pair.public());
+            store.add_one_time_prekey(pair);
+        }
+        one_time.reverse();
+        Self {
+            identity,
+            store,
+            signed,
+            one_time,
+        }
+    }
+
+    /// What the server hands out: the next one-time prekey while any are
+    /// left, then the signed prekey alone.
+    pub fn bundle(&mut self) -> PreKeyBundle {
+        PreKeyBundle::new(
+            *self.signed.identity(),
+            *self.signed.signed_prekey(),
+            self.one_time.pop(),
+        )
+    }
+}
+
+/// Bob (initiator) opens a session to Alice (responder) and Alice accepts
+/// it from Bob's first message. Returns (bob, alice).
+pub fn pair(rng: &mut ChaCha20Rng) -> (Session, Session) {
+    let mut alice = Device::new(rng, 1);
+    let bob = IdentityKeyPair::generate(rng);
+    pair_with(rng, &bob, &mut alice)
+}
+
+pub fn pair_with(
+    rng: &mut ChaCha20Rng,
+    bob: &IdentityKeyPair,
+    alice: &mut Device,
+) -> (Session, Session) {
+    let mut bob_session = Session::initiate(rng, bob, &alice.bundle()).unwrap();
+    let first = bob_session.encrypt(rng, b"hello").unwrap();
+    let initial = InitialMessage::parse(&first).unwrap();
+    let (mut alice_session, text) =
+        Session::accept(&alice.identity, &mut alice.store, &initial).unwrap();
+    assert_eq!(text, b"hello");
+    // One reply, so that Bob sends ratchet messages from now on.
+    let reply = alice_session.encrypt(rng, b"ack").unwrap();
+    assert_eq!(bob_session.decrypt(&reply).unwrap(), b"ack");
+    (bob_session, alice_session)
+}
+
+/// The session's stored encoding, to compare states byte for byte.
+pub fn state(session: &Session) -> Vec<u8> {
+    session.to_bytes().to_vec()
+}
+
+/// A copy of a session, through its stored encoding.
+pub fn copy(session: &Session) -> Session {
+    Session::from_bytes(&session.to_bytes()).unwrap()
+}
+
+/// The sender's ratchet key in a message's header.
+pub fn ratchet_key(message: &[u8]) -> [u8; 32] {
+    match Message::parse(message).unwrap() {
+        Message::Ratchet(m) => *m.header().ratchet_key.as_raw(),
+        Message::Initial(m) => *m.message().header().ratchet_key.as_raw(),
+    }
+}
+
+/// Asserts that decrypting `message` fails and leaves `session` unchanged.
+pub fn assert_refused(session: &mut Session, message: &[u8]) -> sealwire::DecryptError {
+    let before = state(session);
+    let err = session
+        .decrypt(message)
+        .expect_err("message must be refused");
+    assert_eq!(
+        state(session),
+        before,
+        "a refused message changed the session ({err:?})"
+    );
+    err
+}

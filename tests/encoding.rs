@@ -1,0 +1,340 @@
+//! Every wire and stored format: round trips, and garbage into every
+//! decoder. A decoder either refuses its input with an error or accepts it,
+//! and then re-encoding gives back exactly the input (one value, one
+//! encoding).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use common::{Device, pair, rng, state};
+use rand_core::Rng;
+use sealwire::limits::MAX_RECEIVING_CHAINS;
+use sealwire::{
+    DecodeError, EncryptError, IdentityKey, IdentityKeyPair, InitialMessage, Message,
+    OneTimePreKey, OneTimePreKeyPair, PreKeyBundle, PreKeyId, RatchetMessage, Session,
+    SignedPreKey, SignedPreKeyPair, X25519PublicKey,
+};
+
+/// A decoder under test: decodes and re-encodes, or reports the error.
+type Decoder = fn(&[u8]) -> Result<Vec<u8>, DecodeError>;
+
+fn decoders() -> Vec<(&'static str, Decoder)> {
+    vec![
+        ("IdentityKey", |b| {
+            IdentityKey::from_bytes(b).map(|k| k.to_bytes().to_vec())
+        }),
+        ("IdentityKeyPair", |b| {
+            IdentityKeyPair::from_bytes(b).map(|k| k.to_bytes().to_vec())
+        }),
+        ("X25519PublicKey", |b| {
+            X25519PublicKey::from_bytes(b).map(|k| k.to_bytes().to_vec())
+        }),
+        ("SignedPreKey", |b| {
+            SignedPreKey::from_bytes(b).map(|k| k.to_bytes())
+        }),
+        ("SignedPreKeyPair", |b| {
+            SignedPreKeyPair::from_bytes(b).map(|k| k.to_bytes().to_vec())
+        }),
+        ("OneTimePreKey", |b| {
+            OneTimePreKey::from_bytes(b).map(|k| k.to_bytes())
+        }),
+        ("OneTimePreKeyPair", |b| {
+            OneTimePreKeyPair::from_bytes(b).map(|k| k.to_bytes().to_vec())
+        }),
+        ("PreKeyBundle", |b| {
+            PreKeyBundle::from_bytes(b).map(|k| k.to_bytes())
+        }),
+        ("InitialMessage", |b| {
+            InitialMessage::parse(b).map(|m| m.to_bytes())
+        }),
+        ("RatchetMessage", |b| {
+            RatchetMessage::parse(b).map(|m| m.to_bytes())
+        }),
+        ("Message", |b| Message::parse(b).map(|m| m.to_bytes())),
+        ("Session", |b| {
+            Session::from_bytes(b).map(|s| s.to_bytes().to_vec())
+        }),
+    ]
+}
+
+/// One valid encoding of each format, several for some.
+fn samples() -> Vec<(&'static str, Vec<u8>)> {
+    let mut rng = rng(70);
+    let mut alice = Device::new(&mut rng, 2);
+    let identity = IdentityKeyPair::generate(&mut rng);
+    let spk = SignedPreKeyPair::generate(&mut rng, &identity, PreKeyId(7));
+    let opk = OneTimePreKeyPair::generate(&mut rng, PreKeyId(8));
+    let bob_identity = IdentityKeyPair::generate(&mut rng);
+
+    let with_opk = alice.bundle();
+    let mut bob = Session::initiate(&mut rng, &bob_identity, &with_opk).unwrap();
+    let initial = bob.encrypt(&mut rng, b"initial").unwrap();
+    let bob_awaiting = state(&bob);
+    let (mut alice_session, _) = Session::accept(
+        &alice.identity,
+        &mut alice.store,
+        &InitialMessage::parse(&initial).unwrap(),
+    )
+    .unwrap();
+    let alice_fresh = state(&alice_session);
+    let reply = alice_session.encrypt(&mut rng, b"reply").unwrap();
+    bob.decrypt(&reply).unwrap();
+    // Mid-conversation, with skipped keys in two chains.
+    for _ in 0..2 {
+        let _lost = bob.encrypt(&mut rng, b"lost").unwrap();
+        let m = bob.encrypt(&mut rng, b"seen").unwrap();
+        alice_session.decrypt(&m).unwrap();
+        let r = alice_session.encrypt(&mut rng, b"r").unwrap();
+        bob.decrypt(&r).unwrap();
+    }
+    let ratchet = bob.encrypt(&mut rng, b"ratchet").unwrap();
+    let without_opk = PreKeyBundle::new(*with_opk.identity(), *with_opk.signed_prekey(), None);
+
+    vec![
+        ("IdentityKey", identity.public().to_bytes().to_vec()),
+        ("IdentityKeyPair", identity.to_bytes().to_vec()),
+        ("X25519PublicKey", spk.public().key().to_bytes().to_vec()),
+        ("SignedPreKey", spk.public().to_bytes()),
+        ("SignedPreKeyPair", spk.to_bytes().to_vec()),
+        ("OneTimePreKey", opk.public().to_bytes()),
+        ("OneTimePreKeyPair", opk.to_bytes().to_vec()),
+        ("PreKeyBundle", with_opk.to_bytes()),
+        ("PreKeyBundle", without_opk.to_bytes()),
+        ("InitialMessage", initial.clone()),
+        ("RatchetMessage", ratchet.clone()),
+        ("Message", initial),
+        ("Message", ratchet),
+        ("Session", bob_awaiting),
+        ("Session", alice_fresh),
+        ("Session", state(&alice_session)),
+        ("Session", state(&bob)),
+    ]
+}
+
+fn decoder(name: &str) -> Decoder {
+    decoders().into_iter().find(|(n, _)| *n == name).unwrap().1
+}
+
+/// Accepts only canonical input: an accepted input re-encodes to itself.
+fn check(name: &str, decode: Decoder, input: &[u8], what: &str) {
+    if let Ok(again) = decode(input) {
+        assert_eq!(
+            again, input,
+            "{name}: {what} decoded to a different encoding"
+        );
+    }
+}
+
+#[test]
+fn every_format_round_trips() {
+    for (name, bytes) in samples() {
+        assert_eq!(decoder(name)(&bytes).unwrap(), bytes, "{name}");
+    }
+}
+
+#[test]
+fn every_truncation_and_extension_is_refused() {
+    for (name, bytes) in samples() {
+        let decode = decoder(name);
+        for len in 0..bytes.len() {
+            assert!(
+                decode(&bytes[..len]).is_err(),
+                "{name}: prefix of {len} bytes accepted"
+            );
+        }
+        for extra in [0u8, 1, 0xff] {
+            let mut longer = bytes.clone();
+            longer.push(extra);
+            assert!(
+                decode(&longer).is_err(),
+                "{name}: trailing byte {extra} accepted"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_byte_flip_is_refused_or_canonical() {
+    for (name, bytes) in samples() {
+        let decode = decoder(name);
+        // The largest samples are long; flipping every byte of them is still
+        // quick (the decoders do no cryptography but point decompression).
+        for i in 0..bytes.len() {
+            for mask in [0x01u8, 0x80, 0xff] {
+                let mut flipped = bytes.clone();
+                flipped[i] ^= mask;
+                check(name, decode, &flipped, &format!("byte {i} ^ {mask:#x}"));
+            }
+        }
+    }
+}
+
+#[test]
+fn version_and_key_tags_are_checked() {
+    for (name, bytes) in samples() {
+        let decode = decoder(name);
+        for tag in 0..=255u8 {
+            if tag == bytes[0] {
+                continue;
+            }
+            let mut other = bytes.clone();
+            other[0] = tag;
+            assert!(
+                decode(&other).is_err(),
+                "{name}: first byte {tag:#04x} accepted"
+            );
+        }
+    }
+}
+
+#[test]
+fn random_garbage_into_every_decoder() {
+    let mut rng = rng(71);
+    let samples = samples();
+    for (name, decode) in decoders() {
+        let typical = samples.iter().find(|(n, _)| *n == name).unwrap().1.len();
+        for round in 0..3000 {
+            let len = (rng.next_u32() as usize) % (2 * typical + 2);
+            let mut input = vec![0u8; len];
+            rng.fill_bytes(&mut input);
+            // Half the time, start with the right version byte so that the
+            // garbage reaches the deeper fields.
+            if round % 2 == 0
+                && let Some(first) = input.first_mut()
+            {
+                *first = samples.iter().find(|(n, _)| *n == name).unwrap().1[0];
+            }
+            check(name, decode, &input, "random input");
+        }
+    }
+}
+
+#[test]
+fn oversized_inputs_are_refused_as_too_long() {
+    let huge = vec![0u8; Session::MAX_ENCODED_LEN + 1];
+    assert_eq!(
+        Session::from_bytes(&huge).unwrap_err(),
+        DecodeError::TooLong
+    );
+    let huge = vec![0x31u8; sealwire::limits::MAX_MESSAGE_LEN + 1];
+    assert_eq!(Message::parse(&huge).unwrap_err(), DecodeError::TooLong);
+    let long = vec![0x11u8; PreKeyBundle::MAX_ENCODED_LEN + 1];
+    assert_eq!(
+        PreKeyBundle::from_bytes(&long).unwrap_err(),
+        DecodeError::TooLong
+    );
+}
+
+#[test]
+fn a_bundle_with_a_kem_prekey_is_reported_unsupported() {
+    let mut rng = rng(72);
+    let mut alice = Device::new(&mut rng, 0);
+    let mut bytes = alice.bundle().to_bytes();
+    *bytes.last_mut().unwrap() = 1;
+    assert_eq!(
+        PreKeyBundle::from_bytes(&bytes).unwrap_err(),
+        DecodeError::Unsupported
+    );
+}
+
+/// Offsets in a responder's stored session with a one-time prekey (see
+/// docs/protocol.md, "Session state").
+const AWAITING_REPLY: usize = 1 + 1 + 33 + 33 + 33 + 4 + 1 + 4;
+const RATCHET: usize = AWAITING_REPLY + 1;
+const SENDING_FLAG: usize = RATCHET + 32 + 4 + 33;
+const SENDING_COUNTER: usize = SENDING_FLAG + 1 + 32 + 32;
+
+#[test]
+fn inconsistent_session_states_are_refused() {
+    let mut rng = rng(73);
+    let (mut bob, mut alice) = pair(&mut rng);
+
+    // A responder that claims to await a reply.
+    let mut awaiting = state(&alice);
+    assert_eq!(awaiting[AWAITING_REPLY], 0);
+    awaiting[AWAITING_REPLY] = 1;
+    assert_eq!(
+        Session::from_bytes(&awaiting).unwrap_err(),
+        DecodeError::InconsistentState
+    );
+
+    // Alice skips two of Bob's messages in one chain. The skipped-key store
+    // is the end of the encoding: u32 chain count, Encode(key), u32 key
+    // count, then two entries of (u32 number, 32-byte key).
+    let _a = bob.encrypt(&mut rng, b"a").unwrap();
+    let _b = bob.encrypt(&mut rng, b"b").unwrap();
+    let c = bob.encrypt(&mut rng, b"c").unwrap();
+    alice.decrypt(&c).unwrap();
+    let bytes = state(&alice);
+    let n = bytes.len();
+    let (first, second) = (n - 72, n - 36);
+    let chain_count = first - 4 - 33 - 4;
+    assert_eq!(&bytes[chain_count..chain_count + 4], &1u32.to_be_bytes());
+
+    // Entries out of order.
+    let mut swapped = bytes.clone();
+    swapped[first..second].copy_from_slice(&bytes[second..]);
+    swapped[second..].copy_from_slice(&bytes[first..second]);
+    assert_eq!(
+        Session::from_bytes(&swapped).unwrap_err(),
+        DecodeError::InconsistentState
+    );
+
+    // A skipped key at or past the next expected number of its chain.
+    let mut ahead = bytes.clone();
+    ahead[second..second + 4].copy_from_slice(&3u32.to_be_bytes());
+    assert_eq!(
+        Session::from_bytes(&ahead).unwrap_err(),
+        DecodeError::InconsistentState
+    );
+
+    // More chains than the limit allows.
+    let mut too_many = bytes.clone();
+    too_many[chain_count..chain_count + 4]
+        .copy_from_slice(&(MAX_RECEIVING_CHAINS as u32 + 1).to_be_bytes());
+    assert_eq!(
+        Session::from_bytes(&too_many).unwrap_err(),
+        DecodeError::TooLong
+    );
+
+    // The untouched state decodes.
+    assert_eq!(state(&Session::from_bytes(&bytes).unwrap()), bytes);
+}
+
+#[test]
+fn the_sending_counter_stops_one_short_of_u32_max() {
+    let mut rng = rng(76);
+    let (_bob, mut alice) = pair(&mut rng);
+    // After `pair`, Alice has a sending chain (she replied once).
+    let mut bytes = state(&alice);
+    assert_eq!(bytes[SENDING_FLAG], 1);
+    assert_eq!(
+        &bytes[SENDING_COUNTER..SENDING_COUNTER + 4],
+        &1u32.to_be_bytes()
+    );
+    bytes[SENDING_COUNTER..SENDING_COUNTER + 4].copy_from_slice(&(u32::MAX - 1).to_be_bytes());
+    alice = Session::from_bytes(&bytes).unwrap();
+
+    let last = alice.encrypt(&mut rng, b"last").unwrap();
+    let header = *RatchetMessage::parse(&last).unwrap().header();
+    assert_eq!(header.counter, u32::MAX - 1);
+    let before = state(&alice);
+    assert_eq!(
+        alice.encrypt(&mut rng, b"one more"),
+        Err(EncryptError::ChainExhausted)
+    );
+    assert_eq!(state(&alice), before);
+
+    // A header with N = u32::MAX is never valid.
+    let mut forged = last.clone();
+    forged[38..42].copy_from_slice(&u32::MAX.to_be_bytes());
+    assert_eq!(
+        RatchetMessage::parse(&forged).unwrap_err(),
+        DecodeError::InvalidValue
+    );
+}
