@@ -72,7 +72,7 @@ impl SessionState {
 }
 
 impl Session {
-    /// The longest encoding of a session: about 73 KB, almost all of it a
+    /// The longest encoding of a session: 72,475 bytes, almost all of it a
     /// full store of skipped message keys.
     pub const MAX_ENCODED_LEN: usize =
         1 + 1 + 3 * IdentityKey::ENCODED_LEN + (4 + 1 + 4) + 1 + Ratchet::MAX_ENCODED_LEN;

@@ -338,3 +338,28 @@ fn the_sending_counter_stops_one_short_of_u32_max() {
         DecodeError::InvalidValue
     );
 }
+
+#[test]
+fn sizes_match_the_specification() {
+    // docs/protocol.md §4.3, §7.1, §8.2, §10.
+    assert_eq!(PreKeyBundle::MAX_ENCODED_LEN, 174);
+    assert_eq!(Session::MAX_ENCODED_LEN, 72_475);
+    assert_eq!(sealwire::limits::MAX_MESSAGE_LEN, 1_048_832);
+    assert_eq!(SignedPreKey::ENCODED_LEN, 102);
+    assert_eq!(OneTimePreKey::ENCODED_LEN, 38);
+    assert_eq!(SignedPreKeyPair::ENCODED_LEN, 101);
+    assert_eq!(OneTimePreKeyPair::ENCODED_LEN, 37);
+    assert_eq!(IdentityKeyPair::ENCODED_LEN, 33);
+
+    let mut rng = rng(77);
+    let (mut bob, mut alice) = pair(&mut rng);
+    for len in [0usize, 1, 100] {
+        let m = bob.encrypt(&mut rng, &vec![7u8; len]).unwrap();
+        assert_eq!(
+            m.len(),
+            len + 62,
+            "a ratchet message is 62 bytes longer than its plaintext"
+        );
+        alice.decrypt(&m).unwrap();
+    }
+}
