@@ -81,7 +81,6 @@
 //! `docs/protocol.md` specifies every byte, label and constant.
 
 #![cfg_attr(not(feature = "std"), no_std)]
-#![cfg_attr(docsrs, feature(doc_cfg))]
 
 extern crate alloc;
 

@@ -311,8 +311,17 @@ impl Session {
     /// The stored encoding (`0x41`, see `docs/protocol.md`). Secret: it
     /// holds the session's keys.
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
-        let mut out = Zeroizing::new(Vec::new());
         let state = &*self.0;
+        let prekeys = 4
+            + 1
+            + if state.prekeys.one_time_prekey_id.is_some() {
+                4
+            } else {
+                0
+            };
+        let len = 1 + 1 + 3 * IdentityKey::ENCODED_LEN + prekeys + 1 + state.ratchet.encoded_len();
+        // Sized exactly: growing would leave copies of the keys in freed memory.
+        let mut out = Zeroizing::new(Vec::with_capacity(len));
         let mut w = Writer::new(&mut out);
         w.u8(V_SESSION);
         w.u8(match state.role {
@@ -329,6 +338,7 @@ impl Session {
         }
         w.flag(state.awaiting_reply);
         state.ratchet.encode(&mut w);
+        debug_assert_eq!(out.len(), len);
         out
     }
 

@@ -85,3 +85,69 @@ fn copy_taken_before_two_dh_steps_cannot_follow_after_them() {
         assert!(stolen.decrypt(m).is_err());
     }
 }
+
+/// Lower-case hex of a byte string.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Every 8-byte window of a secret, as hex and as Rust's `Debug` of bytes.
+fn fragments(secret: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    for w in secret.windows(8) {
+        out.push(hex(w));
+        out.push(format!("{:?}", w).trim_matches(['[', ']']).to_string());
+    }
+    out
+}
+
+#[test]
+fn debug_output_never_shows_secret_bytes() {
+    use sealwire::{
+        IdentityKeyPair, MemoryPreKeyStore, OneTimePreKeyPair, PreKeyId, SignedPreKeyPair,
+    };
+    let mut rng = rng(63);
+    let identity = IdentityKeyPair::generate(&mut rng);
+    let signed = SignedPreKeyPair::generate(&mut rng, &identity, PreKeyId(1));
+    let one_time = OneTimePreKeyPair::generate(&mut rng, PreKeyId(2));
+    let (mut bob, mut alice) = pair(&mut rng);
+    let _skipped = bob.encrypt(&mut rng, b"x").unwrap();
+    let m = bob.encrypt(&mut rng, b"y").unwrap();
+    alice.decrypt(&m).unwrap();
+
+    // (what Debug prints, the secret encoding whose bytes must not appear,
+    //  where the secret part of that encoding starts)
+    let cases: Vec<(String, Vec<u8>, usize)> = vec![
+        (format!("{identity:?}"), identity.to_bytes().to_vec(), 1),
+        (format!("{signed:?}"), signed.to_bytes()[5..37].to_vec(), 0),
+        (
+            format!("{one_time:?}"),
+            one_time.to_bytes()[5..].to_vec(),
+            0,
+        ),
+        // A session's encoding after its public header (role, three keys,
+        // prekey ids, flag) is root, chain, ratchet and message keys.
+        (format!("{alice:?}"), alice.to_bytes().to_vec(), 111),
+        (format!("{bob:?}"), bob.to_bytes().to_vec(), 111),
+    ];
+    for (shown, encoding, secret_from) in cases {
+        assert!(shown.contains("[redacted]"), "{shown}");
+        let secret = &encoding[secret_from..];
+        for fragment in fragments(secret) {
+            // Public parts of a session's state (counters, ratchet public
+            // keys) may legitimately be printed; the 8-byte windows of keys
+            // are what must not be.
+            if fragment.chars().all(|c| c == '0' || c == ',' || c == ' ') {
+                continue;
+            }
+            assert!(
+                !shown.contains(&fragment),
+                "{shown} shows secret bytes {fragment}"
+            );
+        }
+    }
+    let mut store = MemoryPreKeyStore::new();
+    store.add_signed_prekey(signed);
+    store.add_one_time_prekey(one_time);
+    assert!(!format!("{store:?}").contains("secret"));
+}

@@ -402,6 +402,26 @@ impl Ratchet {
         + MAX_RECEIVING_CHAINS * (X25519PublicKey::ENCODED_LEN + 4)
         + MAX_SKIPPED_KEYS * SKIPPED_KEY_LEN;
 
+    /// The exact length of [`Ratchet::encode`]'s output, so that a secret
+    /// encoding can be written into a buffer that never reallocates (a
+    /// reallocation would leave a copy of the secrets behind).
+    pub(crate) fn encoded_len(&self) -> usize {
+        let fixed = 32 + 4 + X25519PublicKey::ENCODED_LEN + 1 + 1 + 4;
+        let sending = if self.sending.is_some() {
+            32 + 32 + 4
+        } else {
+            0
+        };
+        let receiving = if self.receiving.is_some() { 32 + 4 } else { 0 };
+        let skipped: usize = self
+            .skipped
+            .chains()
+            .iter()
+            .map(|c| X25519PublicKey::ENCODED_LEN + 4 + c.keys.len() * SKIPPED_KEY_LEN)
+            .sum();
+        fixed + sending + receiving + skipped
+    }
+
     /// Writes the state (see `docs/protocol.md`, "Session state").
     pub(crate) fn encode(&self, w: &mut Writer<'_>) {
         w.bytes(self.root_key.as_bytes());
