@@ -103,185 +103,164 @@ fn short(bytes: &[u8]) -> String {
     bytes.iter().take(4).map(|b| format!("{b:02x}")).collect()
 }
 
+/// Everything the example moves around: the server, the RNG the devices
+/// share here (each device would have its own), and a record of what was
+/// said and which ratchet keys were seen, to check the server's view.
+struct World {
+    server: Server,
+    rng: UnwrapErr<getrandom::SysRng>,
+    said: Vec<String>,
+    ratchet_keys: HashSet<[u8; 32]>,
+}
+
+impl World {
+    /// Encrypts `text` on `session` and hands it to the server.
+    fn send(
+        &mut self,
+        session: &mut Session,
+        from: &str,
+        to: &'static str,
+        text: &str,
+    ) -> Result<Vec<u8>, Box<dyn Error>> {
+        let message = session.encrypt(&mut self.rng, text.as_bytes())?;
+        self.said.push(text.to_string());
+        let key = match Message::parse(&message)? {
+            Message::Initial(m) => *m.message().header().ratchet_key.as_raw(),
+            Message::Ratchet(m) => *m.header().ratchet_key.as_raw(),
+        };
+        self.ratchet_keys.insert(key);
+        println!("  {from} -> {to}: {text:?}");
+        self.server.send(from, to, message.clone());
+        Ok(message)
+    }
+
+    /// Decrypts everything in `user`'s mailbox, except the messages the
+    /// network `withholds` (delays or loses), and prints what was read.
+    fn deliver(
+        &mut self,
+        session: &mut Session,
+        user: &'static str,
+        withhold: &[(&[u8], &str)],
+    ) -> Result<(), Box<dyn Error>> {
+        for m in self.server.receive(user) {
+            if let Some((_, what)) = withhold.iter().find(|(w, _)| *w == m.as_slice()) {
+                println!("  [network {what} one message]");
+                continue;
+            }
+            let text = session.decrypt(&m)?;
+            println!("{user} read: {:?}", String::from_utf8_lossy(&text));
+        }
+        Ok(())
+    }
+}
+
 fn main() -> Result<(), Box<dyn Error>> {
-    let mut rng = UnwrapErr(getrandom::SysRng);
-    let mut server = Server::default();
-    let mut said = Vec::<String>::new();
-    let mut ratchet_keys = HashSet::new();
+    let mut world = World {
+        server: Server::default(),
+        rng: UnwrapErr(getrandom::SysRng),
+        said: Vec::new(),
+        ratchet_keys: HashSet::new(),
+    };
+    let rng = &mut world.rng;
 
     // Alice's device: an identity, a signed prekey and three one-time prekeys.
-    let alice = IdentityKeyPair::generate(&mut rng);
+    let alice = IdentityKeyPair::generate(rng);
     let mut alice_prekeys = MemoryPreKeyStore::new();
-    let signed = SignedPreKeyPair::generate(&mut rng, &alice, PreKeyId(1));
+    let signed = SignedPreKeyPair::generate(rng, &alice, PreKeyId(1));
     let signed_public = signed.public().to_bytes();
     alice_prekeys.add_signed_prekey(signed);
-    let mut one_time = Vec::new();
+    let mut one_time = VecDeque::new();
     for id in 100..103 {
-        let pair = OneTimePreKeyPair::generate(&mut rng, PreKeyId(id));
-        one_time.push(pair.public().to_bytes());
+        let pair = OneTimePreKeyPair::generate(rng, PreKeyId(id));
+        one_time.push_back(pair.public().to_bytes());
         alice_prekeys.add_one_time_prekey(pair);
     }
-    server.publish(
+    let identity = alice.public().to_bytes().to_vec();
+    world.server.publish(
         "alice",
         Published {
-            identity: alice.public().to_bytes().to_vec(),
+            identity,
             signed: signed_public,
-            one_time: one_time.into(),
+            one_time,
         },
     );
 
     // Bob fetches Alice's bundle and writes first.
-    let bob = IdentityKeyPair::generate(&mut rng);
-    let bundle = PreKeyBundle::from_bytes(&server.fetch_bundle("alice")?)?;
-    let mut bob_session = Session::initiate(&mut rng, &bob, &bundle)?;
+    let bob = IdentityKeyPair::generate(&mut world.rng);
+    let bundle = PreKeyBundle::from_bytes(&world.server.fetch_bundle("alice")?)?;
+    let mut bob_session = Session::initiate(&mut world.rng, &bob, &bundle)?;
     println!(
-        "Bob opened a session to Alice (identity {}..)",
+        "bob opened a session to alice (identity {}..)",
         short(bundle.identity().ed25519_bytes())
     );
-
-    let mut send = |server: &mut Server,
-                    session: &mut Session,
-                    from: &str,
-                    to: &'static str,
-                    text: &str|
-     -> Result<Vec<u8>, Box<dyn Error>> {
-        let message = session.encrypt(&mut rng, text.as_bytes())?;
-        said.push(text.to_string());
-        ratchet_keys.insert(Message::parse(&message).map(|m| match m {
-            Message::Initial(m) => *m.message().header().ratchet_key.as_raw(),
-            Message::Ratchet(m) => *m.header().ratchet_key.as_raw(),
-        })?);
-        println!("  {from} -> {to}: {text:?}");
-        server.send(from, to, message.clone());
-        Ok(message)
-    };
-
-    send(
-        &mut server,
-        &mut bob_session,
-        "bob",
-        "alice",
-        "Hi Alice, it's Bob.",
-    )?;
+    world.send(&mut bob_session, "bob", "alice", "Hi Alice, it's Bob.")?;
 
     // Alice accepts the session from Bob's first message.
-    let mut inbox = server.receive("alice");
-    let first = inbox.remove(0);
+    let first = world.server.receive("alice").remove(0);
     let (mut alice_session, text) =
         Session::accept(&alice, &mut alice_prekeys, &InitialMessage::parse(&first)?)?;
     println!(
-        "Alice accepted Bob's session: {:?}",
+        "alice accepted bob's session: {:?}",
         String::from_utf8_lossy(&text)
     );
     println!(
-        "  Bob's identity as Alice sees it: {}..",
+        "  bob's identity as alice sees it: {}..",
         short(alice_session.remote_identity().ed25519_bytes())
     );
     println!(
-        "  one-time prekeys Alice has left: {}",
+        "  one-time prekeys alice has left: {}",
         alice_prekeys.one_time_prekey_count()
     );
 
     // Turns in both directions: every change of turn is a DH ratchet step.
-    send(
-        &mut server,
+    world.send(
         &mut alice_session,
         "alice",
         "bob",
         "Hi Bob! Good to hear from you.",
     )?;
-    send(
-        &mut server,
+    world.send(
         &mut alice_session,
         "alice",
         "bob",
         "This is end-to-end encrypted.",
     )?;
-    for m in server.receive("bob") {
-        println!(
-            "Bob read: {:?}",
-            String::from_utf8_lossy(&bob_session.decrypt(&m)?)
-        );
-    }
+    world.deliver(&mut bob_session, "bob", &[])?;
 
     // Bob sends three; the network holds the second back.
-    send(
-        &mut server,
-        &mut bob_session,
-        "bob",
-        "alice",
-        "Three things:",
-    )?;
-    let delayed = send(
-        &mut server,
+    world.send(&mut bob_session, "bob", "alice", "Three things:")?;
+    let delayed = world.send(
         &mut bob_session,
         "bob",
         "alice",
         "(two) this one is delayed",
     )?;
-    send(
-        &mut server,
+    world.send(
         &mut bob_session,
         "bob",
         "alice",
         "(three) and this one arrives",
     )?;
-    for m in server.receive("alice") {
-        if m == delayed {
-            println!("  [network delays one message]");
-            continue;
-        }
-        println!(
-            "Alice read: {:?}",
-            String::from_utf8_lossy(&alice_session.decrypt(&m)?)
-        );
-    }
+    world.deliver(&mut alice_session, "alice", &[(&delayed, "delays")])?;
 
-    send(
-        &mut server,
+    world.send(
         &mut alice_session,
         "alice",
         "bob",
         "Got the first and third.",
     )?;
-    for m in server.receive("bob") {
-        println!(
-            "Bob read: {:?}",
-            String::from_utf8_lossy(&bob_session.decrypt(&m)?)
-        );
-    }
+    world.deliver(&mut bob_session, "bob", &[])?;
 
     // One message is lost for good.
-    let lost = send(
-        &mut server,
-        &mut bob_session,
-        "bob",
-        "alice",
-        "This one will be lost.",
-    )?;
-    send(
-        &mut server,
-        &mut bob_session,
-        "bob",
-        "alice",
-        "Did you get my last two?",
-    )?;
-    for m in server.receive("alice") {
-        if m == lost {
-            println!("  [network loses one message]");
-            continue;
-        }
-        println!(
-            "Alice read: {:?}",
-            String::from_utf8_lossy(&alice_session.decrypt(&m)?)
-        );
-    }
+    let lost = world.send(&mut bob_session, "bob", "alice", "This one will be lost.")?;
+    world.send(&mut bob_session, "bob", "alice", "Did you get my last two?")?;
+    world.deliver(&mut alice_session, "alice", &[(&lost, "loses")])?;
 
     // Both apps store their sessions and restore them later.
     let alice_stored = alice_session.to_bytes();
     let bob_stored = bob_session.to_bytes();
     println!(
-        "Sessions stored: Alice {} bytes ({} skipped keys), Bob {} bytes",
+        "sessions stored: alice {} bytes ({} skipped keys), bob {} bytes",
         alice_stored.len(),
         alice_session.skipped_key_count(),
         bob_stored.len()
@@ -292,64 +271,53 @@ fn main() -> Result<(), Box<dyn Error>> {
     // The delayed message turns up, from a chain Alice has moved past. The
     // server relayed it long ago; the network held it.
     println!("  [network delivers the delayed message]");
-    println!(
-        "Alice read (late): {:?}",
-        String::from_utf8_lossy(&alice_session.decrypt(&delayed)?)
-    );
+    let late = alice_session.decrypt(&delayed)?;
+    println!("alice read (late): {:?}", String::from_utf8_lossy(&late));
 
-    send(
-        &mut server,
+    world.send(
         &mut alice_session,
         "alice",
         "bob",
         "Got the late one. One is missing.",
     )?;
-    send(
-        &mut server,
+    world.send(
         &mut bob_session,
         "bob",
         "alice",
         "Never mind it. Talk soon!",
     )?;
-    send(&mut server, &mut alice_session, "alice", "bob", "Bye!")?;
-    for m in server.receive("bob") {
-        println!(
-            "Bob read: {:?}",
-            String::from_utf8_lossy(&bob_session.decrypt(&m)?)
-        );
-    }
-    for m in server.receive("alice") {
-        println!(
-            "Alice read: {:?}",
-            String::from_utf8_lossy(&alice_session.decrypt(&m)?)
-        );
-    }
+    world.send(&mut alice_session, "alice", "bob", "Bye!")?;
+    world.deliver(&mut bob_session, "bob", &[])?;
+    world.deliver(&mut alice_session, "alice", &[])?;
     println!(
-        "Ratchet keys used: {} (a new one at every change of turn)",
-        ratchet_keys.len()
+        "ratchet keys used: {} (a new one at every change of turn)",
+        world.ratchet_keys.len()
     );
     println!(
-        "Skipped keys Alice still holds: {} (the lost message's)",
+        "skipped keys alice still holds: {} (the lost message's)",
         alice_session.skipped_key_count()
     );
 
     println!();
     println!("What the server saw:");
-    for line in &server.log {
+    for line in &world.server.log {
         println!("  {line}");
     }
-    let leaked = said
+    let leaked = world
+        .said
         .iter()
         .filter(|text| {
-            server
+            let text = text.as_bytes();
+            world
+                .server
                 .relayed
                 .iter()
-                .any(|m| m.windows(text.len()).any(|w| w == text.as_bytes()))
+                .any(|m| m.windows(text.len()).any(|w| w == text))
         })
         .count();
     println!(
         "Plaintexts found in the {} relayed messages: {leaked}",
-        server.relayed.len()
+        world.server.relayed.len()
     );
     if leaked != 0 {
         return Err("a plaintext reached the server".into());

@@ -223,28 +223,26 @@ mod tests {
     use super::*;
     use crate::primitives::x25519::X25519KeyPair;
 
-    fn hex32(s: &str) -> [u8; 32] {
-        let mut out = [0u8; 32];
-        for (i, b) in out.iter_mut().enumerate() {
-            *b = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap();
-        }
-        out
-    }
-
     // RFC 8032, section 7.1, test 1: the seed's public key and signature of
     // the empty message.
     #[test]
     fn rfc8032_test_1() {
-        let seed = hex32("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
+        let seed = crate::hex::decode32(
+            "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+        );
         let pair = IdentityKeyPair::from_seed(&seed);
         assert_eq!(
             pair.public().ed25519_bytes(),
-            &hex32("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
+            &crate::hex::decode32(
+                "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+            )
         );
         let sig = pair.sign(b"");
         assert_eq!(
             &sig[..32],
-            &hex32("e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155")
+            &crate::hex::decode32(
+                "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155"
+            )
         );
         assert!(pair.public().verify(b"", &sig));
         assert!(!pair.public().verify(b"x", &sig));

@@ -68,12 +68,7 @@ fn every_byte_of_a_repeated_initial_message_flipped() {
     let mut bob = Session::initiate(&mut rng, &bob_identity, &alice.bundle()).unwrap();
     let first = bob.encrypt(&mut rng, b"one").unwrap();
     let second = bob.encrypt(&mut rng, b"two").unwrap();
-    let (mut alice_session, _) = Session::accept(
-        &alice.identity,
-        &mut alice.store,
-        &InitialMessage::parse(&first).unwrap(),
-    )
-    .unwrap();
+    let (mut alice_session, _) = alice.accept(&first).unwrap();
     every_byte_flipped_is_refused(&mut alice_session, &second);
 }
 
@@ -88,9 +83,7 @@ fn every_byte_of_an_initial_message_flipped_before_accept() {
         for i in 0..first.len() {
             let mut tampered = first.clone();
             tampered[i] ^= mask;
-            let accepted = InitialMessage::parse(&tampered)
-                .map_err(Error::from)
-                .and_then(|m| Session::accept(&alice.identity, &mut alice.store, &m));
+            let accepted = alice.accept(&tampered);
             assert!(accepted.is_err(), "byte {i} ^ {mask:#04x} was accepted");
             assert_eq!(
                 alice.store.one_time_prekey_count(),
@@ -99,12 +92,7 @@ fn every_byte_of_an_initial_message_flipped_before_accept() {
             );
         }
     }
-    let (_, text) = Session::accept(
-        &alice.identity,
-        &mut alice.store,
-        &InitialMessage::parse(&first).unwrap(),
-    )
-    .unwrap();
+    let (_, text) = alice.accept(&first).unwrap();
     assert_eq!(text, b"hello");
     assert_eq!(alice.store.one_time_prekey_count(), 0);
 }
@@ -208,12 +196,7 @@ fn an_initial_message_of_another_session_is_refused() {
     let mut bob_two = Session::initiate(&mut rng, &bob_identity, &alice.bundle()).unwrap();
     let one = bob_one.encrypt(&mut rng, b"one").unwrap();
     let two = bob_two.encrypt(&mut rng, b"two").unwrap();
-    let (mut alice_one, _) = Session::accept(
-        &alice.identity,
-        &mut alice.store,
-        &InitialMessage::parse(&one).unwrap(),
-    )
-    .unwrap();
+    let (mut alice_one, _) = alice.accept(&one).unwrap();
     assert_eq!(
         assert_refused(&mut alice_one, &two),
         DecryptError::OtherSession
@@ -224,12 +207,7 @@ fn an_initial_message_of_another_session_is_refused() {
         DecryptError::OtherSession
     );
     // The other session can still be accepted.
-    let (_, text) = Session::accept(
-        &alice.identity,
-        &mut alice.store,
-        &InitialMessage::parse(&two).unwrap(),
-    )
-    .unwrap();
+    let (_, text) = alice.accept(&two).unwrap();
     assert_eq!(text, b"two");
 }
 
@@ -280,12 +258,7 @@ fn bundles_with_swapped_keys_are_refused_before_use() {
     );
     let mut session = Session::initiate(&mut rng, &bob, &swapped_opk).unwrap();
     let m = session.encrypt(&mut rng, b"hello").unwrap();
-    let err = Session::accept(
-        &alice.identity,
-        &mut alice.store,
-        &InitialMessage::parse(&m).unwrap(),
-    )
-    .unwrap_err();
+    let err = alice.accept(&m).unwrap_err();
     assert_eq!(err, Error::Decrypt(DecryptError::Failed));
     assert_eq!(alice.store.one_time_prekey_count(), 1);
 }
@@ -300,12 +273,7 @@ fn unknown_prekey_ids_are_refused() {
     let bundle = PreKeyBundle::new(*alice.identity.public(), other_spk, None);
     let mut s = Session::initiate(&mut rng, &bob, &bundle).unwrap();
     let m = s.encrypt(&mut rng, b"x").unwrap();
-    let err = Session::accept(
-        &alice.identity,
-        &mut alice.store,
-        &InitialMessage::parse(&m).unwrap(),
-    )
-    .unwrap_err();
+    let err = alice.accept(&m).unwrap_err();
     assert_eq!(
         err,
         Error::Agreement(AgreementError::UnknownSignedPreKey(PreKeyId(9)))
@@ -319,12 +287,7 @@ fn unknown_prekey_ids_are_refused() {
     );
     let mut s = Session::initiate(&mut rng, &bob, &bundle).unwrap();
     let m = s.encrypt(&mut rng, b"x").unwrap();
-    let err = Session::accept(
-        &alice.identity,
-        &mut alice.store,
-        &InitialMessage::parse(&m).unwrap(),
-    )
-    .unwrap_err();
+    let err = alice.accept(&m).unwrap_err();
     assert_eq!(
         err,
         Error::Agreement(AgreementError::UnknownOneTimePreKey(PreKeyId(555)))

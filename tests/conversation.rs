@@ -75,12 +75,7 @@ fn initiator_repeats_the_x3dh_fields_until_the_first_reply() {
         assert!(matches!(Message::parse(m).unwrap(), Message::Initial(_)));
     }
 
-    let (mut alice_session, first) = Session::accept(
-        &alice.identity,
-        &mut alice.store,
-        &InitialMessage::parse(&sent[0]).unwrap(),
-    )
-    .unwrap();
+    let (mut alice_session, first) = alice.accept(&sent[0]).unwrap();
     assert_eq!(first, b"m0");
     assert_eq!(alice_session.role(), Role::Responder);
     assert_eq!(alice_session.base_key(), bob.base_key());
@@ -112,12 +107,7 @@ fn first_message_lost_the_second_establishes_the_session() {
     let lost = bob.encrypt(&mut rng, b"first").unwrap();
     let second = bob.encrypt(&mut rng, b"second").unwrap();
 
-    let (mut alice_session, text) = Session::accept(
-        &alice.identity,
-        &mut alice.store,
-        &InitialMessage::parse(&second).unwrap(),
-    )
-    .unwrap();
+    let (mut alice_session, text) = alice.accept(&second).unwrap();
     assert_eq!(text, b"second");
     assert_eq!(alice_session.skipped_key_count(), 1);
     assert_eq!(alice.store.one_time_prekey_count(), 0);

@@ -75,12 +75,7 @@ fn samples() -> Vec<(&'static str, Vec<u8>)> {
     let mut bob = Session::initiate(&mut rng, &bob_identity, &with_opk).unwrap();
     let initial = bob.encrypt(&mut rng, b"initial").unwrap();
     let bob_awaiting = state(&bob);
-    let (mut alice_session, _) = Session::accept(
-        &alice.identity,
-        &mut alice.store,
-        &InitialMessage::parse(&initial).unwrap(),
-    )
-    .unwrap();
+    let (mut alice_session, _) = alice.accept(&initial).unwrap();
     let alice_fresh = state(&alice_session);
     let reply = alice_session.encrypt(&mut rng, b"reply").unwrap();
     bob.decrypt(&reply).unwrap();

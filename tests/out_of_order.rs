@@ -12,7 +12,7 @@ mod common;
 use common::{Device, assert_refused, pair, rng, state};
 use rand_core::Rng;
 use sealwire::limits::{MAX_RECEIVING_CHAINS, MAX_SKIP, MAX_SKIPPED_KEYS};
-use sealwire::{DecryptError, IdentityKeyPair, InitialMessage, Session};
+use sealwire::{DecryptError, IdentityKeyPair, Session};
 
 /// Fisher-Yates with the test's own RNG.
 fn shuffle<T>(items: &mut [T], rng: &mut impl Rng) {
@@ -160,16 +160,14 @@ fn max_skip_at_the_start_of_the_first_chain() {
     let bob_identity = IdentityKeyPair::generate(&mut rng);
     let mut bob = Session::initiate(&mut rng, &bob_identity, &alice.bundle()).unwrap();
     let msgs = burst(&mut bob, &mut rng, MAX_SKIP + 2);
-    let too_far = InitialMessage::parse(&msgs[(MAX_SKIP + 1) as usize]).unwrap();
-    let err = Session::accept(&alice.identity, &mut alice.store, &too_far).unwrap_err();
+    let err = alice.accept(&msgs[(MAX_SKIP + 1) as usize]).unwrap_err();
     assert_eq!(err, sealwire::Error::Decrypt(DecryptError::TooManySkipped));
     assert_eq!(
         alice.store.one_time_prekey_count(),
         2,
         "a refused message uses no prekey"
     );
-    let at_edge = InitialMessage::parse(&msgs[MAX_SKIP as usize]).unwrap();
-    let (session, _) = Session::accept(&alice.identity, &mut alice.store, &at_edge).unwrap();
+    let (session, _) = alice.accept(&msgs[MAX_SKIP as usize]).unwrap();
     assert_eq!(session.skipped_key_count(), MAX_SKIP as usize);
 }
 

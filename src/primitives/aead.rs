@@ -68,29 +68,27 @@ impl AeadKey {
 mod tests {
     use super::*;
 
-    fn hex(s: &str) -> alloc::vec::Vec<u8> {
-        let s: alloc::string::String = s.split_whitespace().collect();
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
-
     // RFC 8439, section 2.8.2.
     #[test]
     fn rfc8439_aead_vector() {
         let mut okm = [0u8; 44];
-        okm[..32].copy_from_slice(&hex(
+        okm[..32].copy_from_slice(&crate::hex::decode(
             "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f",
         ));
-        okm[32..].copy_from_slice(&hex("070000004041424344454647"));
+        okm[32..].copy_from_slice(&crate::hex::decode("070000004041424344454647"));
         let key = AeadKey::from_okm(&okm);
-        let ad = hex("50515253c0c1c2c3c4c5c6c7");
+        let ad = crate::hex::decode("50515253c0c1c2c3c4c5c6c7");
         let plain = b"Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.";
         let mut buf = plain.to_vec();
         let tag = key.seal(&ad, &mut buf).unwrap();
-        assert_eq!(tag.to_vec(), hex("1ae10b594f09e26a7e902ecbd0600691"));
-        assert_eq!(&buf[..16], &hex("d31a8d34648e60db7b86afbc53ef7ec2")[..]);
+        assert_eq!(
+            tag.to_vec(),
+            crate::hex::decode("1ae10b594f09e26a7e902ecbd0600691")
+        );
+        assert_eq!(
+            &buf[..16],
+            &crate::hex::decode("d31a8d34648e60db7b86afbc53ef7ec2")[..]
+        );
         key.open(&ad, &mut buf, &tag).unwrap();
         assert_eq!(&buf[..], &plain[..]);
     }

@@ -60,24 +60,17 @@ impl HmacSha256 {
 mod tests {
     use super::*;
 
-    fn hex(s: &str) -> alloc::vec::Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
-
     // RFC 5869, appendix A.1 (test case 1).
     #[test]
     fn hkdf_rfc5869_case_1_in_parts() {
-        let ikm = hex("0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b");
-        let salt = hex("000102030405060708090a0b0c");
-        let info = hex("f0f1f2f3f4f5f6f7f8f9");
+        let ikm = crate::hex::decode("0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b");
+        let salt = crate::hex::decode("000102030405060708090a0b0c");
+        let info = crate::hex::decode("f0f1f2f3f4f5f6f7f8f9");
         let (a, b) = ikm.split_at(7);
         let okm = hkdf_sha256::<42>(&salt, &[a, b], &info);
         assert_eq!(
             okm.to_vec(),
-            hex(
+            crate::hex::decode(
                 "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865"
             )
         );
@@ -99,7 +92,7 @@ mod tests {
         // for the 4-byte key "Jefe" holds for its zero-padded form.
         assert_eq!(
             ours.to_vec(),
-            hex("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+            crate::hex::decode("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
         );
     }
 }

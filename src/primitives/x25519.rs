@@ -185,32 +185,30 @@ impl DhOutput {
 mod tests {
     use super::*;
 
-    fn hex32(s: &str) -> [u8; 32] {
-        let mut out = [0u8; 32];
-        for (i, b) in out.iter_mut().enumerate() {
-            *b = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap();
-        }
-        out
-    }
-
     // RFC 7748, section 6.1.
     #[test]
     fn rfc7748_diffie_hellman() {
-        let alice = X25519KeyPair::from_secret_bytes(hex32(
+        let alice = X25519KeyPair::from_secret_bytes(crate::hex::decode32(
             "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a",
         ));
-        let bob = X25519KeyPair::from_secret_bytes(hex32(
+        let bob = X25519KeyPair::from_secret_bytes(crate::hex::decode32(
             "5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb",
         ));
         assert_eq!(
             alice.public().as_raw(),
-            &hex32("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a")
+            &crate::hex::decode32(
+                "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a"
+            )
         );
         assert_eq!(
             bob.public().as_raw(),
-            &hex32("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f")
+            &crate::hex::decode32(
+                "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f"
+            )
         );
-        let shared = hex32("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
+        let shared = crate::hex::decode32(
+            "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742",
+        );
         assert_eq!(alice.dh(bob.public()).unwrap().as_bytes(), &shared);
         assert_eq!(bob.dh(alice.public()).unwrap().as_bytes(), &shared);
     }
@@ -226,9 +224,15 @@ mod tests {
                 one[0] = 1;
                 one
             },
-            hex32("e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800"),
-            hex32("5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157"),
-            hex32("ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"),
+            crate::hex::decode32(
+                "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
+            ),
+            crate::hex::decode32(
+                "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",
+            ),
+            crate::hex::decode32(
+                "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+            ),
         ];
         for point in low_order {
             let key = X25519PublicKey::from_raw(point).unwrap();

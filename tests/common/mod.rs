@@ -50,6 +50,12 @@ impl Device {
         }
     }
 
+    /// Accepts a session from the bytes of an initial message.
+    pub fn accept(&mut self, message: &[u8]) -> Result<(Session, Vec<u8>), sealwire::Error> {
+        let initial = InitialMessage::parse(message)?;
+        Session::accept(&self.identity, &mut self.store, &initial)
+    }
+
     /// What the server hands out: the next one-time prekey while any are
     /// left, then the signed prekey alone.
     pub fn bundle(&mut self) -> PreKeyBundle {
@@ -76,9 +82,7 @@ pub fn pair_with(
 ) -> (Session, Session) {
     let mut bob_session = Session::initiate(rng, bob, &alice.bundle()).unwrap();
     let first = bob_session.encrypt(rng, b"hello").unwrap();
-    let initial = InitialMessage::parse(&first).unwrap();
-    let (mut alice_session, text) =
-        Session::accept(&alice.identity, &mut alice.store, &initial).unwrap();
+    let (mut alice_session, text) = alice.accept(&first).unwrap();
     assert_eq!(text, b"hello");
     // One reply, so that Bob sends ratchet messages from now on.
     let reply = alice_session.encrypt(rng, b"ack").unwrap();
