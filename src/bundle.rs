@@ -43,11 +43,7 @@ impl PreKeyBundle {
         signed_prekey: SignedPreKey,
         one_time_prekey: Option<OneTimePreKey>,
     ) -> Self {
-        Self {
-            identity,
-            signed_prekey,
-            one_time_prekey,
-        }
+        Self { identity, signed_prekey, one_time_prekey }
     }
 
     /// The device's identity key.
@@ -97,18 +93,10 @@ impl Codec for PreKeyBundle {
         r.version(V_BUNDLE)?;
         let identity = IdentityKey::read(r)?;
         let signed_prekey = SignedPreKey::read_fields(r)?;
-        let one_time_prekey = if r.flag()? {
-            Some(OneTimePreKey::read_fields(r)?)
-        } else {
-            None
-        };
+        let one_time_prekey = if r.flag()? { Some(OneTimePreKey::read_fields(r)?) } else { None };
         if r.flag()? {
             return Err(DecodeError::Unsupported);
         }
-        Ok(Self {
-            identity,
-            signed_prekey,
-            one_time_prekey,
-        })
+        Ok(Self { identity, signed_prekey, one_time_prekey })
     }
 }

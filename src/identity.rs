@@ -11,15 +11,16 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt;
 
-use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use ed25519_dalek::VerifyingKey;
 use rand_core::CryptoRng;
 use subtle::{Choice, ConstantTimeEq};
 use x25519_dalek::StaticSecret;
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
 use crate::codec::{Codec, Reader, Writer};
 use crate::error::DecodeError;
 use crate::labels::{KEY_IDENTITY, V_IDENTITY_KEY_PAIR};
+use crate::primitives::ed25519::{self, Ed25519Secret};
 use crate::primitives::x25519::{DhOutput, X25519PublicKey, dh_checked};
 
 /// The public identity key of a device.
@@ -69,21 +70,14 @@ impl IdentityKey {
 
     /// Verifies an Ed25519 signature with the strict rules of
     /// `verify_strict` (no small-order keys, canonical `R` and `s`).
-    /// The key was validated when decoded, so decompressing it again
-    /// succeeds; signatures are rare enough that the point is not kept.
+    /// Signatures are rare enough that the decompressed point is not kept.
     pub(crate) fn verify(&self, message: &[u8], signature: &[u8; 64]) -> bool {
-        VerifyingKey::from_bytes(&self.ed25519).is_ok_and(|key| {
-            key.verify_strict(message, &Signature::from_bytes(signature))
-                .is_ok()
-        })
+        ed25519::verify(&self.ed25519, message, signature)
     }
 
     fn from_verifying_key(key: &VerifyingKey) -> Self {
         let x25519 = X25519PublicKey::from_montgomery(&key.to_montgomery());
-        Self {
-            ed25519: key.to_bytes(),
-            x25519,
-        }
+        Self { ed25519: key.to_bytes(), x25519 }
     }
 }
 
@@ -120,14 +114,7 @@ impl Codec for IdentityKey {
             KEY_IDENTITY => {}
             other => return Err(DecodeError::UnexpectedKeyType(other)),
         }
-        let bytes: [u8; 32] = r.array()?;
-        let key = VerifyingKey::from_bytes(&bytes).map_err(|_| DecodeError::InvalidKey)?;
-        // One key, one encoding: refuse y >= p and a set sign bit on x = 0,
-        // which decompress to the same point as a canonical encoding.
-        let canonical = key.to_edwards().compress().to_bytes() == bytes;
-        if !canonical || key.is_weak() {
-            return Err(DecodeError::InvalidKey);
-        }
+        let key = ed25519::decode_public(&r.array()?)?;
         Ok(Self::from_verifying_key(&key))
     }
 }
@@ -137,7 +124,7 @@ impl Codec for IdentityKey {
 pub struct IdentityKeyPair(Box<IdentitySecret>);
 
 struct IdentitySecret {
-    signing: SigningKey,
+    signing: Ed25519Secret,
     dh: StaticSecret,
     public: IdentityKey,
 }
@@ -148,23 +135,18 @@ impl IdentityKeyPair {
 
     /// A fresh identity from the caller's RNG.
     pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
-        let mut seed = Zeroizing::new([0u8; 32]);
-        rng.fill_bytes(seed.as_mut_slice());
-        Self::from_seed(&seed)
+        Self::from_secret(Ed25519Secret::generate(rng))
     }
 
     /// The identity of a 32-byte Ed25519 seed (RFC 8032 secret key).
     fn from_seed(seed: &[u8; 32]) -> Self {
-        let signing = SigningKey::from_bytes(seed);
-        let mut scalar = signing.to_scalar_bytes();
-        let dh = StaticSecret::from(scalar);
-        scalar.zeroize();
+        Self::from_secret(Ed25519Secret::from_seed(seed))
+    }
+
+    fn from_secret(signing: Ed25519Secret) -> Self {
+        let dh = StaticSecret::from(*signing.x25519_scalar());
         let public = IdentityKey::from_verifying_key(&signing.verifying_key());
-        Self(Box::new(IdentitySecret {
-            signing,
-            dh,
-            public,
-        }))
+        Self(Box::new(IdentitySecret { signing, dh, public }))
     }
 
     /// The public identity key.
@@ -178,7 +160,7 @@ impl IdentityKeyPair {
         let mut out = Zeroizing::new(Vec::with_capacity(Self::ENCODED_LEN));
         let mut w = Writer::new(&mut out);
         w.u8(V_IDENTITY_KEY_PAIR);
-        w.bytes(self.0.signing.as_bytes());
+        w.bytes(self.0.signing.seed());
         out
     }
 
@@ -199,7 +181,7 @@ impl IdentityKeyPair {
 
     /// Signs `message` with Ed25519.
     pub(crate) fn sign(&self, message: &[u8]) -> [u8; 64] {
-        self.0.signing.sign(message).to_bytes()
+        self.0.signing.sign(message)
     }
 
     /// X25519 between this identity's secret and `their` key, refusing an
@@ -275,26 +257,17 @@ mod tests {
         let mut identity_point = [0u8; 33];
         identity_point[0] = KEY_IDENTITY;
         identity_point[1] = 1;
-        assert_eq!(
-            IdentityKey::from_bytes(&identity_point),
-            Err(DecodeError::InvalidKey)
-        );
+        assert_eq!(IdentityKey::from_bytes(&identity_point), Err(DecodeError::InvalidKey));
         // y = p + 1 is a non-canonical encoding of the same point.
         let mut non_canonical = [0xffu8; 33];
         non_canonical[0] = KEY_IDENTITY;
         non_canonical[1] = 0xee;
         non_canonical[32] = 0x7f;
-        assert_eq!(
-            IdentityKey::from_bytes(&non_canonical),
-            Err(DecodeError::InvalidKey)
-        );
+        assert_eq!(IdentityKey::from_bytes(&non_canonical), Err(DecodeError::InvalidKey));
         // Wrong tag.
         let mut tagged = IdentityKeyPair::from_seed(&[4; 32]).public().to_bytes();
         tagged[0] = 0x02;
-        assert_eq!(
-            IdentityKey::from_bytes(&tagged),
-            Err(DecodeError::UnexpectedKeyType(2))
-        );
+        assert_eq!(IdentityKey::from_bytes(&tagged), Err(DecodeError::UnexpectedKeyType(2)));
     }
 
     #[test]

@@ -64,11 +64,7 @@ impl Header {
         if counter == u32::MAX {
             return Err(DecodeError::InvalidValue);
         }
-        Ok(Self {
-            ratchet_key,
-            previous_counter,
-            counter,
-        })
+        Ok(Self { ratchet_key, previous_counter, counter })
     }
 }
 
@@ -202,20 +198,10 @@ impl<'a> InitialMessage<'a> {
         let identity = IdentityKey::read(r)?;
         let base_key = X25519PublicKey::read(r)?;
         let signed_prekey_id = PreKeyId(r.u32()?);
-        let one_time_prekey_id = if r.flag()? {
-            Some(PreKeyId(r.u32()?))
-        } else {
-            None
-        };
+        let one_time_prekey_id = if r.flag()? { Some(PreKeyId(r.u32()?)) } else { None };
         let inner = r.bytes_u32(HEADER_LEN + 4 + MAX_CIPHERTEXT_LEN)?;
         let message = parse_exact(inner, RatchetMessage::read)?;
-        Ok(Self {
-            identity,
-            base_key,
-            signed_prekey_id,
-            one_time_prekey_id,
-            message,
-        })
+        Ok(Self { identity, base_key, signed_prekey_id, one_time_prekey_id, message })
     }
 }
 

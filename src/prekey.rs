@@ -96,11 +96,7 @@ impl SignedPreKey {
 
     /// Reads the fields written by `encode_fields`.
     pub(crate) fn read_fields(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(Self {
-            id: PreKeyId(r.u32()?),
-            key: X25519PublicKey::read(r)?,
-            signature: r.array()?,
-        })
+        Ok(Self { id: PreKeyId(r.u32()?), key: X25519PublicKey::read(r)?, signature: r.array()? })
     }
 }
 
@@ -118,10 +114,7 @@ impl Codec for SignedPreKey {
 
 impl fmt::Debug for SignedPreKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SignedPreKey")
-            .field("id", &self.id)
-            .field("key", &self.key)
-            .finish()
+        f.debug_struct("SignedPreKey").field("id", &self.id).field("key", &self.key).finish()
     }
 }
 
@@ -156,11 +149,7 @@ impl SignedPreKeyPair {
     ) -> Self {
         let pair = X25519KeyPair::generate(rng);
         let signature = identity.sign(&signed_prekey_message(id, pair.public()));
-        Self(Box::new(SignedPreKeyInner {
-            id,
-            pair,
-            signature,
-        }))
+        Self(Box::new(SignedPreKeyInner { id, pair, signature }))
     }
 
     /// The prekey's id.
@@ -170,11 +159,7 @@ impl SignedPreKeyPair {
 
     /// The public record, to publish.
     pub fn public(&self) -> SignedPreKey {
-        SignedPreKey {
-            id: self.0.id,
-            key: *self.0.pair.public(),
-            signature: self.0.signature,
-        }
+        SignedPreKey { id: self.0.id, key: *self.0.pair.public(), signature: self.0.signature }
     }
 
     /// X25519 with `their` key, refusing an all-zero output.
@@ -209,11 +194,7 @@ impl SignedPreKeyPair {
         let signature = r.array()?;
         r.finish()?;
         let pair = X25519KeyPair::from_secret_bytes(*secret);
-        Ok(Self(Box::new(SignedPreKeyInner {
-            id,
-            pair,
-            signature,
-        })))
+        Ok(Self(Box::new(SignedPreKeyInner { id, pair, signature })))
     }
 }
 
@@ -272,10 +253,7 @@ impl OneTimePreKey {
 
     /// Reads the fields written by `encode_fields`.
     pub(crate) fn read_fields(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(Self {
-            id: PreKeyId(r.u32()?),
-            key: X25519PublicKey::read(r)?,
-        })
+        Ok(Self { id: PreKeyId(r.u32()?), key: X25519PublicKey::read(r)? })
     }
 }
 
@@ -307,10 +285,7 @@ impl OneTimePreKeyPair {
 
     /// A fresh one-time prekey with the given id.
     pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R, id: PreKeyId) -> Self {
-        Self(Box::new(OneTimePreKeyInner {
-            id,
-            pair: X25519KeyPair::generate(rng),
-        }))
+        Self(Box::new(OneTimePreKeyInner { id, pair: X25519KeyPair::generate(rng) }))
     }
 
     /// The prekey's id.
@@ -320,10 +295,7 @@ impl OneTimePreKeyPair {
 
     /// The public record, to publish.
     pub fn public(&self) -> OneTimePreKey {
-        OneTimePreKey {
-            id: self.0.id,
-            key: *self.0.pair.public(),
-        }
+        OneTimePreKey { id: self.0.id, key: *self.0.pair.public() }
     }
 
     /// X25519 with `their` key, refusing an all-zero output.
@@ -460,30 +432,16 @@ mod tests {
         assert_eq!(spk.verify(identity.public()), Ok(()));
 
         let other = IdentityKeyPair::generate(&mut rng);
-        assert_eq!(
-            spk.verify(other.public()),
-            Err(AgreementError::InvalidSignature)
-        );
+        assert_eq!(spk.verify(other.public()), Err(AgreementError::InvalidSignature));
 
-        let renumbered = SignedPreKey {
-            id: PreKeyId(8),
-            ..spk
-        };
-        assert_eq!(
-            renumbered.verify(identity.public()),
-            Err(AgreementError::InvalidSignature)
-        );
+        let renumbered = SignedPreKey { id: PreKeyId(8), ..spk };
+        assert_eq!(renumbered.verify(identity.public()), Err(AgreementError::InvalidSignature));
 
         let rekeyed = SignedPreKey {
-            key: *OneTimePreKeyPair::generate(&mut rng, PreKeyId(1))
-                .public()
-                .key(),
+            key: *OneTimePreKeyPair::generate(&mut rng, PreKeyId(1)).public().key(),
             ..spk
         };
-        assert_eq!(
-            rekeyed.verify(identity.public()),
-            Err(AgreementError::InvalidSignature)
-        );
+        assert_eq!(rekeyed.verify(identity.public()), Err(AgreementError::InvalidSignature));
     }
 
     #[test]
@@ -493,18 +451,12 @@ mod tests {
         let spk = SignedPreKeyPair::generate(&mut rng, &identity, PreKeyId(3));
         let again = SignedPreKeyPair::from_bytes(&spk.to_bytes()).unwrap();
         assert_eq!(again.public(), spk.public());
-        assert_eq!(
-            SignedPreKey::from_bytes(&spk.public().to_bytes()),
-            Ok(spk.public())
-        );
+        assert_eq!(SignedPreKey::from_bytes(&spk.public().to_bytes()), Ok(spk.public()));
 
         let opk = OneTimePreKeyPair::generate(&mut rng, PreKeyId(9));
         let again = OneTimePreKeyPair::from_bytes(&opk.to_bytes()).unwrap();
         assert_eq!(again.public(), opk.public());
-        assert_eq!(
-            OneTimePreKey::from_bytes(&opk.public().to_bytes()),
-            Ok(opk.public())
-        );
+        assert_eq!(OneTimePreKey::from_bytes(&opk.public().to_bytes()), Ok(opk.public()));
     }
 
     #[test]

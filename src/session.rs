@@ -137,15 +137,13 @@ impl Session {
         store: &mut S,
         message: &InitialMessage<'_>,
     ) -> Result<(Self, Vec<u8>), Error> {
-        let signed = store.signed_prekey(message.signed_prekey_id()).ok_or(
-            AgreementError::UnknownSignedPreKey(message.signed_prekey_id()),
-        )?;
+        let signed = store
+            .signed_prekey(message.signed_prekey_id())
+            .ok_or(AgreementError::UnknownSignedPreKey(message.signed_prekey_id()))?;
         let one_time = match message.one_time_prekey_id() {
-            Some(id) => Some(
-                store
-                    .one_time_prekey(id)
-                    .ok_or(AgreementError::UnknownOneTimePreKey(id))?,
-            ),
+            Some(id) => {
+                Some(store.one_time_prekey(id).ok_or(AgreementError::UnknownOneTimePreKey(id))?)
+            }
             None => None,
         };
         let shared = x3dh::responder_secret(
@@ -312,13 +310,7 @@ impl Session {
     /// holds the session's keys.
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
         let state = &*self.0;
-        let prekeys = 4
-            + 1
-            + if state.prekeys.one_time_prekey_id.is_some() {
-                4
-            } else {
-                0
-            };
+        let prekeys = 4 + 1 + if state.prekeys.one_time_prekey_id.is_some() { 4 } else { 0 };
         let len = 1 + 1 + 3 * IdentityKey::ENCODED_LEN + prekeys + 1 + state.ratchet.encoded_len();
         // Sized exactly: growing would leave copies of the keys in freed memory.
         let mut out = Zeroizing::new(Vec::with_capacity(len));
@@ -361,15 +353,8 @@ impl Session {
         let remote_identity = IdentityKey::read(&mut r)?;
         let base_key = X25519PublicKey::read(&mut r)?;
         let signed_prekey_id = PreKeyId(r.u32()?);
-        let one_time_prekey_id = if r.flag()? {
-            Some(PreKeyId(r.u32()?))
-        } else {
-            None
-        };
-        let prekeys = PreKeysUsed {
-            signed_prekey_id,
-            one_time_prekey_id,
-        };
+        let one_time_prekey_id = if r.flag()? { Some(PreKeyId(r.u32()?)) } else { None };
+        let prekeys = PreKeysUsed { signed_prekey_id, one_time_prekey_id };
         let awaiting_reply = r.flag()?;
         let ratchet = Ratchet::read(&mut r)?;
         r.finish()?;

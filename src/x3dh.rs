@@ -109,19 +109,13 @@ fn derive(
     let sk = match &dh4 {
         Some(dh4) => hkdf_sha256::<32>(
             &salt,
-            &[
-                &X3DH_PREFIX,
-                dh1.as_bytes(),
-                dh2.as_bytes(),
-                dh3.as_bytes(),
-                dh4.as_bytes(),
-            ],
-            X3DH_INFO,
+            &[&X3DH_PREFIX, dh1.as_bytes(), dh2.as_bytes(), dh3.as_bytes(), dh4.as_bytes()],
+            &[X3DH_INFO],
         ),
         None => hkdf_sha256::<32>(
             &salt,
             &[&X3DH_PREFIX, dh1.as_bytes(), dh2.as_bytes(), dh3.as_bytes()],
-            X3DH_INFO,
+            &[X3DH_INFO],
         ),
     };
     Ok(sk)
@@ -155,22 +149,14 @@ mod tests {
         let alice = IdentityKeyPair::generate(&mut rng);
         let ek = X25519KeyPair::generate(&mut rng);
 
-        let with = PreKeyBundle::new(
-            *bob.identity.public(),
-            bob.spk.public(),
-            Some(bob.opk.public()),
-        );
+        let with =
+            PreKeyBundle::new(*bob.identity.public(), bob.spk.public(), Some(bob.opk.public()));
         let without = PreKeyBundle::new(*bob.identity.public(), bob.spk.public(), None);
 
         let a4 = initiator_secret(&alice, &ek, &VerifiedBundle::verify(&with).unwrap()).unwrap();
-        let b4 = responder_secret(
-            &bob.identity,
-            &bob.spk,
-            Some(&bob.opk),
-            alice.public(),
-            ek.public(),
-        )
-        .unwrap();
+        let b4 =
+            responder_secret(&bob.identity, &bob.spk, Some(&bob.opk), alice.public(), ek.public())
+                .unwrap();
         assert_eq!(*a4, *b4);
 
         let a3 = initiator_secret(&alice, &ek, &VerifiedBundle::verify(&without).unwrap()).unwrap();
@@ -193,10 +179,7 @@ mod tests {
         let mallory = IdentityKeyPair::generate(&mut rng);
         // Mallory's identity with Bob's signed prekey: signature does not verify.
         let forged = PreKeyBundle::new(*mallory.public(), bob.spk.public(), None);
-        assert!(matches!(
-            VerifiedBundle::verify(&forged),
-            Err(AgreementError::InvalidSignature)
-        ));
+        assert!(matches!(VerifiedBundle::verify(&forged), Err(AgreementError::InvalidSignature)));
     }
 
     #[test]

@@ -1,12 +1,7 @@
 //! What an attacker on the wire or on the server tries: tampering,
 //! truncation, replay, cross-session messages, swapped and low-order keys.
 //! Every refusal must leave the session byte for byte as it was.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
 
@@ -26,11 +21,7 @@ fn every_byte_flipped_is_refused(session: &mut Session, message: &[u8]) {
             tampered[i] ^= mask;
             let result = session.decrypt(&tampered);
             assert!(result.is_err(), "byte {i} ^ {mask:#04x} was accepted");
-            assert_eq!(
-                state(session),
-                before,
-                "byte {i} ^ {mask:#04x} changed the session"
-            );
+            assert_eq!(state(session), before, "byte {i} ^ {mask:#04x} changed the session");
         }
     }
     // The untampered message still decrypts afterwards.
@@ -85,11 +76,7 @@ fn every_byte_of_an_initial_message_flipped_before_accept() {
             tampered[i] ^= mask;
             let accepted = alice.accept(&tampered);
             assert!(accepted.is_err(), "byte {i} ^ {mask:#04x} was accepted");
-            assert_eq!(
-                alice.store.one_time_prekey_count(),
-                1,
-                "byte {i} used up the prekey"
-            );
+            assert_eq!(alice.store.one_time_prekey_count(), 1, "byte {i} used up the prekey");
         }
     }
     let (_, text) = alice.accept(&first).unwrap();
@@ -104,10 +91,7 @@ fn truncated_and_extended_messages() {
     let m = bob.encrypt(&mut rng, b"whole").unwrap();
     for len in 0..m.len() {
         let err = assert_refused(&mut alice, &m[..len]);
-        assert!(
-            matches!(err, DecryptError::Malformed(_)),
-            "length {len}: {err:?}"
-        );
+        assert!(matches!(err, DecryptError::Malformed(_)), "length {len}: {err:?}");
     }
     let mut longer = m.clone();
     longer.push(0);
@@ -167,15 +151,9 @@ fn replayed_initial_message_after_its_prekey_is_used() {
         Session::accept(&alice.identity, &mut alice.store, &initial).unwrap();
     // Accepting it again: the one-time prekey is gone.
     let again = Session::accept(&alice.identity, &mut alice.store, &initial).unwrap_err();
-    assert_eq!(
-        again,
-        Error::Agreement(AgreementError::UnknownOneTimePreKey(PreKeyId(100)))
-    );
+    assert_eq!(again, Error::Agreement(AgreementError::UnknownOneTimePreKey(PreKeyId(100))));
     // Through the session: the message key is gone.
-    assert_eq!(
-        assert_refused(&mut alice_session, &first),
-        DecryptError::StaleMessage
-    );
+    assert_eq!(assert_refused(&mut alice_session, &first), DecryptError::StaleMessage);
 }
 
 #[test]
@@ -197,15 +175,9 @@ fn an_initial_message_of_another_session_is_refused() {
     let one = bob_one.encrypt(&mut rng, b"one").unwrap();
     let two = bob_two.encrypt(&mut rng, b"two").unwrap();
     let (mut alice_one, _) = alice.accept(&one).unwrap();
-    assert_eq!(
-        assert_refused(&mut alice_one, &two),
-        DecryptError::OtherSession
-    );
+    assert_eq!(assert_refused(&mut alice_one, &two), DecryptError::OtherSession);
     // The initiator never takes initial messages.
-    assert_eq!(
-        assert_refused(&mut bob_one, &two),
-        DecryptError::OtherSession
-    );
+    assert_eq!(assert_refused(&mut bob_one, &two), DecryptError::OtherSession);
     // The other session can still be accepted.
     let (_, text) = alice.accept(&two).unwrap();
     assert_eq!(text, b"two");
@@ -251,11 +223,8 @@ fn bundles_with_swapped_keys_are_refused_before_use() {
     // A one-time prekey is not signed, so a server can swap it. The session
     // then fails at the responder, and Alice's real prekey is not used up.
     let fake_opk = OneTimePreKeyPair::generate(&mut rng, PreKeyId(100)).public();
-    let swapped_opk = PreKeyBundle::new(
-        *genuine.identity(),
-        *genuine.signed_prekey(),
-        Some(fake_opk),
-    );
+    let swapped_opk =
+        PreKeyBundle::new(*genuine.identity(), *genuine.signed_prekey(), Some(fake_opk));
     let mut session = Session::initiate(&mut rng, &bob, &swapped_opk).unwrap();
     let m = session.encrypt(&mut rng, b"hello").unwrap();
     let err = alice.accept(&m).unwrap_err();
@@ -274,10 +243,7 @@ fn unknown_prekey_ids_are_refused() {
     let mut s = Session::initiate(&mut rng, &bob, &bundle).unwrap();
     let m = s.encrypt(&mut rng, b"x").unwrap();
     let err = alice.accept(&m).unwrap_err();
-    assert_eq!(
-        err,
-        Error::Agreement(AgreementError::UnknownSignedPreKey(PreKeyId(9)))
-    );
+    assert_eq!(err, Error::Agreement(AgreementError::UnknownSignedPreKey(PreKeyId(9))));
 
     // A one-time prekey id Alice never issued.
     let bundle = PreKeyBundle::new(
@@ -288,10 +254,7 @@ fn unknown_prekey_ids_are_refused() {
     let mut s = Session::initiate(&mut rng, &bob, &bundle).unwrap();
     let m = s.encrypt(&mut rng, b"x").unwrap();
     let err = alice.accept(&m).unwrap_err();
-    assert_eq!(
-        err,
-        Error::Agreement(AgreementError::UnknownOneTimePreKey(PreKeyId(555)))
-    );
+    assert_eq!(err, Error::Agreement(AgreementError::UnknownOneTimePreKey(PreKeyId(555))));
 }
 
 /// Low-order points on Curve25519 (u = 0, 1 and a point of order 8).
@@ -393,17 +356,11 @@ fn oversized_input_is_refused_before_parsing() {
     let mut rng = rng(55);
     let (_bob, mut alice) = pair(&mut rng);
     let huge = vec![0x31u8; sealwire::limits::MAX_MESSAGE_LEN + 1];
-    assert_eq!(
-        assert_refused(&mut alice, &huge),
-        DecryptError::Malformed(DecodeError::TooLong)
-    );
+    assert_eq!(assert_refused(&mut alice, &huge), DecryptError::Malformed(DecodeError::TooLong));
     // A length field that claims more than the limit.
     let mut claim = vec![0x31u8, 0x02];
     claim.extend_from_slice(&[9u8; 32]);
     claim.extend_from_slice(&[0; 8]);
     claim.extend_from_slice(&u32::MAX.to_be_bytes());
-    assert_eq!(
-        assert_refused(&mut alice, &claim),
-        DecryptError::Malformed(DecodeError::TooLong)
-    );
+    assert_eq!(assert_refused(&mut alice, &claim), DecryptError::Malformed(DecodeError::TooLong));
 }

@@ -1,11 +1,6 @@
 //! Conversations as users have them: long, in both directions, with the
 //! initiator writing several times before the first reply.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
 
@@ -68,9 +63,8 @@ fn initiator_repeats_the_x3dh_fields_until_the_first_reply() {
     let mut bob = Session::initiate(&mut rng, &bob_identity, &alice.bundle()).unwrap();
     assert_eq!(bob.role(), Role::Initiator);
 
-    let sent: Vec<Vec<u8>> = (0..3)
-        .map(|i| bob.encrypt(&mut rng, format!("m{i}").as_bytes()).unwrap())
-        .collect();
+    let sent: Vec<Vec<u8>> =
+        (0..3).map(|i| bob.encrypt(&mut rng, format!("m{i}").as_bytes()).unwrap()).collect();
     for m in &sent {
         assert!(matches!(Message::parse(m).unwrap(), Message::Initial(_)));
     }
@@ -84,17 +78,11 @@ fn initiator_repeats_the_x3dh_fields_until_the_first_reply() {
     assert_eq!(alice_session.decrypt(&sent[1]).unwrap(), b"m1");
 
     let reply = alice_session.encrypt(&mut rng, b"got them").unwrap();
-    assert!(matches!(
-        Message::parse(&reply).unwrap(),
-        Message::Ratchet(_)
-    ));
+    assert!(matches!(Message::parse(&reply).unwrap(), Message::Ratchet(_)));
     assert_eq!(bob.decrypt(&reply).unwrap(), b"got them");
 
     let after = bob.encrypt(&mut rng, b"good").unwrap();
-    assert!(matches!(
-        Message::parse(&after).unwrap(),
-        Message::Ratchet(_)
-    ));
+    assert!(matches!(Message::parse(&after).unwrap(), Message::Ratchet(_)));
     assert_eq!(alice_session.decrypt(&after).unwrap(), b"good");
 }
 
@@ -139,9 +127,7 @@ fn session_without_one_time_prekeys() {
 fn stored_sessions_resume_mid_conversation_with_pending_skipped_keys() {
     let mut rng = rng(6);
     let (mut bob, mut alice) = pair(&mut rng);
-    let held_back: Vec<_> = (0..5)
-        .map(|i| bob.encrypt(&mut rng, &[i]).unwrap())
-        .collect();
+    let held_back: Vec<_> = (0..5).map(|i| bob.encrypt(&mut rng, &[i]).unwrap()).collect();
     let m5 = bob.encrypt(&mut rng, &[5]).unwrap();
     assert_eq!(alice.decrypt(&m5).unwrap(), [5]);
     assert_eq!(alice.skipped_key_count(), 5);
@@ -173,17 +159,11 @@ fn plaintext_size_limit_at_its_edge() {
 
     big.push(0);
     let before = state(&bob);
-    assert_eq!(
-        bob.encrypt(&mut rng, &big),
-        Err(EncryptError::PlaintextTooLong)
-    );
+    assert_eq!(bob.encrypt(&mut rng, &big), Err(EncryptError::PlaintextTooLong));
     assert_eq!(state(&bob), before);
 
     let mut out = b"prefix".to_vec();
-    assert_eq!(
-        bob.encrypt_into(&mut rng, &big, &mut out),
-        Err(EncryptError::PlaintextTooLong)
-    );
+    assert_eq!(bob.encrypt_into(&mut rng, &big, &mut out), Err(EncryptError::PlaintextTooLong));
     assert_eq!(out, b"prefix", "a failed encrypt_into appends nothing");
 }
 

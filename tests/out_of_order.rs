@@ -1,11 +1,6 @@
 //! Out-of-order and lost messages, and the limits on skipped keys at their
 //! exact edges.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
 
@@ -26,9 +21,8 @@ fn shuffle<T>(items: &mut [T], rng: &mut impl Rng) {
 fn any_order_within_a_chain() {
     let mut rng = rng(20);
     let (mut bob, mut alice) = pair(&mut rng);
-    let mut sent: Vec<(usize, Vec<u8>)> = (0..40)
-        .map(|i| (i, bob.encrypt(&mut rng, format!("{i}").as_bytes()).unwrap()))
-        .collect();
+    let mut sent: Vec<(usize, Vec<u8>)> =
+        (0..40).map(|i| (i, bob.encrypt(&mut rng, format!("{i}").as_bytes()).unwrap())).collect();
     shuffle(&mut sent, &mut rng);
     for (i, m) in &sent {
         assert_eq!(alice.decrypt(m).unwrap(), format!("{i}").as_bytes());
@@ -44,15 +38,9 @@ fn late_messages_across_several_chains() {
     for turn in 0..4 {
         // Bob sends three; Alice sees only the last, which opens a new chain.
         let msgs: Vec<_> = (0..3)
-            .map(|i| {
-                bob.encrypt(&mut rng, format!("{turn}.{i}").as_bytes())
-                    .unwrap()
-            })
+            .map(|i| bob.encrypt(&mut rng, format!("{turn}.{i}").as_bytes()).unwrap())
             .collect();
-        assert_eq!(
-            alice.decrypt(&msgs[2]).unwrap(),
-            format!("{turn}.2").as_bytes()
-        );
+        assert_eq!(alice.decrypt(&msgs[2]).unwrap(), format!("{turn}.2").as_bytes());
         late.push((format!("{turn}.0"), msgs[0].clone()));
         late.push((format!("{turn}.1"), msgs[1].clone()));
         let r = alice.encrypt(&mut rng, b"next").unwrap();
@@ -110,9 +98,7 @@ fn lost_messages_never_block_the_conversation() {
 
 /// Sends `n` messages from `from` and returns them.
 fn burst(from: &mut Session, rng: &mut impl rand_core::CryptoRng, n: u32) -> Vec<Vec<u8>> {
-    (0..n)
-        .map(|i| from.encrypt(rng, &i.to_be_bytes()).unwrap())
-        .collect()
+    (0..n).map(|i| from.encrypt(rng, &i.to_be_bytes()).unwrap()).collect()
 }
 
 #[test]
@@ -125,10 +111,7 @@ fn max_skip_within_the_current_chain() {
     // message 1 + MAX_SKIP skips exactly MAX_SKIP.
     let msgs = burst(&mut bob, &mut rng, MAX_SKIP + 2);
     let too_far = &msgs[(MAX_SKIP + 1) as usize];
-    assert_eq!(
-        assert_refused(&mut alice, too_far),
-        DecryptError::TooManySkipped
-    );
+    assert_eq!(assert_refused(&mut alice, too_far), DecryptError::TooManySkipped);
     let at_edge = &msgs[MAX_SKIP as usize];
     assert_eq!(alice.decrypt(at_edge).unwrap(), MAX_SKIP.to_be_bytes());
     assert_eq!(alice.skipped_key_count(), MAX_SKIP as usize);
@@ -162,11 +145,7 @@ fn max_skip_at_the_start_of_the_first_chain() {
     let msgs = burst(&mut bob, &mut rng, MAX_SKIP + 2);
     let err = alice.accept(&msgs[(MAX_SKIP + 1) as usize]).unwrap_err();
     assert_eq!(err, sealwire::Error::Decrypt(DecryptError::TooManySkipped));
-    assert_eq!(
-        alice.store.one_time_prekey_count(),
-        2,
-        "a refused message uses no prekey"
-    );
+    assert_eq!(alice.store.one_time_prekey_count(), 2, "a refused message uses no prekey");
     let (session, _) = alice.accept(&msgs[MAX_SKIP as usize]).unwrap();
     assert_eq!(session.skipped_key_count(), MAX_SKIP as usize);
 }
@@ -189,10 +168,7 @@ fn max_skip_for_the_end_of_the_previous_chain() {
             assert_eq!(alice.decrypt(&next).unwrap(), b"new chain");
             assert_eq!(alice.skipped_key_count(), MAX_SKIP as usize);
         } else {
-            assert_eq!(
-                assert_refused(&mut alice, &next),
-                DecryptError::TooManySkipped
-            );
+            assert_eq!(assert_refused(&mut alice, &next), DecryptError::TooManySkipped);
             // Start the next attempt from a clean pair.
             (bob, alice) = pair(&mut rng);
         }
@@ -212,26 +188,16 @@ fn total_skipped_keys_cap_drops_the_oldest_first() {
     let chain_b = burst(&mut bob, &mut rng, MAX_SKIP + 3);
     alice.decrypt(&chain_b[MAX_SKIP as usize]).unwrap();
     assert_eq!(alice.skipped_key_count(), 2 * MAX_SKIP as usize);
-    assert_eq!(
-        2 * MAX_SKIP as usize,
-        MAX_SKIPPED_KEYS,
-        "this test fills the store exactly"
-    );
+    assert_eq!(2 * MAX_SKIP as usize, MAX_SKIPPED_KEYS, "this test fills the store exactly");
 
     // Full, and nothing has been dropped: the oldest key still opens... but
     // using it would free a slot, so check on a copy.
-    assert_eq!(
-        common::copy(&alice).decrypt(&chain_a[0]).unwrap(),
-        0u32.to_be_bytes()
-    );
+    assert_eq!(common::copy(&alice).decrypt(&chain_a[0]).unwrap(), 0u32.to_be_bytes());
 
     // One more skipped key (B's MAX_SKIP + 1, skipped by + 2) pushes out A's 0.
     alice.decrypt(&chain_b[(MAX_SKIP + 2) as usize]).unwrap();
     assert_eq!(alice.skipped_key_count(), MAX_SKIPPED_KEYS);
-    assert_eq!(
-        assert_refused(&mut alice, &chain_a[0]),
-        DecryptError::StaleMessage
-    );
+    assert_eq!(assert_refused(&mut alice, &chain_a[0]), DecryptError::StaleMessage);
     assert_eq!(alice.decrypt(&chain_a[1]).unwrap(), 1u32.to_be_bytes());
     alice.decrypt(&chain_b[(MAX_SKIP + 1) as usize]).unwrap();
     alice.decrypt(&chain_b[0]).unwrap();

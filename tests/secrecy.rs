@@ -1,11 +1,6 @@
 //! Forward secrecy and post-compromise recovery, seen from a thief who
 //! copies a device's session state.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
 
@@ -28,11 +23,7 @@ fn state_after_decryption_no_longer_opens_the_message() {
 
     // The same for a message decrypted from a skipped key.
     alice.decrypt(&m2).unwrap();
-    assert_eq!(
-        copy(&alice).decrypt(&m1).unwrap(),
-        b"m1",
-        "control: m1's key is still held"
-    );
+    assert_eq!(copy(&alice).decrypt(&m1).unwrap(), b"m1", "control: m1's key is still held");
     alice.decrypt(&m1).unwrap();
     let mut stolen = copy(&alice);
     for m in [&m0, &m1, &m2] {
@@ -120,11 +111,7 @@ fn debug_output_never_shows_secret_bytes() {
     let cases: Vec<(String, Vec<u8>, usize)> = vec![
         (format!("{identity:?}"), identity.to_bytes().to_vec(), 1),
         (format!("{signed:?}"), signed.to_bytes()[5..37].to_vec(), 0),
-        (
-            format!("{one_time:?}"),
-            one_time.to_bytes()[5..].to_vec(),
-            0,
-        ),
+        (format!("{one_time:?}"), one_time.to_bytes()[5..].to_vec(), 0),
         // A session's encoding after its public header (role, three keys,
         // prekey ids, flag) is root, chain, ratchet and message keys.
         (format!("{alice:?}"), alice.to_bytes().to_vec(), 111),
@@ -140,10 +127,7 @@ fn debug_output_never_shows_secret_bytes() {
             if fragment.chars().all(|c| c == '0' || c == ',' || c == ' ') {
                 continue;
             }
-            assert!(
-                !shown.contains(&fragment),
-                "{shown} shows secret bytes {fragment}"
-            );
+            assert!(!shown.contains(&fragment), "{shown} shows secret bytes {fragment}");
         }
     }
     let mut store = MemoryPreKeyStore::new();

@@ -32,10 +32,7 @@ impl AeadKey {
     /// Splits 44 bytes of key material: the key, then the nonce.
     pub(crate) fn from_okm(okm: &[u8; 44]) -> Self {
         let (key, nonce) = okm.split_at(32);
-        let mut out = Self {
-            key: [0; 32],
-            nonce: [0; 12],
-        };
+        let mut out = Self { key: [0; 32], nonce: [0; 12] };
         out.key.copy_from_slice(key);
         out.nonce.copy_from_slice(nonce);
         out
@@ -47,10 +44,7 @@ impl AeadKey {
     pub(crate) fn seal(&self, ad: &[u8], buf: &mut [u8]) -> Result<[u8; TAG_LEN], ()> {
         let cipher = ChaCha20Poly1305::new(&self.key.into());
         let nonce = Nonce::from(self.nonce);
-        cipher
-            .encrypt_inout_detached(&nonce, ad, buf.into())
-            .map(Into::into)
-            .map_err(|_| ())
+        cipher.encrypt_inout_detached(&nonce, ad, buf.into()).map(Into::into).map_err(|_| ())
     }
 
     /// Checks `tag` over `ad` and `buf`, and only if it is valid decrypts
@@ -58,9 +52,7 @@ impl AeadKey {
     pub(crate) fn open(&self, ad: &[u8], buf: &mut [u8], tag: &[u8; TAG_LEN]) -> Result<(), ()> {
         let cipher = ChaCha20Poly1305::new(&self.key.into());
         let nonce = Nonce::from(self.nonce);
-        cipher
-            .decrypt_inout_detached(&nonce, ad, buf.into(), &Tag::from(*tag))
-            .map_err(|_| ())
+        cipher.decrypt_inout_detached(&nonce, ad, buf.into(), &Tag::from(*tag)).map_err(|_| ())
     }
 }
 
@@ -81,14 +73,8 @@ mod tests {
         let plain = b"Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.";
         let mut buf = plain.to_vec();
         let tag = key.seal(&ad, &mut buf).unwrap();
-        assert_eq!(
-            tag.to_vec(),
-            crate::hex::decode("1ae10b594f09e26a7e902ecbd0600691")
-        );
-        assert_eq!(
-            &buf[..16],
-            &crate::hex::decode("d31a8d34648e60db7b86afbc53ef7ec2")[..]
-        );
+        assert_eq!(tag.to_vec(), crate::hex::decode("1ae10b594f09e26a7e902ecbd0600691"));
+        assert_eq!(&buf[..16], &crate::hex::decode("d31a8d34648e60db7b86afbc53ef7ec2")[..]);
         key.open(&ad, &mut buf, &tag).unwrap();
         assert_eq!(&buf[..], &plain[..]);
     }

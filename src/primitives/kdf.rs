@@ -8,13 +8,14 @@ use zeroize::{Zeroize, Zeroizing};
 /// The longest output HKDF-SHA256 can give: 255 blocks of 32 bytes.
 const MAX_HKDF_OUTPUT: usize = 255 * 32;
 
-/// HKDF-SHA256 with the input key material given in parts (they are
-/// concatenated, without lengths, exactly as if passed as one string).
-/// Taking parts keeps secrets out of a temporary concatenation buffer.
+/// HKDF-SHA256 with the input key material and the info given in parts
+/// (each list is concatenated, without lengths, exactly as if passed as
+/// one string). Taking parts keeps secrets out of a temporary
+/// concatenation buffer.
 pub(crate) fn hkdf_sha256<const N: usize>(
     salt: &[u8],
     ikm: &[&[u8]],
-    info: &[u8],
+    info: &[&[u8]],
 ) -> Zeroizing<[u8; N]> {
     const { assert!(N <= MAX_HKDF_OUTPUT) };
     let mut extract = HkdfExtract::<Sha256>::new(Some(salt));
@@ -26,7 +27,7 @@ pub(crate) fn hkdf_sha256<const N: usize>(
     let mut okm = Zeroizing::new([0u8; N]);
     // Expansion fails only for outputs longer than MAX_HKDF_OUTPUT, which
     // the assertion above rules out when this function is compiled.
-    let expanded = expander.expand(info, okm.as_mut_slice());
+    let expanded = expander.expand_multi_info(info, okm.as_mut_slice());
     debug_assert!(expanded.is_ok());
     okm
 }
@@ -67,7 +68,8 @@ mod tests {
         let salt = crate::hex::decode("000102030405060708090a0b0c");
         let info = crate::hex::decode("f0f1f2f3f4f5f6f7f8f9");
         let (a, b) = ikm.split_at(7);
-        let okm = hkdf_sha256::<42>(&salt, &[a, b], &info);
+        let (i, j) = info.split_at(3);
+        let okm = hkdf_sha256::<42>(&salt, &[a, b], &[i, j]);
         assert_eq!(
             okm.to_vec(),
             crate::hex::decode(

@@ -1,8 +1,10 @@
 //! Thin wrappers over the primitives: HKDF and HMAC with SHA-256,
-//! ChaCha20-Poly1305, and X25519 with the contributory check. Everything
+//! ChaCha20-Poly1305, Ed25519 with strict verification, and X25519 with the
+//! contributory check. Everything
 //! above this layer reaches the primitives through here, so each
 //! construction is written once.
 
 pub(crate) mod aead;
+pub(crate) mod ed25519;
 pub(crate) mod kdf;
 pub(crate) mod x25519;

@@ -30,11 +30,7 @@ impl X25519PublicKey {
     /// # Errors
     /// [`DecodeError::InvalidKey`] if the value is 2^255 − 19 or above.
     pub fn from_raw(bytes: [u8; 32]) -> Result<Self, DecodeError> {
-        if is_canonical(&bytes) {
-            Ok(Self(bytes))
-        } else {
-            Err(DecodeError::InvalidKey)
-        }
+        if is_canonical(&bytes) { Ok(Self(bytes)) } else { Err(DecodeError::InvalidKey) }
     }
 
     /// A key computed by curve arithmetic: its encoding comes from a field
@@ -261,14 +257,8 @@ mod tests {
         assert_eq!(X25519PublicKey::from_bytes(&bytes), Ok(key));
         let mut wrong = bytes;
         wrong[0] = 0x01;
-        assert_eq!(
-            X25519PublicKey::from_bytes(&wrong),
-            Err(DecodeError::UnexpectedKeyType(1))
-        );
-        assert_eq!(
-            X25519PublicKey::from_bytes(&bytes[..32]),
-            Err(DecodeError::Truncated)
-        );
+        assert_eq!(X25519PublicKey::from_bytes(&wrong), Err(DecodeError::UnexpectedKeyType(1)));
+        assert_eq!(X25519PublicKey::from_bytes(&bytes[..32]), Err(DecodeError::Truncated));
     }
 
     #[test]

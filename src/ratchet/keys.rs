@@ -43,7 +43,7 @@ impl RootKey {
 
     /// `KDF_RK`: the next root key and a new chain key.
     pub(crate) fn step(&self, dh: &DhOutput) -> (Self, ChainKey) {
-        let okm = hkdf_sha256::<64>(&self.0, &[dh.as_bytes()], ROOT_KDF_INFO);
+        let okm = hkdf_sha256::<64>(&self.0, &[dh.as_bytes()], &[ROOT_KDF_INFO]);
         let (root, chain) = halves(&okm);
         (Self(root), ChainKey(chain))
     }
@@ -91,7 +91,7 @@ impl MessageKey {
 
     /// The AEAD key and nonce for this message.
     pub(crate) fn aead_key(&self) -> AeadKey {
-        let okm = hkdf_sha256::<44>(&[0u8; 32], &[&self.0], MESSAGE_KEY_INFO);
+        let okm = hkdf_sha256::<44>(&[0u8; 32], &[&self.0], &[MESSAGE_KEY_INFO]);
         AeadKey::from_okm(&okm)
     }
 }

@@ -68,10 +68,7 @@ enum Plan {
     /// Use and delete a stored skipped key.
     Skipped(Location),
     /// Advance the current receiving chain past the message.
-    Current {
-        chain: ReceivingChain,
-        skipped: Vec<SkippedKey>,
-    },
+    Current { chain: ReceivingChain, skipped: Vec<SkippedKey> },
     /// The receiving half of a DH ratchet step.
     NewChain {
         root_key: RootKey,
@@ -107,11 +104,7 @@ fn derive_keys(chain_key: &ChainKey, from: u32, until: u32) -> (ChainKey, Vec<Sk
 
 /// Refuses a gap of more than [`MAX_SKIP`] messages.
 fn check_gap(from: u32, until: u32) -> Result<(), DecryptError> {
-    if until.saturating_sub(from) > MAX_SKIP {
-        Err(DecryptError::TooManySkipped)
-    } else {
-        Ok(())
-    }
+    if until.saturating_sub(from) > MAX_SKIP { Err(DecryptError::TooManySkipped) } else { Ok(()) }
 }
 
 /// The chain after message `counter`, the skipped keys before it and its
@@ -158,11 +151,7 @@ impl Ratchet {
         let (root_key, chain_key) = RootKey::from_bytes(*shared).step(&dh);
         Some(Self {
             root_key,
-            sending: Some(SendingChain {
-                ratchet,
-                chain_key,
-                counter: 0,
-            }),
+            sending: Some(SendingChain { ratchet, chain_key, counter: 0 }),
             previous_counter: 0,
             remote_ratchet: *their_signed_prekey,
             receiving: None,
@@ -219,16 +208,10 @@ impl Ratchet {
                 // The sending half of the DH ratchet step. Nothing after it
                 // can fail: a fresh chain is at 0 and the length is checked.
                 let ratchet = X25519KeyPair::generate(rng);
-                let dh = ratchet
-                    .dh(&self.remote_ratchet)
-                    .ok_or(EncryptError::NonContributory)?;
+                let dh = ratchet.dh(&self.remote_ratchet).ok_or(EncryptError::NonContributory)?;
                 let (root_key, chain_key) = self.root_key.step(&dh);
                 self.root_key = root_key;
-                self.sending.insert(SendingChain {
-                    ratchet,
-                    chain_key,
-                    counter: 0,
-                })
+                self.sending.insert(SendingChain { ratchet, chain_key, counter: 0 })
             }
         };
         // Message numbers stop at u32::MAX − 1, so that the receiver's
@@ -285,19 +268,10 @@ impl Ratchet {
             && header.counter >= current.next
         {
             check_gap(current.next, header.counter)?;
-            let next = header
-                .counter
-                .checked_add(1)
-                .ok_or(DecryptError::TooManySkipped)?;
+            let next = header.counter.checked_add(1).ok_or(DecryptError::TooManySkipped)?;
             let (at, skipped) = derive_keys(&current.chain_key, current.next, header.counter);
             let (chain_key, key) = at.step();
-            return Ok((
-                Plan::Current {
-                    chain: ReceivingChain { chain_key, next },
-                    skipped,
-                },
-                key,
-            ));
+            return Ok((Plan::Current { chain: ReceivingChain { chain_key, next }, skipped }, key));
         }
         match self.skipped.find(&header.ratchet_key, header.counter) {
             Lookup::Found(at) => {
@@ -326,10 +300,7 @@ impl Ratchet {
             check_gap(current.next, header.previous_counter)?;
         }
         check_gap(0, header.counter)?;
-        let dh = sending
-            .ratchet
-            .dh(&header.ratchet_key)
-            .ok_or(DecryptError::Failed)?;
+        let dh = sending.ratchet.dh(&header.ratchet_key).ok_or(DecryptError::Failed)?;
         let (root_key, chain_key) = self.root_key.step(&dh);
         let (chain, skipped, key) = open_chain(&chain_key, header.counter)?;
         let plan = Plan::NewChain {
@@ -351,13 +322,7 @@ impl Ratchet {
                 self.receiving = Some(chain);
                 self.skipped.enforce_limits(Some(&self.remote_ratchet));
             }
-            Plan::NewChain {
-                root_key,
-                remote_ratchet,
-                previous_counter,
-                chain,
-                skipped,
-            } => {
+            Plan::NewChain { root_key, remote_ratchet, previous_counter, chain, skipped } => {
                 // Keep the keys of the rest of the old chain, up to the
                 // number of messages the peer says it sent there. The gap
                 // was checked when planning.
@@ -407,11 +372,7 @@ impl Ratchet {
     /// reallocation would leave a copy of the secrets behind).
     pub(crate) fn encoded_len(&self) -> usize {
         let fixed = 32 + 4 + X25519PublicKey::ENCODED_LEN + 1 + 1 + 4;
-        let sending = if self.sending.is_some() {
-            32 + 32 + 4
-        } else {
-            0
-        };
+        let sending = if self.sending.is_some() { 32 + 32 + 4 } else { 0 };
         let receiving = if self.receiving.is_some() { 32 + 4 } else { 0 };
         let skipped: usize = self
             .skipped
@@ -469,10 +430,7 @@ impl Ratchet {
         };
         let receiving = if r.flag()? {
             let chain_key = ChainKey::from_bytes(*Zeroizing::new(r.array()?));
-            Some(ReceivingChain {
-                chain_key,
-                next: r.u32()?,
-            })
+            Some(ReceivingChain { chain_key, next: r.u32()? })
         } else {
             None
         };
@@ -488,12 +446,7 @@ impl Ratchet {
             let ratchet_key = X25519PublicKey::read(r)?;
             let raw = r.u32()?;
             let count = r.count(raw, MAX_SKIPPED_KEYS - total, SKIPPED_KEY_LEN)?;
-            if count == 0
-                || skipped
-                    .chains()
-                    .iter()
-                    .any(|c| c.ratchet_key == ratchet_key)
-            {
+            if count == 0 || skipped.chains().iter().any(|c| c.ratchet_key == ratchet_key) {
                 return Err(DecodeError::InconsistentState);
             }
             let is_current = ratchet_key == remote_ratchet;
@@ -517,22 +470,13 @@ impl Ratchet {
             total += count;
             skipped.push_decoded(SkippedChain { ratchet_key, keys });
         }
-        let current_is_stored = skipped
-            .chains()
-            .last()
-            .is_some_and(|c| c.ratchet_key == remote_ratchet);
+        let current_is_stored =
+            skipped.chains().last().is_some_and(|c| c.ratchet_key == remote_ratchet);
         let remembered = chain_count + usize::from(receiving.is_some() && !current_is_stored);
         if remembered > MAX_RECEIVING_CHAINS {
             return Err(DecodeError::InconsistentState);
         }
-        Ok(Self {
-            root_key,
-            sending,
-            previous_counter,
-            remote_ratchet,
-            receiving,
-            skipped,
-        })
+        Ok(Self { root_key, sending, previous_counter, remote_ratchet, receiving, skipped })
     }
 }
 

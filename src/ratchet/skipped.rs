@@ -81,11 +81,7 @@ impl SkippedKeys {
 
     /// Finds the key for message `counter` of the chain `ratchet_key`.
     pub(crate) fn find(&self, ratchet_key: &X25519PublicKey, counter: u32) -> Lookup {
-        let Some(chain) = self
-            .chains
-            .iter()
-            .position(|c| c.ratchet_key == *ratchet_key)
-        else {
+        let Some(chain) = self.chains.iter().position(|c| c.ratchet_key == *ratchet_key) else {
             return Lookup::UnknownChain;
         };
         let keys = self.chains.get(chain).map_or(&[][..], |c| &c.keys[..]);
@@ -97,11 +93,7 @@ impl SkippedKeys {
 
     /// The key at `at`.
     pub(crate) fn get(&self, at: Location) -> Option<&MessageKey> {
-        self.chains
-            .get(at.chain)?
-            .keys
-            .get(at.index)
-            .map(|k| &k.key)
+        self.chains.get(at.chain)?.keys.get(at.index).map(|k| &k.key)
     }
 
     /// Deletes the key at `at` (it was used), and its chain if it was the
@@ -134,10 +126,7 @@ impl SkippedKeys {
                 keys.zeroize();
                 last.keys = grown;
             }
-            _ => self.chains.push(SkippedChain {
-                ratchet_key: *ratchet_key,
-                keys,
-            }),
+            _ => self.chains.push(SkippedChain { ratchet_key: *ratchet_key, keys }),
         }
     }
 
@@ -150,11 +139,8 @@ impl SkippedKeys {
             (None, _) => true,
             (Some(_), None) => false,
         };
-        let max_stored = if current_is_stored {
-            MAX_RECEIVING_CHAINS
-        } else {
-            MAX_RECEIVING_CHAINS - 1
-        };
+        let max_stored =
+            if current_is_stored { MAX_RECEIVING_CHAINS } else { MAX_RECEIVING_CHAINS - 1 };
         if self.chains.len() > max_stored {
             let excess = self.chains.len() - max_stored;
             self.chains.drain(..excess);
@@ -203,10 +189,7 @@ mod tests {
 
     fn keys(range: Range<u32>) -> Vec<SkippedKey> {
         range
-            .map(|counter| SkippedKey {
-                counter,
-                key: MessageKey::from_bytes([counter as u8; 32]),
-            })
+            .map(|counter| SkippedKey { counter, key: MessageKey::from_bytes([counter as u8; 32]) })
             .collect()
     }
 
@@ -217,9 +200,7 @@ mod tests {
         store.append(&a, keys(0..3));
         store.append(&a, keys(5..7));
         assert_eq!(store.len(), 5);
-        let Lookup::Found(at) = store.find(&a, 5) else {
-            panic!("key 5 is stored")
-        };
+        let Lookup::Found(at) = store.find(&a, 5) else { panic!("key 5 is stored") };
         assert_eq!(store.get(at).unwrap().as_bytes(), &[5; 32]);
         store.remove(at);
         assert!(matches!(store.find(&a, 5), Lookup::Gone));
@@ -233,9 +214,7 @@ mod tests {
         let a = chain_key(1);
         let mut store = SkippedKeys::default();
         store.append(&a, keys(4..5));
-        let Lookup::Found(at) = store.find(&a, 4) else {
-            panic!("key 4 is stored")
-        };
+        let Lookup::Found(at) = store.find(&a, 4) else { panic!("key 4 is stored") };
         store.remove(at);
         assert!(store.chains().is_empty());
     }
@@ -252,10 +231,7 @@ mod tests {
         assert!(matches!(store.find(&b, 0), Lookup::Found(_)));
 
         // One more key on b pushes out b's lowest.
-        store.append(
-            &b,
-            keys(MAX_SKIPPED_KEYS as u32..MAX_SKIPPED_KEYS as u32 + 1),
-        );
+        store.append(&b, keys(MAX_SKIPPED_KEYS as u32..MAX_SKIPPED_KEYS as u32 + 1));
         store.enforce_limits(Some(&b));
         assert_eq!(store.len(), MAX_SKIPPED_KEYS);
         assert!(matches!(store.find(&b, 0), Lookup::Gone));
