@@ -1,7 +1,7 @@
 //! The one reader and writer that every wire and stored format goes through.
 //!
 //! The rules live here, once:
-//! - integers are big-endian and fixed-width (`u8`, `u32`);
+//! - integers are big-endian and fixed-width (`u8`, `u32`, `u64`);
 //! - a variable-length field is a `u32` length followed by that many bytes,
 //!   and the length is checked against the field's maximum *before* the
 //!   bytes are taken or anything is allocated;
@@ -35,20 +35,14 @@ impl<'a> Reader<'a> {
 
     /// The next `n` bytes.
     pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
-        let (head, tail) = self
-            .rest
-            .split_at_checked(n)
-            .ok_or(DecodeError::Truncated)?;
+        let (head, tail) = self.rest.split_at_checked(n).ok_or(DecodeError::Truncated)?;
         self.rest = tail;
         Ok(head)
     }
 
     /// The next `N` bytes as an array.
     pub(crate) fn array<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
-        let (head, tail) = self
-            .rest
-            .split_first_chunk::<N>()
-            .ok_or(DecodeError::Truncated)?;
+        let (head, tail) = self.rest.split_first_chunk::<N>().ok_or(DecodeError::Truncated)?;
         self.rest = tail;
         Ok(*head)
     }
@@ -63,6 +57,11 @@ impl<'a> Reader<'a> {
     /// A big-endian `u32`.
     pub(crate) fn u32(&mut self) -> Result<u32, DecodeError> {
         self.array().map(u32::from_be_bytes)
+    }
+
+    /// A big-endian `u64`.
+    pub(crate) fn u64(&mut self) -> Result<u64, DecodeError> {
+        self.array().map(u64::from_be_bytes)
     }
 
     /// A presence flag: `0x00` absent, `0x01` present, anything else refused.
@@ -112,11 +111,7 @@ impl<'a> Reader<'a> {
 
     /// Succeeds only if every byte was read.
     pub(crate) fn finish(self) -> Result<(), DecodeError> {
-        if self.rest.is_empty() {
-            Ok(())
-        } else {
-            Err(DecodeError::TrailingBytes)
-        }
+        if self.rest.is_empty() { Ok(()) } else { Err(DecodeError::TrailingBytes) }
     }
 }
 
@@ -138,6 +133,11 @@ impl<'a> Writer<'a> {
 
     /// A big-endian `u32`.
     pub(crate) fn u32(&mut self, v: u32) {
+        self.out.extend_from_slice(&v.to_be_bytes());
+    }
+
+    /// A big-endian `u64`.
+    pub(crate) fn u64(&mut self, v: u64) {
         self.out.extend_from_slice(&v.to_be_bytes());
     }
 
@@ -213,10 +213,7 @@ mod tests {
         assert_eq!(Reader::new(&bytes).bytes_u32(5), Ok(&bytes[4..]));
         // Declares u32::MAX with nothing behind it.
         let huge = [0xff, 0xff, 0xff, 0xff];
-        assert_eq!(
-            Reader::new(&huge).bytes_u32(usize::MAX),
-            Err(DecodeError::Truncated)
-        );
+        assert_eq!(Reader::new(&huge).bytes_u32(usize::MAX), Err(DecodeError::Truncated));
     }
 
     #[test]
@@ -225,10 +222,7 @@ mod tests {
         assert_eq!(r.count(3, 5, 4), Err(DecodeError::Truncated));
         assert_eq!(r.count(6, 5, 1), Err(DecodeError::TooLong));
         assert_eq!(r.count(2, 5, 5), Ok(2));
-        assert_eq!(
-            r.count(u32::MAX, usize::MAX, usize::MAX),
-            Err(DecodeError::Truncated)
-        );
+        assert_eq!(r.count(u32::MAX, usize::MAX, usize::MAX), Err(DecodeError::Truncated));
     }
 
     #[test]
@@ -237,10 +231,7 @@ mod tests {
         assert_eq!(Reader::new(&[1]).flag(), Ok(true));
         assert_eq!(Reader::new(&[2]).flag(), Err(DecodeError::InvalidValue));
         assert_eq!(Reader::new(&[0x31]).version(0x31), Ok(()));
-        assert_eq!(
-            Reader::new(&[0x32]).version(0x31),
-            Err(DecodeError::UnknownVersion(0x32))
-        );
+        assert_eq!(Reader::new(&[0x32]).version(0x31), Err(DecodeError::UnknownVersion(0x32)));
         assert_eq!(Reader::new(&[9]).finish(), Err(DecodeError::TrailingBytes));
     }
 
@@ -250,11 +241,13 @@ mod tests {
         let mut w = Writer::new(&mut out);
         w.u8(7);
         w.u32(0xdead_beef);
+        w.u64(0x0123_4567_89ab_cdef);
         w.flag(true);
         w.bytes_u32(b"abc");
         let mut r = Reader::new(&out);
         assert_eq!(r.u8(), Ok(7));
         assert_eq!(r.u32(), Ok(0xdead_beef));
+        assert_eq!(r.u64(), Ok(0x0123_4567_89ab_cdef));
         assert_eq!(r.flag(), Ok(true));
         assert_eq!(r.bytes_u32(3), Ok(&b"abc"[..]));
         assert!(r.finish().is_ok());

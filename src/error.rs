@@ -109,11 +109,7 @@ impl fmt::Display for AgreementError {
             Self::InvalidSignature => f.write_str("signed prekey signature does not verify"),
             Self::UnknownSignedPreKey(id) => write!(f, "no signed prekey with id {}", id.0),
             Self::UnknownOneTimePreKey(id) => {
-                write!(
-                    f,
-                    "no one-time prekey with id {} (never issued or already used)",
-                    id.0
-                )
+                write!(f, "no one-time prekey with id {} (never issued or already used)", id.0)
             }
             Self::NonContributory => f.write_str("Diffie-Hellman output is all zero"),
         }
@@ -220,6 +216,181 @@ impl fmt::Display for EncryptError {
 
 impl core::error::Error for EncryptError {}
 
+/// A sender certificate that does not hold at the given time, or a
+/// certificate that cannot be issued as asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CertificateError {
+    /// The certificate's app has no trust root in the recipient's store.
+    UntrustedApp,
+    /// A signature in the chain does not verify, or the issuer certificate
+    /// names another app than the sender certificate.
+    BrokenChain,
+    /// The issuer's key id is on the revocation list.
+    Revoked,
+    /// The issuer certificate is not valid yet.
+    NotYetValid,
+    /// The issuer or the sender certificate has expired.
+    Expired,
+    /// Issuing: the signing key is not the key the issuer certificate names.
+    KeyMismatch,
+    /// Issuing: the validity window ends before it starts.
+    InvalidValidity,
+}
+
+impl CertificateError {
+    /// The stable numeric code of this error (500–599).
+    pub const fn code(&self) -> u16 {
+        match self {
+            Self::UntrustedApp => 501,
+            Self::BrokenChain => 502,
+            Self::Revoked => 503,
+            Self::NotYetValid => 504,
+            Self::Expired => 505,
+            Self::KeyMismatch => 506,
+            Self::InvalidValidity => 507,
+        }
+    }
+}
+
+impl fmt::Display for CertificateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::UntrustedApp => f.write_str("no trust root for the certificate's app"),
+            Self::BrokenChain => f.write_str("certificate chain does not verify"),
+            Self::Revoked => f.write_str("the certificate's issuer is revoked"),
+            Self::NotYetValid => f.write_str("the issuer certificate is not valid yet"),
+            Self::Expired => f.write_str("certificate expired"),
+            Self::KeyMismatch => f.write_str("signing key is not the issuer certificate's key"),
+            Self::InvalidValidity => f.write_str("validity window ends before it starts"),
+        }
+    }
+}
+
+impl core::error::Error for CertificateError {}
+
+/// An envelope that could not be unsealed. Nothing anywhere is changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UnsealError {
+    /// The bytes are not a well-formed envelope, or its decrypted contents
+    /// are not well formed.
+    Malformed(DecodeError),
+    /// The envelope, or its contents, is addressed to another recipient.
+    NotForRecipient,
+    /// The envelope does not decrypt: altered, or not sealed to this key.
+    Failed,
+    /// The envelope was not sealed by the identity key its certificate
+    /// names (a valid certificate used with another key), or its message
+    /// names another identity than its certificate.
+    SenderMismatch,
+    /// The sender certificate does not validate.
+    Certificate(CertificateError),
+}
+
+impl UnsealError {
+    /// The stable numeric code of this error (600–699); a certificate
+    /// error gives its own 5xx code.
+    pub const fn code(&self) -> u16 {
+        match self {
+            Self::Malformed(_) => 601,
+            Self::NotForRecipient => 602,
+            Self::Failed => 603,
+            Self::SenderMismatch => 604,
+            Self::Certificate(e) => e.code(),
+        }
+    }
+}
+
+impl fmt::Display for UnsealError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Malformed(e) => write!(f, "malformed envelope: {e}"),
+            Self::NotForRecipient => f.write_str("envelope addressed to another recipient"),
+            Self::Failed => f.write_str("could not unseal"),
+            Self::SenderMismatch => {
+                f.write_str("envelope not sealed by the identity its certificate names")
+            }
+            Self::Certificate(e) => write!(f, "sender certificate: {e}"),
+        }
+    }
+}
+
+impl core::error::Error for UnsealError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Malformed(e) => Some(e),
+            Self::Certificate(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<DecodeError> for UnsealError {
+    fn from(e: DecodeError) -> Self {
+        Self::Malformed(e)
+    }
+}
+
+impl From<CertificateError> for UnsealError {
+    fn from(e: CertificateError) -> Self {
+        Self::Certificate(e)
+    }
+}
+
+/// An envelope that could not be sealed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SealError {
+    /// The sealing identity is not the one the sender certificate names.
+    CertificateMismatch,
+    /// No recipients were given.
+    NoRecipients,
+    /// More than [`crate::limits::MAX_RECIPIENTS`] recipients.
+    TooManyRecipients,
+    /// A recipient was given twice.
+    DuplicateRecipient,
+    /// A message to seal is not an initial or ratchet message.
+    InvalidMessage(DecodeError),
+    /// The envelope would exceed [`crate::limits::MAX_ENVELOPE_LEN`].
+    TooLong,
+    /// A Diffie-Hellman output was all zero.
+    NonContributory,
+}
+
+impl SealError {
+    /// The stable numeric code of this error (700–799).
+    pub const fn code(&self) -> u16 {
+        match self {
+            Self::CertificateMismatch => 701,
+            Self::NoRecipients => 702,
+            Self::TooManyRecipients => 703,
+            Self::DuplicateRecipient => 704,
+            Self::InvalidMessage(_) => 705,
+            Self::TooLong => 706,
+            Self::NonContributory => 707,
+        }
+    }
+}
+
+impl fmt::Display for SealError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::CertificateMismatch => {
+                f.write_str("sealing identity is not the sender certificate's")
+            }
+            Self::NoRecipients => f.write_str("no recipients"),
+            Self::TooManyRecipients => f.write_str("more recipients than MAX_RECIPIENTS"),
+            Self::DuplicateRecipient => f.write_str("a recipient appears twice"),
+            Self::InvalidMessage(e) => write!(f, "not a sealwire message: {e}"),
+            Self::TooLong => f.write_str("envelope longer than MAX_ENVELOPE_LEN"),
+            Self::NonContributory => f.write_str("Diffie-Hellman output is all zero"),
+        }
+    }
+}
+
+impl core::error::Error for SealError {}
+
 /// Any sealwire error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -232,17 +403,27 @@ pub enum Error {
     Decrypt(DecryptError),
     /// See [`EncryptError`].
     Encrypt(EncryptError),
+    /// See [`CertificateError`].
+    Certificate(CertificateError),
+    /// See [`UnsealError`].
+    Unseal(UnsealError),
+    /// See [`SealError`].
+    Seal(SealError),
 }
 
 impl Error {
     /// The stable numeric code of the wrapped error. Codes are grouped by
-    /// area: 1xx decoding, 2xx agreement, 3xx decryption, 4xx encryption.
+    /// area: 1xx decoding, 2xx agreement, 3xx decryption, 4xx encryption,
+    /// 5xx certificates, 6xx unsealing, 7xx sealing.
     pub const fn code(&self) -> u16 {
         match self {
             Self::Decode(e) => e.code(),
             Self::Agreement(e) => e.code(),
             Self::Decrypt(e) => e.code(),
             Self::Encrypt(e) => e.code(),
+            Self::Certificate(e) => e.code(),
+            Self::Unseal(e) => e.code(),
+            Self::Seal(e) => e.code(),
         }
     }
 }
@@ -254,6 +435,9 @@ impl fmt::Display for Error {
             Self::Agreement(e) => e.fmt(f),
             Self::Decrypt(e) => e.fmt(f),
             Self::Encrypt(e) => e.fmt(f),
+            Self::Certificate(e) => e.fmt(f),
+            Self::Unseal(e) => e.fmt(f),
+            Self::Seal(e) => e.fmt(f),
         }
     }
 }
@@ -265,6 +449,9 @@ impl core::error::Error for Error {
             Self::Agreement(e) => Some(e),
             Self::Decrypt(e) => Some(e),
             Self::Encrypt(e) => Some(e),
+            Self::Certificate(e) => Some(e),
+            Self::Unseal(e) => Some(e),
+            Self::Seal(e) => Some(e),
         }
     }
 }
@@ -290,6 +477,24 @@ impl From<DecryptError> for Error {
 impl From<EncryptError> for Error {
     fn from(e: EncryptError) -> Self {
         Self::Encrypt(e)
+    }
+}
+
+impl From<CertificateError> for Error {
+    fn from(e: CertificateError) -> Self {
+        Self::Certificate(e)
+    }
+}
+
+impl From<UnsealError> for Error {
+    fn from(e: UnsealError) -> Self {
+        Self::Unseal(e)
+    }
+}
+
+impl From<SealError> for Error {
+    fn from(e: SealError) -> Self {
+        Self::Seal(e)
     }
 }
 
@@ -321,6 +526,24 @@ mod tests {
             Error::Encrypt(EncryptError::PlaintextTooLong),
             Error::Encrypt(EncryptError::ChainExhausted),
             Error::Encrypt(EncryptError::NonContributory),
+            Error::Certificate(CertificateError::UntrustedApp),
+            Error::Certificate(CertificateError::BrokenChain),
+            Error::Certificate(CertificateError::Revoked),
+            Error::Certificate(CertificateError::NotYetValid),
+            Error::Certificate(CertificateError::Expired),
+            Error::Certificate(CertificateError::KeyMismatch),
+            Error::Certificate(CertificateError::InvalidValidity),
+            Error::Unseal(UnsealError::Malformed(DecodeError::Truncated)),
+            Error::Unseal(UnsealError::NotForRecipient),
+            Error::Unseal(UnsealError::Failed),
+            Error::Unseal(UnsealError::SenderMismatch),
+            Error::Seal(SealError::CertificateMismatch),
+            Error::Seal(SealError::NoRecipients),
+            Error::Seal(SealError::TooManyRecipients),
+            Error::Seal(SealError::DuplicateRecipient),
+            Error::Seal(SealError::InvalidMessage(DecodeError::Truncated)),
+            Error::Seal(SealError::TooLong),
+            Error::Seal(SealError::NonContributory),
         ];
         let mut codes: alloc::vec::Vec<u16> = all.iter().map(Error::code).collect();
         for e in &all {
@@ -329,6 +552,9 @@ mod tests {
                 Error::Agreement(_) => 2,
                 Error::Decrypt(_) => 3,
                 Error::Encrypt(_) => 4,
+                Error::Certificate(_) => 5,
+                Error::Unseal(_) => 6,
+                Error::Seal(_) => 7,
             };
             assert_eq!(e.code() / 100, area, "{e:?}");
         }

@@ -6,6 +6,9 @@
 pub(crate) const KEY_IDENTITY: u8 = 0x01;
 /// Key type tag of an X25519 public key in `Encode(PK)`.
 pub(crate) const KEY_X25519: u8 = 0x02;
+/// Key type tag of an Ed25519 certificate-signing key (trust roots and
+/// issuers). `0x03` is reserved for ML-KEM public keys.
+pub(crate) const KEY_CERTIFICATE: u8 = 0x04;
 
 /// Version tag of a prekey bundle, version 1.
 pub(crate) const V_BUNDLE: u8 = 0x11;
@@ -25,6 +28,18 @@ pub(crate) const V_SIGNED_PREKEY_PAIR: u8 = 0x71;
 pub(crate) const V_ONE_TIME_PREKEY: u8 = 0x81;
 /// Version tag of a stored one-time prekey pair, version 1.
 pub(crate) const V_ONE_TIME_PREKEY_PAIR: u8 = 0x91;
+/// Version tag of an issuer (server) certificate, version 1.
+pub(crate) const V_ISSUER_CERTIFICATE: u8 = 0xa1;
+/// Version tag of a sender certificate, version 1.
+pub(crate) const V_SENDER_CERTIFICATE: u8 = 0xb1;
+/// Version tag of a sealed envelope for one recipient, version 1.
+pub(crate) const V_SEALED_ENVELOPE: u8 = 0xc1;
+/// Version tag of a multi-recipient sealed envelope, version 1.
+pub(crate) const V_MULTI_ENVELOPE: u8 = 0xd1;
+/// Version tag of a trust root (app id and its root key), version 1.
+pub(crate) const V_TRUST_ROOT: u8 = 0xe1;
+/// Version tag of a stored certificate-signing key pair, version 1.
+pub(crate) const V_CERTIFICATE_KEY_PAIR: u8 = 0xf1;
 
 /// Prefix of the message an identity key signs to certify a signed prekey.
 pub(crate) const SIGNED_PREKEY_SIGNATURE: &[u8] = b"sealwire/signed-prekey/v1";
@@ -35,9 +50,46 @@ pub(crate) const ROOT_KDF_INFO: &[u8] = b"sealwire/ratchet/root/v1";
 /// HKDF info of the expansion of a message key into AEAD key and nonce.
 pub(crate) const MESSAGE_KEY_INFO: &[u8] = b"sealwire/ratchet/message/v1";
 
+/// Prefix of the message a trust root signs to certify an issuer.
+pub(crate) const ISSUER_CERTIFICATE_SIGNATURE: &[u8] = b"sealwire/issuer-certificate/v1";
+/// Prefix of the message an issuer signs to certify a sender.
+pub(crate) const SENDER_CERTIFICATE_SIGNATURE: &[u8] = b"sealwire/sender-certificate/v1";
+/// HKDF info prefix of the key that wraps an envelope's payload secret
+/// for one recipient.
+pub(crate) const SEALED_WRAP_INFO: &[u8] = b"sealwire/sealed/wrap/v1";
+/// HKDF info prefix of the key that authenticates an envelope from its
+/// sender to one recipient.
+pub(crate) const SEALED_AUTH_INFO: &[u8] = b"sealwire/sealed/auth/v1";
+/// HKDF info of the key and nonce that encrypt an envelope's payload.
+pub(crate) const SEALED_PAYLOAD_INFO: &[u8] = b"sealwire/sealed/payload/v1";
+
 /// HMAC input that derives a message key from a chain key (`KDF_CK`).
 pub(crate) const CHAIN_MESSAGE_KEY_SEED: u8 = 0x01;
 /// HMAC input that derives the next chain key from a chain key (`KDF_CK`).
 pub(crate) const CHAIN_NEXT_KEY_SEED: u8 = 0x02;
 /// The `F` prefix of the X3DH KDF input: 32 bytes of 0xFF for X25519.
 pub(crate) const X3DH_PREFIX: [u8; 32] = [0xff; 32];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // docs/protocol.md §15 states each label's length; keep them honest.
+    #[test]
+    fn label_lengths_match_the_specification() {
+        for (label, len) in [
+            (SIGNED_PREKEY_SIGNATURE, 25),
+            (X3DH_INFO, 16),
+            (ROOT_KDF_INFO, 24),
+            (MESSAGE_KEY_INFO, 27),
+            (ISSUER_CERTIFICATE_SIGNATURE, 30),
+            (SENDER_CERTIFICATE_SIGNATURE, 30),
+            (SEALED_PAYLOAD_INFO, 26),
+            (SEALED_WRAP_INFO, 23),
+            (SEALED_AUTH_INFO, 23),
+        ] {
+            assert_eq!(label.len(), len, "{}", core::str::from_utf8(label).unwrap());
+            assert!(label.is_ascii());
+        }
+    }
+}

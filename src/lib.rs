@@ -4,7 +4,10 @@
 //! Two devices that have never talked agree on keys with X3DH from a
 //! published prekey bundle, then exchange messages in any order under the
 //! Double Ratchet. The relay between them stores bundles and moves bytes;
-//! it cannot read or forge messages.
+//! it cannot read or forge messages. Sealed-sender envelopes ([`Sealer`],
+//! [`unseal`]) hide the sender from the relay too: the sender's identity
+//! travels encrypted, proved by a certificate from its own app, which a
+//! recipient on another app checks against that app's trust root.
 //!
 //! ```
 //! use sealwire::{
@@ -61,9 +64,9 @@
 //! - Post-compromise recovery: each reply brings a new Diffie-Hellman
 //!   exchange, so state stolen now stops opening messages after the next
 //!   round trip, unless the thief also takes over the conversation.
-//! - Not hidden from the relay: who talks to whom (unless sealed-sender
-//!   envelopes are used), when, and how long each message is. Message
-//!   headers (ratchet key and counters) travel in the clear.
+//! - Not hidden from the relay: who receives, when, and a size bucket (with
+//!   sealed envelopes); without them also the sender, exact lengths and
+//!   message headers (ratchet key and counters).
 //! - A stolen device reveals its identity key, its unused prekeys, its
 //!   stored sessions and their skipped message keys: the messages still to
 //!   come on those sessions until they ratchet forward, and the late
@@ -85,6 +88,7 @@
 extern crate alloc;
 
 mod bundle;
+mod certificate;
 mod codec;
 mod error;
 mod hex;
@@ -95,11 +99,19 @@ mod message;
 mod prekey;
 mod primitives;
 mod ratchet;
+mod sealed;
 mod session;
 mod x3dh;
 
 pub use bundle::PreKeyBundle;
-pub use error::{AgreementError, DecodeError, DecryptError, EncryptError, Error};
+pub use certificate::{
+    AppId, CertificateKey, CertificateKeyPair, DeviceId, IssuerCertificate, SenderCertificate,
+    Timestamp, TrustRoot, TrustStore, UserId,
+};
+pub use error::{
+    AgreementError, CertificateError, DecodeError, DecryptError, EncryptError, Error, SealError,
+    UnsealError,
+};
 pub use identity::{IdentityKey, IdentityKeyPair};
 pub use message::{Header, InitialMessage, Message, RatchetMessage};
 pub use prekey::{
@@ -107,6 +119,9 @@ pub use prekey::{
     SignedPreKeyPair,
 };
 pub use primitives::x25519::X25519PublicKey;
+pub use sealed::{
+    ContentType, MultiRecipientEnvelope, Padding, SealedEnvelope, Sealer, Unsealed, unseal,
+};
 pub use session::{Role, Session};
 
 #[doc = include_str!("../README.md")]

@@ -34,6 +34,31 @@ pub const MAX_PLAINTEXT_LEN: usize = 1 << 20;
 /// before it is parsed.
 pub const MAX_MESSAGE_LEN: usize = MAX_PLAINTEXT_LEN + 256;
 
+/// The longest sealed envelope for one recipient: 4 MiB. It holds the
+/// largest message with room to spare; multi-recipient envelopes carry one
+/// entry per recipient in a payload of at most this size less the
+/// envelope's own 119 bytes.
+pub const MAX_ENVELOPE_LEN: usize = 1 << 22;
+
+/// The smallest size bucket of padded envelopes: 512 bytes. Padded
+/// envelopes take the next power of two from here up to
+/// [`MAX_ENVELOPE_LEN`].
+pub const MIN_PADDED_ENVELOPE_LEN: usize = 512;
+
+/// The most recipients of one multi-recipient envelope.
+pub const MAX_RECIPIENTS: usize = 4096;
+
+/// The most recipients whose authentication keys a [`crate::Sealer`]
+/// caches (about 100 bytes each). Sealing to more distinct recipients
+/// recomputes the oldest keys, one X25519 each.
+pub const MAX_CACHED_PEERS: usize = 1024;
+
+/// The longest app id in a certificate, in bytes.
+pub const MAX_APP_ID_LEN: usize = 64;
+
+/// The longest user id in a certificate, in bytes.
+pub const MAX_USER_ID_LEN: usize = 64;
+
 // A single message may add MAX_SKIP keys for the end of the old chain and
 // MAX_SKIP for the new one; the store must hold them all, or a message
 // could evict keys it had itself just stored.

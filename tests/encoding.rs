@@ -2,18 +2,17 @@
 //! decoder. A decoder either refuses its input with an error or accepts it,
 //! and then re-encoding gives back exactly the input (one value, one
 //! encoding).
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod common;
 
 use common::{Device, pair, rng, state};
 use rand_core::Rng;
 use sealwire::limits::MAX_RECEIVING_CHAINS;
+use sealwire::{
+    CertificateKey, CertificateKeyPair, IssuerCertificate, MultiRecipientEnvelope, SealedEnvelope,
+    SenderCertificate, TrustRoot,
+};
 use sealwire::{
     DecodeError, EncryptError, IdentityKey, IdentityKeyPair, InitialMessage, Message,
     OneTimePreKey, OneTimePreKeyPair, PreKeyBundle, PreKeyId, RatchetMessage, Session,
@@ -25,40 +24,27 @@ type Decoder = fn(&[u8]) -> Result<Vec<u8>, DecodeError>;
 
 fn decoders() -> Vec<(&'static str, Decoder)> {
     vec![
-        ("IdentityKey", |b| {
-            IdentityKey::from_bytes(b).map(|k| k.to_bytes().to_vec())
-        }),
-        ("IdentityKeyPair", |b| {
-            IdentityKeyPair::from_bytes(b).map(|k| k.to_bytes().to_vec())
-        }),
-        ("X25519PublicKey", |b| {
-            X25519PublicKey::from_bytes(b).map(|k| k.to_bytes().to_vec())
-        }),
-        ("SignedPreKey", |b| {
-            SignedPreKey::from_bytes(b).map(|k| k.to_bytes())
-        }),
-        ("SignedPreKeyPair", |b| {
-            SignedPreKeyPair::from_bytes(b).map(|k| k.to_bytes().to_vec())
-        }),
-        ("OneTimePreKey", |b| {
-            OneTimePreKey::from_bytes(b).map(|k| k.to_bytes())
-        }),
-        ("OneTimePreKeyPair", |b| {
-            OneTimePreKeyPair::from_bytes(b).map(|k| k.to_bytes().to_vec())
-        }),
-        ("PreKeyBundle", |b| {
-            PreKeyBundle::from_bytes(b).map(|k| k.to_bytes())
-        }),
-        ("InitialMessage", |b| {
-            InitialMessage::parse(b).map(|m| m.to_bytes())
-        }),
-        ("RatchetMessage", |b| {
-            RatchetMessage::parse(b).map(|m| m.to_bytes())
-        }),
+        ("IdentityKey", |b| IdentityKey::from_bytes(b).map(|k| k.to_bytes().to_vec())),
+        ("IdentityKeyPair", |b| IdentityKeyPair::from_bytes(b).map(|k| k.to_bytes().to_vec())),
+        ("X25519PublicKey", |b| X25519PublicKey::from_bytes(b).map(|k| k.to_bytes().to_vec())),
+        ("SignedPreKey", |b| SignedPreKey::from_bytes(b).map(|k| k.to_bytes())),
+        ("SignedPreKeyPair", |b| SignedPreKeyPair::from_bytes(b).map(|k| k.to_bytes().to_vec())),
+        ("OneTimePreKey", |b| OneTimePreKey::from_bytes(b).map(|k| k.to_bytes())),
+        ("OneTimePreKeyPair", |b| OneTimePreKeyPair::from_bytes(b).map(|k| k.to_bytes().to_vec())),
+        ("PreKeyBundle", |b| PreKeyBundle::from_bytes(b).map(|k| k.to_bytes())),
+        ("InitialMessage", |b| InitialMessage::parse(b).map(|m| m.to_bytes())),
+        ("RatchetMessage", |b| RatchetMessage::parse(b).map(|m| m.to_bytes())),
         ("Message", |b| Message::parse(b).map(|m| m.to_bytes())),
-        ("Session", |b| {
-            Session::from_bytes(b).map(|s| s.to_bytes().to_vec())
+        ("Session", |b| Session::from_bytes(b).map(|s| s.to_bytes().to_vec())),
+        ("CertificateKey", |b| CertificateKey::from_bytes(b).map(|k| k.to_bytes().to_vec())),
+        ("CertificateKeyPair", |b| {
+            CertificateKeyPair::from_bytes(b).map(|k| k.to_bytes().to_vec())
         }),
+        ("TrustRoot", |b| TrustRoot::from_bytes(b).map(|r| r.to_bytes())),
+        ("IssuerCertificate", |b| IssuerCertificate::from_bytes(b).map(|c| c.to_bytes())),
+        ("SenderCertificate", |b| SenderCertificate::from_bytes(b).map(|c| c.to_bytes())),
+        ("SealedEnvelope", |b| SealedEnvelope::parse(b).map(|e| e.to_bytes())),
+        ("MultiRecipientEnvelope", |b| MultiRecipientEnvelope::parse(b).map(|e| e.to_bytes())),
     ]
 }
 
@@ -90,6 +76,23 @@ fn samples() -> Vec<(&'static str, Vec<u8>)> {
     let ratchet = bob.encrypt(&mut rng, b"ratchet").unwrap();
     let without_opk = PreKeyBundle::new(*with_opk.identity(), *with_opk.signed_prekey(), None);
 
+    let app = common::App::new(&mut rng, "app-a");
+    let cert = app.certify("alice", 1, bob_identity.public());
+    let mut sealer = sealwire::Sealer::new(cert.clone());
+    let recipient = *alice.identity.public();
+    let sealed = sealer
+        .seal(&mut rng, &bob_identity, &recipient, &ratchet, sealwire::Padding::None)
+        .unwrap();
+    let other = *IdentityKeyPair::generate(&mut rng).public();
+    let multi = sealer
+        .seal_to_many(
+            &mut rng,
+            &bob_identity,
+            &[(recipient, &ratchet[..]), (other, &ratchet[..])],
+            sealwire::Padding::None,
+        )
+        .unwrap();
+
     vec![
         ("IdentityKey", identity.public().to_bytes().to_vec()),
         ("IdentityKeyPair", identity.to_bytes().to_vec()),
@@ -108,6 +111,13 @@ fn samples() -> Vec<(&'static str, Vec<u8>)> {
         ("Session", alice_fresh),
         ("Session", state(&alice_session)),
         ("Session", state(&bob)),
+        ("CertificateKey", app.root.public().to_bytes().to_vec()),
+        ("CertificateKeyPair", app.root.to_bytes().to_vec()),
+        ("TrustRoot", app.trust_root().to_bytes()),
+        ("IssuerCertificate", app.issuer.to_bytes()),
+        ("SenderCertificate", cert.to_bytes()),
+        ("SealedEnvelope", sealed),
+        ("MultiRecipientEnvelope", multi),
     ]
 }
 
@@ -118,10 +128,7 @@ fn decoder(name: &str) -> Decoder {
 /// Accepts only canonical input: an accepted input re-encodes to itself.
 fn check(name: &str, decode: Decoder, input: &[u8], what: &str) {
     if let Ok(again) = decode(input) {
-        assert_eq!(
-            again, input,
-            "{name}: {what} decoded to a different encoding"
-        );
+        assert_eq!(again, input, "{name}: {what} decoded to a different encoding");
     }
 }
 
@@ -137,18 +144,12 @@ fn every_truncation_and_extension_is_refused() {
     for (name, bytes) in samples() {
         let decode = decoder(name);
         for len in 0..bytes.len() {
-            assert!(
-                decode(&bytes[..len]).is_err(),
-                "{name}: prefix of {len} bytes accepted"
-            );
+            assert!(decode(&bytes[..len]).is_err(), "{name}: prefix of {len} bytes accepted");
         }
         for extra in [0u8, 1, 0xff] {
             let mut longer = bytes.clone();
             longer.push(extra);
-            assert!(
-                decode(&longer).is_err(),
-                "{name}: trailing byte {extra} accepted"
-            );
+            assert!(decode(&longer).is_err(), "{name}: trailing byte {extra} accepted");
         }
     }
 }
@@ -179,10 +180,7 @@ fn version_and_key_tags_are_checked() {
             }
             let mut other = bytes.clone();
             other[0] = tag;
-            assert!(
-                decode(&other).is_err(),
-                "{name}: first byte {tag:#04x} accepted"
-            );
+            assert!(decode(&other).is_err(), "{name}: first byte {tag:#04x} accepted");
         }
     }
 }
@@ -212,17 +210,11 @@ fn random_garbage_into_every_decoder() {
 #[test]
 fn oversized_inputs_are_refused_as_too_long() {
     let huge = vec![0u8; Session::MAX_ENCODED_LEN + 1];
-    assert_eq!(
-        Session::from_bytes(&huge).unwrap_err(),
-        DecodeError::TooLong
-    );
+    assert_eq!(Session::from_bytes(&huge).unwrap_err(), DecodeError::TooLong);
     let huge = vec![0x31u8; sealwire::limits::MAX_MESSAGE_LEN + 1];
     assert_eq!(Message::parse(&huge).unwrap_err(), DecodeError::TooLong);
     let long = vec![0x11u8; PreKeyBundle::MAX_ENCODED_LEN + 1];
-    assert_eq!(
-        PreKeyBundle::from_bytes(&long).unwrap_err(),
-        DecodeError::TooLong
-    );
+    assert_eq!(PreKeyBundle::from_bytes(&long).unwrap_err(), DecodeError::TooLong);
 }
 
 #[test]
@@ -231,10 +223,7 @@ fn a_bundle_with_a_kem_prekey_is_reported_unsupported() {
     let mut alice = Device::new(&mut rng, 0);
     let mut bytes = alice.bundle().to_bytes();
     *bytes.last_mut().unwrap() = 1;
-    assert_eq!(
-        PreKeyBundle::from_bytes(&bytes).unwrap_err(),
-        DecodeError::Unsupported
-    );
+    assert_eq!(PreKeyBundle::from_bytes(&bytes).unwrap_err(), DecodeError::Unsupported);
 }
 
 /// Offsets in a responder's stored session with a one-time prekey (see
@@ -253,10 +242,7 @@ fn inconsistent_session_states_are_refused() {
     let mut awaiting = state(&alice);
     assert_eq!(awaiting[AWAITING_REPLY], 0);
     awaiting[AWAITING_REPLY] = 1;
-    assert_eq!(
-        Session::from_bytes(&awaiting).unwrap_err(),
-        DecodeError::InconsistentState
-    );
+    assert_eq!(Session::from_bytes(&awaiting).unwrap_err(), DecodeError::InconsistentState);
 
     // Alice skips two of Bob's messages in one chain. The skipped-key store
     // is the end of the encoding: u32 chain count, Encode(key), u32 key
@@ -275,27 +261,18 @@ fn inconsistent_session_states_are_refused() {
     let mut swapped = bytes.clone();
     swapped[first..second].copy_from_slice(&bytes[second..]);
     swapped[second..].copy_from_slice(&bytes[first..second]);
-    assert_eq!(
-        Session::from_bytes(&swapped).unwrap_err(),
-        DecodeError::InconsistentState
-    );
+    assert_eq!(Session::from_bytes(&swapped).unwrap_err(), DecodeError::InconsistentState);
 
     // A skipped key at or past the next expected number of its chain.
     let mut ahead = bytes.clone();
     ahead[second..second + 4].copy_from_slice(&3u32.to_be_bytes());
-    assert_eq!(
-        Session::from_bytes(&ahead).unwrap_err(),
-        DecodeError::InconsistentState
-    );
+    assert_eq!(Session::from_bytes(&ahead).unwrap_err(), DecodeError::InconsistentState);
 
     // More chains than the limit allows.
     let mut too_many = bytes.clone();
     too_many[chain_count..chain_count + 4]
         .copy_from_slice(&(MAX_RECEIVING_CHAINS as u32 + 1).to_be_bytes());
-    assert_eq!(
-        Session::from_bytes(&too_many).unwrap_err(),
-        DecodeError::TooLong
-    );
+    assert_eq!(Session::from_bytes(&too_many).unwrap_err(), DecodeError::TooLong);
 
     // The untouched state decodes.
     assert_eq!(state(&Session::from_bytes(&bytes).unwrap()), bytes);
@@ -308,10 +285,7 @@ fn the_sending_counter_stops_one_short_of_u32_max() {
     // After `pair`, Alice has a sending chain (she replied once).
     let mut bytes = state(&alice);
     assert_eq!(bytes[SENDING_FLAG], 1);
-    assert_eq!(
-        &bytes[SENDING_COUNTER..SENDING_COUNTER + 4],
-        &1u32.to_be_bytes()
-    );
+    assert_eq!(&bytes[SENDING_COUNTER..SENDING_COUNTER + 4], &1u32.to_be_bytes());
     bytes[SENDING_COUNTER..SENDING_COUNTER + 4].copy_from_slice(&(u32::MAX - 1).to_be_bytes());
     alice = Session::from_bytes(&bytes).unwrap();
 
@@ -319,19 +293,13 @@ fn the_sending_counter_stops_one_short_of_u32_max() {
     let header = *RatchetMessage::parse(&last).unwrap().header();
     assert_eq!(header.counter, u32::MAX - 1);
     let before = state(&alice);
-    assert_eq!(
-        alice.encrypt(&mut rng, b"one more"),
-        Err(EncryptError::ChainExhausted)
-    );
+    assert_eq!(alice.encrypt(&mut rng, b"one more"), Err(EncryptError::ChainExhausted));
     assert_eq!(state(&alice), before);
 
     // A header with N = u32::MAX is never valid.
     let mut forged = last.clone();
     forged[38..42].copy_from_slice(&u32::MAX.to_be_bytes());
-    assert_eq!(
-        RatchetMessage::parse(&forged).unwrap_err(),
-        DecodeError::InvalidValue
-    );
+    assert_eq!(RatchetMessage::parse(&forged).unwrap_err(), DecodeError::InvalidValue);
 }
 
 #[test]
@@ -345,16 +313,17 @@ fn sizes_match_the_specification() {
     assert_eq!(SignedPreKeyPair::ENCODED_LEN, 101);
     assert_eq!(OneTimePreKeyPair::ENCODED_LEN, 37);
     assert_eq!(IdentityKeyPair::ENCODED_LEN, 33);
+    assert_eq!(TrustRoot::MAX_ENCODED_LEN, 102);
+    assert_eq!(IssuerCertificate::MAX_ENCODED_LEN, 186);
+    assert_eq!(SenderCertificate::MAX_ENCODED_LEN, 436);
+    assert_eq!(CertificateKeyPair::ENCODED_LEN, 33);
+    assert_eq!(sealwire::limits::MAX_ENVELOPE_LEN, 4_194_304);
 
     let mut rng = rng(77);
     let (mut bob, mut alice) = pair(&mut rng);
     for len in [0usize, 1, 100] {
         let m = bob.encrypt(&mut rng, &vec![7u8; len]).unwrap();
-        assert_eq!(
-            m.len(),
-            len + 62,
-            "a ratchet message is 62 bytes longer than its plaintext"
-        );
+        assert_eq!(m.len(), len + 62, "a ratchet message is 62 bytes longer than its plaintext");
         alice.decrypt(&m).unwrap();
     }
 }

@@ -32,6 +32,11 @@ impl Ed25519Secret {
         self.0.as_bytes()
     }
 
+    /// The public key's 32-byte encoding.
+    pub(crate) fn public(&self) -> [u8; 32] {
+        self.0.verifying_key().to_bytes()
+    }
+
     /// The public key, decompressed, for callers that need the point.
     pub(crate) fn verifying_key(&self) -> VerifyingKey {
         self.0.verifying_key()

@@ -1,11 +1,5 @@
 //! Helpers shared by the scenario tests.
-#![allow(
-    dead_code,
-    unreachable_pub,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic
-)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -42,12 +36,7 @@ impl Device {
             store.add_one_time_prekey(pair);
         }
         one_time.reverse();
-        Self {
-            identity,
-            store,
-            signed,
-            one_time,
-        }
+        Self { identity, store, signed, one_time }
     }
 
     /// Accepts a session from the bytes of an initial message.
@@ -111,13 +100,83 @@ pub fn ratchet_key(message: &[u8]) -> [u8; 32] {
 /// Asserts that decrypting `message` fails and leaves `session` unchanged.
 pub fn assert_refused(session: &mut Session, message: &[u8]) -> sealwire::DecryptError {
     let before = state(session);
-    let err = session
-        .decrypt(message)
-        .expect_err("message must be refused");
-    assert_eq!(
-        state(session),
-        before,
-        "a refused message changed the session ({err:?})"
-    );
+    let err = session.decrypt(message).expect_err("message must be refused");
+    assert_eq!(state(session), before, "a refused message changed the session ({err:?})");
     err
+}
+
+/// An app: its trust root and one issuer (key id 1) valid from time 0 to
+/// `ISSUER_UNTIL`.
+pub struct App {
+    pub id: sealwire::AppId,
+    pub root: sealwire::CertificateKeyPair,
+    pub issuer_key: sealwire::CertificateKeyPair,
+    pub issuer: sealwire::IssuerCertificate,
+}
+
+/// The last second the test apps' issuers are valid.
+pub const ISSUER_UNTIL: u64 = 1_000_000;
+
+/// "Now" in the tests, when every certificate is valid.
+pub const NOW: sealwire::Timestamp = sealwire::Timestamp(500_000);
+
+impl App {
+    pub fn new(rng: &mut ChaCha20Rng, name: &str) -> Self {
+        use sealwire::{CertificateKeyPair, IssuerCertificate, Timestamp};
+        let id = sealwire::AppId::new(name).unwrap();
+        let root = CertificateKeyPair::generate(rng);
+        let issuer_key = CertificateKeyPair::generate(rng);
+        let issuer = IssuerCertificate::issue(
+            &root,
+            &id,
+            1,
+            &issuer_key.public(),
+            Timestamp(0),
+            Timestamp(ISSUER_UNTIL),
+        )
+        .unwrap();
+        Self { id, root, issuer_key, issuer }
+    }
+
+    pub fn trust_root(&self) -> sealwire::TrustRoot {
+        sealwire::TrustRoot::new(self.id.clone(), self.root.public())
+    }
+
+    /// A sender certificate for `user`'s device `device`, valid until
+    /// `ISSUER_UNTIL`.
+    pub fn certify(
+        &self,
+        user: &str,
+        device: u32,
+        identity: &sealwire::IdentityKey,
+    ) -> sealwire::SenderCertificate {
+        self.certify_until(user, device, identity, ISSUER_UNTIL)
+    }
+
+    pub fn certify_until(
+        &self,
+        user: &str,
+        device: u32,
+        identity: &sealwire::IdentityKey,
+        expires: u64,
+    ) -> sealwire::SenderCertificate {
+        sealwire::SenderCertificate::issue(
+            &self.issuer_key,
+            &self.issuer,
+            sealwire::UserId::new(user.as_bytes()).unwrap(),
+            sealwire::DeviceId(device),
+            identity,
+            sealwire::Timestamp(expires),
+        )
+        .unwrap()
+    }
+}
+
+/// A trust store with the given apps' roots.
+pub fn trusting(apps: &[&App]) -> sealwire::TrustStore {
+    let mut store = sealwire::TrustStore::new();
+    for app in apps {
+        store.add_root(&app.trust_root());
+    }
+    store
 }

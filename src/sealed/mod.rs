@@ -1,0 +1,526 @@
+//! Sealed-sender envelopes: the relay sees who receives, not who sends.
+//!
+//! Sealing (see `docs/protocol.md` for every byte):
+//!
+//! 1. A fresh ephemeral key `E` and a random 32-byte envelope secret `M`.
+//! 2. The payload (the sender certificate and one entry per recipient,
+//!    each with that recipient's session message, then padding) is
+//!    encrypted **once** with ChaCha20-Poly1305 under a key derived from
+//!    `M`.
+//! 3. For each recipient `R`: `M` is wrapped under a key from `DH(E, IK_R)`,
+//!    which hides everything, the sender's identity included, from anyone
+//!    but `R`; and a 16-byte tag, keyed from the static `DH(IK_S, IK_R)`,
+//!    binds `E`, `R`, the wrapped secret and the payload's hash. Only the
+//!    holder of `IK_S` (or `R` itself) can make that tag, which is how `R`
+//!    knows who wrote. The static key is cached per recipient, so each
+//!    recipient after the first costs one DH and 81 bytes.
+//!
+//! Unsealing checks, in order: the envelope parses; it is addressed to
+//! this identity; the payload decrypts; the tag verifies under the
+//! certificate's identity key; the certificate chain validates; the
+//! payload holds one entry for this identity, whose initial message (if it
+//! is one) names the certificate's identity. Nothing is changed anywhere by
+//! a failure: unsealing holds no state.
+
+mod content;
+mod envelope;
+mod keys;
+
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::vec::Vec;
+use core::fmt;
+
+use rand_core::CryptoRng;
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use crate::certificate::{AppId, DeviceId, SenderCertificate, Timestamp, TrustStore, UserId};
+use crate::codec::{Codec, Writer};
+use crate::error::{DecodeError, Error, SealError, UnsealError};
+use crate::identity::{IdentityKey, IdentityKeyPair};
+use crate::labels::{V_MULTI_ENVELOPE, V_SEALED_ENVELOPE};
+use crate::limits::{MAX_CACHED_PEERS, MAX_ENVELOPE_LEN, MAX_RECIPIENTS, MIN_PADDED_ENVELOPE_LEN};
+use crate::message::InitialMessage;
+use crate::prekey::PreKeyStore;
+use crate::primitives::aead;
+use crate::primitives::x25519::{X25519KeyPair, X25519PublicKey};
+use crate::session::Session;
+
+pub use content::ContentType;
+use content::{ENTRY_OVERHEAD, Outgoing};
+use envelope::{ENVELOPE_OVERHEAD, SHARE_LEN};
+pub use envelope::{MultiRecipientEnvelope, SealedEnvelope};
+
+/// Whether to pad envelopes to a size bucket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Padding {
+    /// No padding: the relay learns each envelope's exact length.
+    None,
+    /// Pad each recipient's envelope to the next power of two of at least
+    /// [`MIN_PADDED_ENVELOPE_LEN`] bytes: the relay learns the bucket only.
+    #[default]
+    Buckets,
+}
+
+impl Padding {
+    /// The length an envelope of `len` bytes is padded to.
+    fn target(self, len: usize) -> usize {
+        match self {
+            Self::None => len,
+            Self::Buckets => len.max(MIN_PADDED_ENVELOPE_LEN).next_power_of_two(),
+        }
+    }
+}
+
+/// Seals envelopes for one device: holds its sender certificate and a
+/// cache of the per-recipient authentication keys (at most
+/// [`MAX_CACHED_PEERS`], oldest dropped first), which saves one DH per
+/// recipient on every envelope after the first.
+///
+/// ```
+/// use sealwire::*;
+///
+/// # fn main() -> Result<(), Error> {
+/// let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
+/// let now = Timestamp(1_800_000_000);
+///
+/// // App A's authority: a root (offline) and an issuer (its server).
+/// let app = AppId::new("app-a")?;
+/// let root = CertificateKeyPair::generate(&mut rng);
+/// let issuer_key = CertificateKeyPair::generate(&mut rng);
+/// let issuer = IssuerCertificate::issue(
+///     &root, &app, 1, &issuer_key.public(), Timestamp(0), Timestamp(u64::MAX),
+/// )?;
+///
+/// // Alice, of app A, gets a certificate for her device.
+/// let alice = IdentityKeyPair::generate(&mut rng);
+/// let certificate = SenderCertificate::issue(
+///     &issuer_key, &issuer, UserId::new(b"alice")?, DeviceId(1), alice.public(),
+///     Timestamp(now.0 + 86_400),
+/// )?;
+/// let mut sealer = Sealer::new(certificate);
+///
+/// // Bob, on another app, trusts app A's root and publishes a bundle.
+/// let bob = IdentityKeyPair::generate(&mut rng);
+/// let signed = SignedPreKeyPair::generate(&mut rng, &bob, PreKeyId(1));
+/// let bundle = PreKeyBundle::new(*bob.public(), signed.public(), None);
+/// let mut bob_prekeys = MemoryPreKeyStore::new();
+/// bob_prekeys.add_signed_prekey(signed);
+/// let mut trust = TrustStore::new();
+/// trust.add_root(&TrustRoot::new(app, root.public()));
+///
+/// // Alice seals the first message of a new session.
+/// let mut session = Session::initiate(&mut rng, &alice, &bundle)?;
+/// let message = session.encrypt(&mut rng, b"hello from app A")?;
+/// let envelope = sealer.seal(&mut rng, &alice, bob.public(), &message, Padding::Buckets)?;
+///
+/// // Bob learns who wrote, checked against app A's root, and reads it.
+/// let opened = unseal(&bob, &trust, now, &envelope)?;
+/// assert_eq!(opened.user_id().as_bytes(), b"alice");
+/// let (_bob_session, text) = opened.accept(&bob, &mut bob_prekeys)?;
+/// assert_eq!(text, b"hello from app A");
+/// # Ok(())
+/// # }
+/// ```
+pub struct Sealer {
+    certificate: SenderCertificate,
+    certificate_bytes: Vec<u8>,
+    cache: AuthKeyCache,
+}
+
+impl Sealer {
+    /// A sealer for the device `certificate` names.
+    pub fn new(certificate: SenderCertificate) -> Self {
+        let certificate_bytes = certificate.to_bytes();
+        Self { certificate, certificate_bytes, cache: AuthKeyCache::default() }
+    }
+
+    /// The sender certificate in use.
+    pub fn certificate(&self) -> &SenderCertificate {
+        &self.certificate
+    }
+
+    /// Replaces the certificate (renewal). The cache is kept if the identity
+    /// key is the same, dropped otherwise.
+    pub fn set_certificate(&mut self, certificate: SenderCertificate) {
+        if certificate.identity_key() != self.certificate.identity_key() {
+            self.cache = AuthKeyCache::default();
+        }
+        self.certificate_bytes = certificate.to_bytes();
+        self.certificate = certificate;
+    }
+
+    /// Seals `message` (an initial or ratchet message of the session with
+    /// `recipient`) into a sealed envelope for `recipient`.
+    ///
+    /// Costs a key generation, two X25519 (one once the recipient's
+    /// authentication key is cached), the payload's encryption and hash.
+    ///
+    /// # Errors
+    /// [`SealError::CertificateMismatch`] if `identity` is not the
+    /// certificate's; [`SealError::InvalidMessage`] if `message` is neither
+    /// message type; [`SealError::TooLong`] above
+    /// [`MAX_ENVELOPE_LEN`]; [`SealError::NonContributory`] for a low-order
+    /// recipient key.
+    pub fn seal<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        identity: &IdentityKeyPair,
+        recipient: &IdentityKey,
+        message: &[u8],
+        padding: Padding,
+    ) -> Result<Vec<u8>, SealError> {
+        let mut out = Vec::new();
+        self.seal_into(rng, identity, &[(*recipient, message)], padding, Form::Single, &mut out)?;
+        Ok(out)
+    }
+
+    /// Seals one envelope for several recipients, each with the message of
+    /// its own session with this device (a user's devices, or a group's).
+    /// The relay splits the result with [`MultiRecipientEnvelope::split`].
+    ///
+    /// Costs one key generation, the payload's encryption and hash once,
+    /// and per recipient one X25519 (two the first time a recipient is
+    /// seen) and 81 bytes. Every recipient receives the whole payload, so
+    /// for large groups with long messages the payload grows with the
+    /// group.
+    ///
+    /// # Errors
+    /// As [`Sealer::seal`], and [`SealError::NoRecipients`],
+    /// [`SealError::TooManyRecipients`] (above [`MAX_RECIPIENTS`]) and
+    /// [`SealError::DuplicateRecipient`].
+    pub fn seal_to_many<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        identity: &IdentityKeyPair,
+        messages: &[(IdentityKey, &[u8])],
+        padding: Padding,
+    ) -> Result<Vec<u8>, SealError> {
+        let mut out = Vec::new();
+        self.seal_into(rng, identity, messages, padding, Form::Multi, &mut out)?;
+        Ok(out)
+    }
+
+    /// Writes an envelope of the given form to `out`: the header with room
+    /// for the shares, the payload encrypted in place, then the shares,
+    /// which cover the payload's hash.
+    fn seal_into<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        identity: &IdentityKeyPair,
+        messages: &[(IdentityKey, &[u8])],
+        padding: Padding,
+        form: Form,
+        out: &mut Vec<u8>,
+    ) -> Result<(), SealError> {
+        if identity.public() != self.certificate.identity_key() {
+            return Err(SealError::CertificateMismatch);
+        }
+        let entries = check_recipients(messages)?;
+        let content_len = content::unpadded_len(&self.certificate_bytes, messages);
+        let unpadded = ENVELOPE_OVERHEAD + content_len + aead::TAG_LEN;
+        if unpadded > MAX_ENVELOPE_LEN {
+            return Err(SealError::TooLong);
+        }
+        let padding_len = padding.target(unpadded) - unpadded;
+        let payload_len = content_len + padding_len + aead::TAG_LEN;
+
+        let ephemeral = X25519KeyPair::generate(rng);
+        let mut secret = Zeroizing::new([0u8; 32]);
+        rng.fill_bytes(secret.as_mut_slice());
+
+        // Header, with zeroed shares to be filled in once the payload's
+        // hash is known.
+        let shares_at = match form {
+            Form::Single => 1,
+            Form::Multi => 1 + X25519PublicKey::ENCODED_LEN + 4,
+        };
+        let shares_len = match form {
+            Form::Single => SHARE_LEN + X25519PublicKey::ENCODED_LEN,
+            Form::Multi => entries.len() * SHARE_LEN,
+        };
+        out.reserve(shares_at + shares_len + 4 + payload_len);
+        let mut w = Writer::new(out);
+        match form {
+            Form::Single => {
+                w.u8(V_SEALED_ENVELOPE);
+                w.bytes(&[0; SHARE_LEN + X25519PublicKey::ENCODED_LEN]);
+            }
+            Form::Multi => {
+                w.u8(V_MULTI_ENVELOPE);
+                ephemeral.public().encode(&mut w);
+                w.u32(u32::try_from(entries.len()).map_err(|_| SealError::TooManyRecipients)?);
+                w.bytes(&alloc::vec![0; shares_len]);
+            }
+        }
+        w.u32(u32::try_from(payload_len).map_err(|_| SealError::TooLong)?);
+        let payload_at = out.len();
+        content::write(&mut Writer::new(out), &self.certificate_bytes, &entries, padding_len);
+        let ad = ephemeral.public().to_bytes();
+        let tag = out.get_mut(payload_at..).ok_or(SealError::TooLong).and_then(|body| {
+            keys::payload_key(&secret).seal(&ad, body).map_err(|()| SealError::TooLong)
+        })?;
+        out.extend_from_slice(&tag);
+        let hash = keys::payload_hash(out.get(payload_at..).unwrap_or_default());
+
+        // The shares.
+        let mut shares = Vec::with_capacity(shares_len);
+        for (recipient, _) in messages {
+            let dh = ephemeral.dh(recipient.x25519()).ok_or(SealError::NonContributory)?;
+            let wrapped = keys::xor(&secret, &keys::wrap_key(&dh, ephemeral.public(), recipient));
+            let auth = self.cache.get(identity, recipient)?;
+            let tag = keys::share_tag(&auth, ephemeral.public(), recipient, &wrapped, &hash);
+            let mut w = Writer::new(&mut shares);
+            recipient.encode(&mut w);
+            if form == Form::Single {
+                ephemeral.public().encode(&mut w);
+            }
+            w.bytes(wrapped.as_slice());
+            w.bytes(&tag);
+        }
+        match out.get_mut(shares_at..shares_at + shares_len) {
+            Some(slot) if slot.len() == shares.len() => slot.copy_from_slice(&shares),
+            _ => return Err(SealError::TooLong),
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sealer")
+            .field("certificate", &self.certificate)
+            .field("cached_peers", &self.cache.keys.len())
+            .finish()
+    }
+}
+
+/// Which envelope `seal_into` writes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Form {
+    Single,
+    Multi,
+}
+
+/// Checks the recipient list and each message's type.
+fn check_recipients<'m>(
+    messages: &[(IdentityKey, &'m [u8])],
+) -> Result<Vec<Outgoing<'m>>, SealError> {
+    if messages.is_empty() {
+        return Err(SealError::NoRecipients);
+    }
+    if messages.len() > MAX_RECIPIENTS {
+        return Err(SealError::TooManyRecipients);
+    }
+    let mut keys: Vec<&[u8; 32]> = messages.iter().map(|(r, _)| r.ed25519_bytes()).collect();
+    keys.sort_unstable();
+    if keys.windows(2).any(|pair| matches!(pair, [a, b] if a == b)) {
+        return Err(SealError::DuplicateRecipient);
+    }
+    messages
+        .iter()
+        .map(|(recipient, message)| {
+            let content_type = ContentType::of(message).map_err(SealError::InvalidMessage)?;
+            crate::message::Message::parse(message).map_err(SealError::InvalidMessage)?;
+            Ok(Outgoing { recipient: *recipient, content_type, message })
+        })
+        .collect()
+}
+
+/// Authentication keys per recipient, oldest dropped first.
+#[derive(Default)]
+struct AuthKeyCache {
+    keys: BTreeMap<[u8; 32], Zeroizing<[u8; 32]>>,
+    order: VecDeque<[u8; 32]>,
+}
+
+impl AuthKeyCache {
+    /// The key for envelopes from `identity` to `recipient`, computed (one
+    /// X25519) and kept if not cached.
+    fn get(
+        &mut self,
+        identity: &IdentityKeyPair,
+        recipient: &IdentityKey,
+    ) -> Result<Zeroizing<[u8; 32]>, SealError> {
+        let id = *recipient.ed25519_bytes();
+        if let Some(key) = self.keys.get(&id) {
+            return Ok(key.clone());
+        }
+        let dh = identity.dh(recipient.x25519()).ok_or(SealError::NonContributory)?;
+        let key = keys::auth_key(&dh, identity.public(), recipient);
+        if self.keys.len() >= MAX_CACHED_PEERS
+            && let Some(oldest) = self.order.pop_front()
+        {
+            self.keys.remove(&oldest);
+        }
+        self.keys.insert(id, key.clone());
+        self.order.push_back(id);
+        Ok(key)
+    }
+}
+
+/// The sender of an unsealed envelope, as its validated certificate names
+/// it.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Unsealed {
+    certificate: SenderCertificate,
+    content_type: ContentType,
+    message: Vec<u8>,
+}
+
+impl Unsealed {
+    /// The sender's validated certificate.
+    pub fn certificate(&self) -> &SenderCertificate {
+        &self.certificate
+    }
+
+    /// The sender's app.
+    pub fn app_id(&self) -> &AppId {
+        self.certificate.app_id()
+    }
+
+    /// The sender's user id.
+    pub fn user_id(&self) -> &UserId {
+        self.certificate.user_id()
+    }
+
+    /// The sender's device.
+    pub fn device_id(&self) -> DeviceId {
+        self.certificate.device_id()
+    }
+
+    /// The identity key that sealed the envelope.
+    pub fn identity_key(&self) -> &IdentityKey {
+        self.certificate.identity_key()
+    }
+
+    /// Whether the message is an initial or a ratchet message.
+    pub fn content_type(&self) -> ContentType {
+        self.content_type
+    }
+
+    /// The inner message, for the session with the sender.
+    pub fn message(&self) -> &[u8] {
+        &self.message
+    }
+
+    /// Decrypts the inner message with `session`, after checking that the
+    /// session's peer is the identity that sealed the envelope.
+    ///
+    /// # Errors
+    /// [`UnsealError::SenderMismatch`] (as [`Error::Unseal`]) if the session
+    /// is with someone else; otherwise as [`Session::decrypt`].
+    pub fn decrypt(&self, session: &mut Session) -> Result<Vec<u8>, Error> {
+        if session.remote_identity() != self.identity_key() {
+            return Err(UnsealError::SenderMismatch.into());
+        }
+        Ok(session.decrypt(&self.message)?)
+    }
+
+    /// Accepts a new session from the inner message (an initial message,
+    /// whose identity [`unseal`] has checked against the certificate).
+    ///
+    /// # Errors
+    /// [`DecodeError`] (as [`Error::Decode`]) for a ratchet message; otherwise
+    /// as [`Session::accept`].
+    pub fn accept<S: PreKeyStore + ?Sized>(
+        &self,
+        identity: &IdentityKeyPair,
+        store: &mut S,
+    ) -> Result<(Session, Vec<u8>), Error> {
+        let initial = InitialMessage::parse(&self.message)?;
+        Session::accept(identity, store, &initial)
+    }
+}
+
+/// Opens a sealed envelope addressed to `identity`, validating its sender
+/// certificate against `trust` at time `now`.
+///
+/// Costs two X25519, two Ed25519 verifications, and the payload's
+/// decryption and hash. Holds no state, so a failure changes nothing.
+///
+/// # Errors
+/// In the order they are checked: [`UnsealError::Malformed`],
+/// [`UnsealError::NotForRecipient`] (the envelope is for another identity),
+/// [`UnsealError::Failed`] (it does not decrypt),
+/// [`UnsealError::SenderMismatch`] (not sealed by the certificate's
+/// identity), [`UnsealError::Certificate`] (the chain does not validate),
+/// [`UnsealError::NotForRecipient`] (no entry for this identity),
+/// [`UnsealError::SenderMismatch`] (an initial message that names another
+/// identity).
+pub fn unseal(
+    identity: &IdentityKeyPair,
+    trust: &TrustStore,
+    now: Timestamp,
+    envelope: &[u8],
+) -> Result<Unsealed, UnsealError> {
+    let envelope = SealedEnvelope::parse(envelope)?;
+    let me = identity.public();
+    if envelope.share.recipient != *me {
+        return Err(UnsealError::NotForRecipient);
+    }
+
+    // The payload: unwrap M, decrypt.
+    let dh = identity.dh(&envelope.ephemeral).ok_or(UnsealError::Failed)?;
+    let secret = keys::xor(&envelope.share.wrapped, &keys::wrap_key(&dh, &envelope.ephemeral, me));
+    let (body, tag) = envelope
+        .payload
+        .split_last_chunk::<{ aead::TAG_LEN }>()
+        .ok_or(UnsealError::Malformed(DecodeError::Truncated))?;
+    let mut plaintext = Zeroizing::new(body.to_vec());
+    keys::payload_key(&secret)
+        .open(&envelope.ephemeral.to_bytes(), &mut plaintext, tag)
+        .map_err(|()| UnsealError::Failed)?;
+    let (certificate, entries) = content::read(&plaintext)?;
+
+    // Who sealed it: the tag verifies only under the sender's static key.
+    let sender = *certificate.identity_key();
+    let static_dh = identity.dh(sender.x25519()).ok_or(UnsealError::SenderMismatch)?;
+    let auth = keys::auth_key(&static_dh, &sender, me);
+    let expected = keys::share_tag(
+        &auth,
+        &envelope.ephemeral,
+        me,
+        &envelope.share.wrapped,
+        &keys::payload_hash(envelope.payload),
+    );
+    if !bool::from(expected.ct_eq(&envelope.share.tag)) {
+        return Err(UnsealError::SenderMismatch);
+    }
+
+    trust.validate(&certificate, now)?;
+
+    let own = me.to_bytes();
+    let mut mine = entries.iter().filter(|e| e.recipient == own);
+    let entry = match (mine.next(), mine.next()) {
+        (Some(entry), None) => entry,
+        (None, _) => return Err(UnsealError::NotForRecipient),
+        (Some(_), Some(_)) => return Err(UnsealError::Malformed(DecodeError::InconsistentState)),
+    };
+    if entry.content_type == ContentType::Initial {
+        let initial = InitialMessage::parse(entry.message)?;
+        if *initial.identity() != sender {
+            return Err(UnsealError::SenderMismatch);
+        }
+    }
+    Ok(Unsealed { content_type: entry.content_type, message: entry.message.to_vec(), certificate })
+}
+
+// Sizes the specification states, and the limits' relations.
+const _: () = assert!(ENTRY_OVERHEAD == 38);
+const _: () = assert!(SHARE_LEN == 81);
+const _: () = assert!(ENVELOPE_OVERHEAD == 119);
+// The largest message fits in a single-recipient envelope with the largest
+// certificate, and padding never goes past the limit.
+const _: () = assert!(
+    ENVELOPE_OVERHEAD
+        + 4
+        + SenderCertificate::MAX_ENCODED_LEN
+        + 4
+        + ENTRY_OVERHEAD
+        + crate::limits::MAX_MESSAGE_LEN
+        + aead::TAG_LEN
+        <= MAX_ENVELOPE_LEN
+);
+const _: () = assert!(MAX_ENVELOPE_LEN.is_power_of_two());
+const _: () = assert!(MIN_PADDED_ENVELOPE_LEN.is_power_of_two());

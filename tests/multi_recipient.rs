@@ -1,0 +1,276 @@
+//! One envelope for many recipients: a user's several devices, split by the
+//! relay; what each recipient can and cannot open; the relay tampering with
+//! shares; the recipient limit at its edge.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use common::{App, Device, NOW, rng, trusting};
+use rand_chacha::ChaCha20Rng;
+use sealwire::limits::MAX_RECIPIENTS;
+use sealwire::{
+    DecodeError, IdentityKey, IdentityKeyPair, MultiRecipientEnvelope, Padding, SealError, Sealer,
+    Session, TrustStore, UnsealError, unseal,
+};
+
+/// Alice (app A) with a session to each of Bob's three devices (app B).
+struct Fanout {
+    rng: ChaCha20Rng,
+    alice: IdentityKeyPair,
+    sealer: Sealer,
+    sessions: Vec<Session>,
+    devices: Vec<Device>,
+    trust: TrustStore,
+}
+
+impl Fanout {
+    fn new(seed: u64) -> Self {
+        let mut rng = rng(seed);
+        let a = App::new(&mut rng, "app-a");
+        let b = App::new(&mut rng, "app-b");
+        let alice = IdentityKeyPair::generate(&mut rng);
+        let sealer = Sealer::new(a.certify("alice", 1, alice.public()));
+        let mut devices: Vec<Device> = (0..3).map(|_| Device::new(&mut rng, 1)).collect();
+        let sessions = devices
+            .iter_mut()
+            .map(|d| Session::initiate(&mut rng, &alice, &d.bundle()).unwrap())
+            .collect();
+        Self { rng, alice, sealer, sessions, devices, trust: trusting(&[&a, &b]) }
+    }
+
+    /// One message for all of Bob's devices: a multi-recipient envelope.
+    fn send_to_all(&mut self, text: &[u8]) -> Vec<u8> {
+        let messages: Vec<(IdentityKey, Vec<u8>)> = self
+            .sessions
+            .iter_mut()
+            .zip(&self.devices)
+            .map(|(s, d)| (*d.identity.public(), s.encrypt(&mut self.rng, text).unwrap()))
+            .collect();
+        let refs: Vec<(IdentityKey, &[u8])> = messages.iter().map(|(k, m)| (*k, &m[..])).collect();
+        self.sealer.seal_to_many(&mut self.rng, &self.alice, &refs, Padding::Buckets).unwrap()
+    }
+}
+
+#[test]
+fn every_recipient_opens_it() {
+    let mut f = Fanout::new(1);
+    let multi = f.send_to_all(b"to all my bobs");
+    let parsed = MultiRecipientEnvelope::parse(&multi).unwrap();
+    assert_eq!(parsed.recipients().count(), 3);
+    let split = parsed.split();
+    for ((recipient, envelope), device) in split.iter().zip(f.devices.iter_mut()) {
+        assert_eq!(recipient, device.identity.public());
+        let opened = unseal(&device.identity, &f.trust, NOW, envelope).unwrap();
+        assert_eq!(opened.user_id().as_bytes(), b"alice");
+        let (_, text) = opened.accept(&device.identity, &mut device.store).unwrap();
+        assert_eq!(text, b"to all my bobs");
+    }
+    // Every split envelope has the same size: the relay learns nothing
+    // about which entry is whose.
+    assert!(split.windows(2).all(|p| p[0].1.len() == p[1].1.len()));
+}
+
+#[test]
+fn a_conversation_with_every_device() {
+    let mut f = Fanout::new(2);
+    let mut bob_sessions: Vec<Session> = Vec::new();
+    let first = f.send_to_all(b"first");
+    for (i, (_, envelope)) in
+        MultiRecipientEnvelope::parse(&first).unwrap().split().iter().enumerate()
+    {
+        let device = &mut f.devices[i];
+        let opened = unseal(&device.identity, &f.trust, NOW, envelope).unwrap();
+        let (session, _) = opened.accept(&device.identity, &mut device.store).unwrap();
+        bob_sessions.push(session);
+    }
+    // Each device replies (directly, to keep the test short); Alice's next
+    // fan-out is ratchet messages.
+    for (i, session) in bob_sessions.iter_mut().enumerate() {
+        let r = session.encrypt(&mut f.rng, b"ack").unwrap();
+        f.sessions[i].decrypt(&r).unwrap();
+    }
+    let second = f.send_to_all(b"second");
+    for (i, (_, envelope)) in
+        MultiRecipientEnvelope::parse(&second).unwrap().split().iter().enumerate()
+    {
+        let opened = unseal(&f.devices[i].identity, &f.trust, NOW, envelope).unwrap();
+        assert_eq!(opened.content_type(), sealwire::ContentType::Ratchet);
+        assert_eq!(opened.decrypt(&mut bob_sessions[i]).unwrap(), b"second");
+    }
+}
+
+#[test]
+fn a_recipient_cannot_open_anothers_share() {
+    let mut f = Fanout::new(3);
+    let multi = f.send_to_all(b"private per device");
+    let split = MultiRecipientEnvelope::parse(&multi).unwrap().split();
+    // Device 1 given device 0's envelope.
+    let d1 = &f.devices[1];
+    assert_eq!(
+        unseal(&d1.identity, &f.trust, NOW, &split[0].1).unwrap_err(),
+        UnsealError::NotForRecipient
+    );
+    // ...with the recipient field rewritten to its own key.
+    let mut relabeled = split[0].1.clone();
+    relabeled[1..34].copy_from_slice(&d1.identity.public().to_bytes());
+    assert_eq!(unseal(&d1.identity, &f.trust, NOW, &relabeled).unwrap_err(), UnsealError::Failed);
+    // An outsider, with the whole multi-recipient envelope, has no share.
+    let outsider = IdentityKeyPair::generate(&mut f.rng);
+    assert!(
+        MultiRecipientEnvelope::parse(&multi).unwrap().envelope_for(outsider.public()).is_none()
+    );
+}
+
+/// Offsets in a multi-recipient envelope: tag, Encode(E), u32 n, then
+/// shares of 81 bytes (recipient 33, wrapped secret 32, tag 16).
+const SHARES_AT: usize = 1 + 33 + 4;
+const SHARE_LEN: usize = 81;
+
+#[test]
+fn swapped_shares_are_detected() {
+    let mut f = Fanout::new(4);
+    let multi = f.send_to_all(b"x");
+    // The relay swaps the wrapped secrets and tags of shares 0 and 1,
+    // keeping the recipient fields.
+    let mut swapped = multi.clone();
+    let (s0, s1) = (SHARES_AT, SHARES_AT + SHARE_LEN);
+    let body0 = multi[s0 + 33..s0 + SHARE_LEN].to_vec();
+    let body1 = multi[s1 + 33..s1 + SHARE_LEN].to_vec();
+    swapped[s0 + 33..s0 + SHARE_LEN].copy_from_slice(&body1);
+    swapped[s1 + 33..s1 + SHARE_LEN].copy_from_slice(&body0);
+    let split = MultiRecipientEnvelope::parse(&swapped).unwrap().split();
+    for (i, (_, envelope)) in split.iter().enumerate().take(2) {
+        assert_eq!(
+            unseal(&f.devices[i].identity, &f.trust, NOW, envelope).unwrap_err(),
+            UnsealError::Failed
+        );
+    }
+    // The untouched third share still opens.
+    assert!(unseal(&f.devices[2].identity, &f.trust, NOW, &split[2].1).is_ok());
+
+    // Moving whole shares around is only a reordering: each still opens.
+    let mut reordered = multi.clone();
+    let share0 = multi[s0..s0 + SHARE_LEN].to_vec();
+    let share1 = multi[s1..s1 + SHARE_LEN].to_vec();
+    reordered[s0..s0 + SHARE_LEN].copy_from_slice(&share1);
+    reordered[s1..s1 + SHARE_LEN].copy_from_slice(&share0);
+    let parsed = MultiRecipientEnvelope::parse(&reordered).unwrap();
+    for device in &f.devices {
+        let envelope = parsed.envelope_for(device.identity.public()).unwrap();
+        assert!(unseal(&device.identity, &f.trust, NOW, &envelope).is_ok());
+    }
+}
+
+#[test]
+fn shares_moved_between_envelopes_are_detected() {
+    let mut f = Fanout::new(5);
+    let x = f.send_to_all(b"envelope x");
+    let y = f.send_to_all(b"envelope y");
+    // Envelope y with envelope x's share for device 0.
+    let mut mixed = y.clone();
+    mixed[SHARES_AT..SHARES_AT + SHARE_LEN].copy_from_slice(&x[SHARES_AT..SHARES_AT + SHARE_LEN]);
+    let envelope = MultiRecipientEnvelope::parse(&mixed)
+        .unwrap()
+        .envelope_for(f.devices[0].identity.public())
+        .unwrap();
+    assert_eq!(
+        unseal(&f.devices[0].identity, &f.trust, NOW, &envelope).unwrap_err(),
+        UnsealError::Failed
+    );
+}
+
+#[test]
+fn removed_shares() {
+    let mut f = Fanout::new(6);
+    let multi = f.send_to_all(b"x");
+    // The relay drops device 1's share and fixes up the count: the envelope
+    // is still well formed, device 1 has nothing to receive (a relay can
+    // always withhold), and the others are unaffected.
+    let mut without = multi[..SHARES_AT].to_vec();
+    without[34..38].copy_from_slice(&2u32.to_be_bytes());
+    without.extend_from_slice(&multi[SHARES_AT..SHARES_AT + SHARE_LEN]);
+    without.extend_from_slice(&multi[SHARES_AT + 2 * SHARE_LEN..]);
+    let parsed = MultiRecipientEnvelope::parse(&without).unwrap();
+    assert!(parsed.envelope_for(f.devices[1].identity.public()).is_none());
+    for i in [0, 2] {
+        let envelope = parsed.envelope_for(f.devices[i].identity.public()).unwrap();
+        assert!(unseal(&f.devices[i].identity, &f.trust, NOW, &envelope).is_ok());
+    }
+    // Cutting a share out without fixing the count is malformed.
+    let mut cut = multi[..SHARES_AT + SHARE_LEN].to_vec();
+    cut.extend_from_slice(&multi[SHARES_AT + 2 * SHARE_LEN..]);
+    assert!(MultiRecipientEnvelope::parse(&cut).is_err());
+}
+
+#[test]
+fn a_repeated_share_is_refused_by_the_relay_parser() {
+    let mut f = Fanout::new(7);
+    let multi = f.send_to_all(b"x");
+    let mut repeated = multi.clone();
+    repeated.copy_within(SHARES_AT..SHARES_AT + SHARE_LEN, SHARES_AT + SHARE_LEN);
+    assert_eq!(
+        MultiRecipientEnvelope::parse(&repeated).unwrap_err(),
+        DecodeError::InconsistentState
+    );
+    let mut none = multi[..SHARES_AT].to_vec();
+    none[34..38].copy_from_slice(&0u32.to_be_bytes());
+    none.extend_from_slice(&multi[SHARES_AT + 3 * SHARE_LEN..]);
+    assert_eq!(MultiRecipientEnvelope::parse(&none).unwrap_err(), DecodeError::InvalidValue);
+}
+
+#[test]
+fn each_recipient_costs_a_share_and_an_entry() {
+    let mut rng = rng(8);
+    let a = App::new(&mut rng, "app-a");
+    let alice = IdentityKeyPair::generate(&mut rng);
+    let mut sealer = Sealer::new(a.certify("alice", 1, alice.public()));
+    let message = {
+        let mut d = Device::new(&mut rng, 0);
+        let mut s = Session::initiate(&mut rng, &alice, &d.bundle()).unwrap();
+        s.encrypt(&mut rng, b"m").unwrap()
+    };
+    let recipients: Vec<IdentityKey> =
+        (0..4).map(|_| *IdentityKeyPair::generate(&mut rng).public()).collect();
+    let mut sizes = Vec::new();
+    for n in 1..=4 {
+        let msgs: Vec<(IdentityKey, &[u8])> =
+            recipients[..n].iter().map(|r| (*r, &message[..])).collect();
+        sizes.push(sealer.seal_to_many(&mut rng, &alice, &msgs, Padding::None).unwrap().len());
+    }
+    // One more recipient: an 81-byte share and a 38-byte entry header with
+    // its message.
+    for pair in sizes.windows(2) {
+        assert_eq!(pair[1] - pair[0], 81 + 38 + message.len());
+    }
+}
+
+#[test]
+fn the_recipient_limit_at_its_edge() {
+    let mut rng = rng(9);
+    let a = App::new(&mut rng, "app-a");
+    let alice = IdentityKeyPair::generate(&mut rng);
+    let mut sealer = Sealer::new(a.certify("alice", 1, alice.public()));
+    let mut last = Device::new(&mut rng, 1);
+    let mut session = Session::initiate(&mut rng, &alice, &last.bundle()).unwrap();
+    let message = session.encrypt(&mut rng, b"to many").unwrap();
+
+    let mut recipients: Vec<IdentityKey> =
+        (0..MAX_RECIPIENTS - 1).map(|_| *IdentityKeyPair::generate(&mut rng).public()).collect();
+    recipients.push(*last.identity.public());
+    let msgs: Vec<(IdentityKey, &[u8])> = recipients.iter().map(|r| (*r, &message[..])).collect();
+    let multi = sealer.seal_to_many(&mut rng, &alice, &msgs, Padding::Buckets).unwrap();
+    let parsed = MultiRecipientEnvelope::parse(&multi).unwrap();
+    assert_eq!(parsed.recipients().count(), MAX_RECIPIENTS);
+    let envelope = parsed.envelope_for(last.identity.public()).unwrap();
+    let opened = unseal(&last.identity, &trusting(&[&a]), NOW, &envelope).unwrap();
+    let (_, text) = opened.accept(&last.identity, &mut last.store).unwrap();
+    assert_eq!(text, b"to many");
+
+    let one_more = *IdentityKeyPair::generate(&mut rng).public();
+    let mut msgs = msgs;
+    msgs.push((one_more, &message[..]));
+    assert_eq!(
+        sealer.seal_to_many(&mut rng, &alice, &msgs, Padding::Buckets).unwrap_err(),
+        SealError::TooManyRecipients
+    );
+}
