@@ -136,6 +136,17 @@ fn not_addressed_to_this_recipient() {
     // Bob's own unchanged.
     let opened = unseal(&w.bob.identity, &w.bob_trust, NOW, &envelope).unwrap();
     assert_eq!(opened.decrypt(&mut w.bob_session).unwrap(), b"for bob only");
+
+    // And the other way round: an envelope for Carol handed to Bob changes
+    // nothing of Bob's.
+    let carol_spk = sealwire::SignedPreKeyPair::generate(&mut w.rng, &carol, sealwire::PreKeyId(1));
+    let carol_bundle = sealwire::PreKeyBundle::new(*carol.public(), carol_spk.public(), None);
+    let mut to_carol = Session::initiate(&mut w.rng, &w.alice, &carol_bundle).unwrap();
+    let m = to_carol.encrypt(&mut w.rng, b"for carol").unwrap();
+    let for_carol =
+        w.alice_sealer.seal(&mut w.rng, &w.alice, carol.public(), &m, Padding::Buckets).unwrap();
+    w.refused(&for_carol, NOW, UnsealError::NotForRecipient);
+    w.still_works();
 }
 
 #[test]
