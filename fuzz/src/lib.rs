@@ -1,0 +1,29 @@
+//! Helpers shared by the fuzz targets.
+
+/// Checks the canonical-encoding property: if `decode` accepts `input`,
+/// re-encoding the value gives back exactly `input`.
+pub fn canonical<E>(input: &[u8], decode: impl FnOnce(&[u8]) -> Result<Vec<u8>, E>) {
+    if let Ok(again) = decode(input) {
+        assert_eq!(again, input, "an accepted input did not re-encode to itself");
+    }
+}
+
+/// The `nth` hex string stored under `key` in one of the test-vector files
+/// (a minimal reader, so the targets need no JSON crate).
+pub fn vector_hex(json: &str, key: &str, nth: usize) -> Vec<u8> {
+    let pattern = format!("\"{key}\": \"");
+    let start = json
+        .match_indices(&pattern)
+        .nth(nth)
+        .map(|(i, _)| i + pattern.len())
+        .unwrap_or_else(|| panic!("no {key} #{nth} in the vectors"));
+    let end = start + json[start..].find('"').expect("unterminated string");
+    let hex = &json[start..end];
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
+        .collect()
+}
+
+pub const SEALED_VECTORS: &str = include_str!("../../test-vectors/sealed.json");
+pub const STATE_VECTORS: &str = include_str!("../../test-vectors/session-state.json");
