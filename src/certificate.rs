@@ -13,6 +13,7 @@ use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
 use core::fmt;
 
+use ed25519_dalek::VerifyingKey;
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
@@ -139,9 +140,21 @@ pub struct DeviceId(pub u32);
 
 /// The public half of a certificate-signing key (a trust root's or an
 /// issuer's). Encoded as `0x04` then the 32-byte Ed25519 public key;
-/// decoding refuses non-canonical and small-order keys.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct CertificateKey([u8; 32]);
+/// decoding refuses non-canonical and small-order keys. The key is kept
+/// decompressed, so verifying a certificate does not decompress it again.
+#[derive(Clone, Copy)]
+pub struct CertificateKey {
+    bytes: [u8; 32],
+    key: VerifyingKey,
+}
+
+impl PartialEq for CertificateKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes == other.bytes
+    }
+}
+
+impl Eq for CertificateKey {}
 
 impl CertificateKey {
     /// Length of the encoding.
@@ -152,7 +165,7 @@ impl CertificateKey {
         let mut out = [0u8; Self::ENCODED_LEN];
         let (tag, key) = out.split_at_mut(1);
         tag.copy_from_slice(&[KEY_CERTIFICATE]);
-        key.copy_from_slice(&self.0);
+        key.copy_from_slice(&self.bytes);
         out
     }
 
@@ -165,14 +178,14 @@ impl CertificateKey {
     }
 
     fn verify(&self, message: &[u8], signature: &[u8; 64]) -> bool {
-        ed25519::verify(&self.0, message, signature)
+        ed25519::verify_with(&self.key, message, signature)
     }
 }
 
 impl Codec for CertificateKey {
     fn encode(&self, w: &mut Writer<'_>) {
         w.u8(KEY_CERTIFICATE);
-        w.bytes(&self.0);
+        w.bytes(&self.bytes);
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
@@ -181,15 +194,15 @@ impl Codec for CertificateKey {
             other => return Err(DecodeError::UnexpectedKeyType(other)),
         }
         let bytes = r.array()?;
-        ed25519::decode_public(&bytes)?;
-        Ok(Self(bytes))
+        let key = ed25519::decode_public(&bytes)?;
+        Ok(Self { bytes, key })
     }
 }
 
 impl fmt::Debug for CertificateKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("CertificateKey(")?;
-        crate::hex::write(f, &self.0)?;
+        crate::hex::write(f, &self.bytes)?;
         f.write_str(")")
     }
 }
@@ -209,7 +222,8 @@ impl CertificateKeyPair {
 
     /// The public key.
     pub fn public(&self) -> CertificateKey {
-        CertificateKey(self.0.public())
+        let key = self.0.verifying_key();
+        CertificateKey { bytes: key.to_bytes(), key }
     }
 
     /// The stored encoding. Secret.

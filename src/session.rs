@@ -18,6 +18,7 @@ use crate::message::{
     write_initial_prefix,
 };
 use crate::prekey::{PreKeyId, PreKeyStore};
+use crate::primitives::aead::TAG_LEN;
 use crate::primitives::x25519::{X25519KeyPair, X25519PublicKey};
 use crate::ratchet::Ratchet;
 use crate::x3dh::{self, AD_LEN, VerifiedBundle};
@@ -248,11 +249,41 @@ impl Session {
         self.decrypt_message(&message)
     }
 
+    /// Like [`Session::decrypt`], but appends the plaintext to `out`, so a
+    /// caller can reuse one buffer: with enough capacity in `out`,
+    /// decrypting allocates nothing. On error neither the session nor `out`
+    /// changes.
+    ///
+    /// # Errors
+    /// As [`Session::decrypt`].
+    pub fn decrypt_into(&mut self, message: &[u8], out: &mut Vec<u8>) -> Result<(), DecryptError> {
+        let message = Message::parse(message)?;
+        self.decrypt_message_into(&message, out)
+    }
+
     /// Like [`Session::decrypt`], for a message already parsed.
     ///
     /// # Errors
     /// As [`Session::decrypt`].
     pub fn decrypt_message(&mut self, message: &Message<'_>) -> Result<Vec<u8>, DecryptError> {
+        let inner = match message {
+            Message::Ratchet(m) => m,
+            Message::Initial(m) => m.message(),
+        };
+        let mut plaintext = Vec::with_capacity(inner.ciphertext().len().saturating_sub(TAG_LEN));
+        self.decrypt_message_into(message, &mut plaintext)?;
+        Ok(plaintext)
+    }
+
+    /// Like [`Session::decrypt_into`], for a message already parsed.
+    ///
+    /// # Errors
+    /// As [`Session::decrypt`].
+    pub fn decrypt_message_into(
+        &mut self,
+        message: &Message<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), DecryptError> {
         let state = &mut *self.0;
         let inner = match message {
             Message::Ratchet(m) => m,
@@ -271,11 +302,11 @@ impl Session {
                 m.message()
             }
         };
-        let plaintext = state.ratchet.decrypt(inner, &state.ad())?;
+        state.ratchet.decrypt_into(inner, &state.ad(), out)?;
         // Anything that decrypts came from the peer: the initiator can stop
         // repeating the X3DH fields.
         state.awaiting_reply = false;
-        Ok(plaintext)
+        Ok(())
     }
 
     /// Which side of the agreement this device was on.

@@ -120,20 +120,39 @@ fn open_chain(
     Ok((ReceivingChain { chain_key, next }, skipped, key))
 }
 
-/// Authenticates and decrypts `message` with `key`.
+/// Authenticates `message` with `key` and appends its plaintext to `out`.
+/// On failure `out` is left as it was.
+fn open_into(
+    key: &MessageKey,
+    ad: &[u8; AD_LEN],
+    message: &RatchetMessage<'_>,
+    out: &mut Vec<u8>,
+) -> Result<(), DecryptError> {
+    let (body, tag) = message
+        .ciphertext()
+        .split_last_chunk::<TAG_LEN>()
+        .ok_or(DecryptError::Malformed(DecodeError::Truncated))?;
+    let start = out.len();
+    out.extend_from_slice(body);
+    let opened = match out.get_mut(start..) {
+        Some(buf) => key.aead_key().open(&aead_ad(ad, message.header()), buf, tag),
+        None => Err(()),
+    };
+    if opened.is_err() {
+        out.truncate(start);
+        return Err(DecryptError::Failed);
+    }
+    Ok(())
+}
+
+/// Authenticates and decrypts `message` with `key` into a new buffer.
 fn open(
     key: &MessageKey,
     ad: &[u8; AD_LEN],
     message: &RatchetMessage<'_>,
 ) -> Result<Vec<u8>, DecryptError> {
-    let (body, tag) = message
-        .ciphertext()
-        .split_last_chunk::<TAG_LEN>()
-        .ok_or(DecryptError::Malformed(DecodeError::Truncated))?;
-    let mut plaintext = body.to_vec();
-    key.aead_key()
-        .open(&aead_ad(ad, message.header()), &mut plaintext, tag)
-        .map_err(|()| DecryptError::Failed)?;
+    let mut plaintext = Vec::with_capacity(message.ciphertext().len().saturating_sub(TAG_LEN));
+    open_into(key, ad, message, &mut plaintext)?;
     Ok(plaintext)
 }
 
@@ -248,16 +267,18 @@ impl Ratchet {
         Ok(())
     }
 
-    /// Decrypts a ratchet message. On error the state is unchanged.
-    pub(crate) fn decrypt(
+    /// Decrypts a ratchet message, appending the plaintext to `out`. On
+    /// error the state and `out` are unchanged.
+    pub(crate) fn decrypt_into(
         &mut self,
         message: &RatchetMessage<'_>,
         ad: &[u8; AD_LEN],
-    ) -> Result<Vec<u8>, DecryptError> {
+        out: &mut Vec<u8>,
+    ) -> Result<(), DecryptError> {
         let (plan, key) = self.plan(message.header())?;
-        let plaintext = open(&key, ad, message)?;
+        open_into(&key, ad, message, out)?;
         self.commit(plan);
-        Ok(plaintext)
+        Ok(())
     }
 
     /// Works out, without changing anything, what decrypting a message

@@ -68,6 +68,34 @@ fn read_payload<'a>(r: &mut Reader<'a>) -> Result<&'a [u8], DecodeError> {
     Ok(payload)
 }
 
+/// A sealed envelope's fields with the recipient left as its encoding: all
+/// of §10.4's checks but the recipient key's. Unsealing compares that
+/// encoding with its own instead of decoding a point.
+pub(crate) struct RawEnvelope<'a> {
+    pub(crate) recipient: [u8; IdentityKey::ENCODED_LEN],
+    pub(crate) ephemeral: X25519PublicKey,
+    pub(crate) wrapped: [u8; 32],
+    pub(crate) tag: [u8; TAG_LEN],
+    pub(crate) payload: &'a [u8],
+}
+
+impl<'a> RawEnvelope<'a> {
+    pub(crate) fn parse(bytes: &'a [u8]) -> Result<Self, DecodeError> {
+        if bytes.len() > MAX_ENVELOPE_LEN {
+            return Err(DecodeError::TooLong);
+        }
+        let mut r = Reader::new(bytes);
+        r.version(V_SEALED_ENVELOPE)?;
+        let recipient = r.array()?;
+        let ephemeral = X25519PublicKey::read(&mut r)?;
+        let wrapped = r.array()?;
+        let tag = r.array()?;
+        let payload = read_payload(&mut r)?;
+        r.finish()?;
+        Ok(Self { recipient, ephemeral, wrapped, tag, payload })
+    }
+}
+
 /// A sealed envelope for one recipient, parsed without copying its payload.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct SealedEnvelope<'a> {
@@ -83,18 +111,10 @@ impl<'a> SealedEnvelope<'a> {
     /// # Errors
     /// A [`DecodeError`] for malformed input.
     pub fn parse(bytes: &'a [u8]) -> Result<Self, DecodeError> {
-        if bytes.len() > MAX_ENVELOPE_LEN {
-            return Err(DecodeError::TooLong);
-        }
-        let mut r = Reader::new(bytes);
-        r.version(V_SEALED_ENVELOPE)?;
-        let recipient = IdentityKey::read(&mut r)?;
-        let ephemeral = X25519PublicKey::read(&mut r)?;
-        let wrapped = r.array()?;
-        let tag = r.array()?;
-        let payload = read_payload(&mut r)?;
-        r.finish()?;
-        Ok(Self { share: Share { recipient, wrapped, tag }, ephemeral, payload })
+        let raw = RawEnvelope::parse(bytes)?;
+        let recipient = IdentityKey::from_bytes(&raw.recipient)?;
+        let share = Share { recipient, wrapped: raw.wrapped, tag: raw.tag };
+        Ok(Self { share, ephemeral: raw.ephemeral, payload: raw.payload })
     }
 
     /// The recipient the envelope is addressed to: all the relay needs.

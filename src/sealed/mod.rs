@@ -48,7 +48,7 @@ use crate::session::Session;
 
 pub use content::ContentType;
 use content::{ENTRY_OVERHEAD, Outgoing};
-use envelope::{ENVELOPE_OVERHEAD, SHARE_LEN};
+use envelope::{ENVELOPE_OVERHEAD, RawEnvelope, SHARE_LEN};
 pub use envelope::{MultiRecipientEnvelope, SealedEnvelope};
 
 /// Whether to pad envelopes to a size bucket.
@@ -454,15 +454,17 @@ pub fn unseal(
     now: Timestamp,
     envelope: &[u8],
 ) -> Result<Unsealed, UnsealError> {
-    let envelope = SealedEnvelope::parse(envelope)?;
+    let envelope = RawEnvelope::parse(envelope)?;
     let me = identity.public();
-    if envelope.share.recipient != *me {
+    if envelope.recipient != me.to_bytes() {
+        // Not ours; a recipient field that is no key at all is malformed.
+        IdentityKey::from_bytes(&envelope.recipient)?;
         return Err(UnsealError::NotForRecipient);
     }
 
     // The payload: unwrap M, decrypt.
     let dh = identity.dh(&envelope.ephemeral).ok_or(UnsealError::Failed)?;
-    let secret = keys::xor(&envelope.share.wrapped, &keys::wrap_key(&dh, &envelope.ephemeral, me));
+    let secret = keys::xor(&envelope.wrapped, &keys::wrap_key(&dh, &envelope.ephemeral, me));
     let (body, tag) = envelope
         .payload
         .split_last_chunk::<{ aead::TAG_LEN }>()
@@ -481,10 +483,10 @@ pub fn unseal(
         &auth,
         &envelope.ephemeral,
         me,
-        &envelope.share.wrapped,
+        &envelope.wrapped,
         &keys::payload_hash(envelope.payload),
     );
-    if !bool::from(expected.ct_eq(&envelope.share.tag)) {
+    if !bool::from(expected.ct_eq(&envelope.tag)) {
         return Err(UnsealError::SenderMismatch);
     }
 
