@@ -251,6 +251,8 @@ impl CertificateKeyPair {
     }
 }
 
+impl zeroize::ZeroizeOnDrop for CertificateKeyPair {}
+
 impl fmt::Debug for CertificateKeyPair {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CertificateKeyPair")

@@ -191,6 +191,9 @@ impl IdentityKeyPair {
     }
 }
 
+// Both secrets zeroize themselves on drop (see the zeroize checks in lib.rs).
+impl zeroize::ZeroizeOnDrop for IdentityKeyPair {}
+
 impl fmt::Debug for IdentityKeyPair {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("IdentityKeyPair")

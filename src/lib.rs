@@ -127,3 +127,36 @@ pub use session::{Role, Session};
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
+
+/// Every type that holds key material zeroizes it on drop. These checks
+/// fail to compile if one stops doing so.
+#[cfg(test)]
+mod zeroize_checks {
+    use zeroize::ZeroizeOnDrop;
+
+    fn zeroizes_on_drop<T: ZeroizeOnDrop>() {}
+
+    #[test]
+    fn every_secret_type_zeroizes_on_drop() {
+        // The primitives' own secret types, which ours are built from.
+        zeroizes_on_drop::<x25519_dalek::StaticSecret>();
+        zeroizes_on_drop::<x25519_dalek::SharedSecret>();
+        zeroizes_on_drop::<ed25519_dalek::SigningKey>();
+        zeroizes_on_drop::<chacha20poly1305::ChaCha20Poly1305>();
+        zeroizes_on_drop::<zeroize::Zeroizing<[u8; 32]>>();
+        // Ours.
+        zeroizes_on_drop::<crate::primitives::x25519::X25519KeyPair>();
+        zeroizes_on_drop::<crate::primitives::x25519::DhOutput>();
+        zeroizes_on_drop::<crate::primitives::ed25519::Ed25519Secret>();
+        zeroizes_on_drop::<crate::primitives::aead::AeadKey>();
+        zeroizes_on_drop::<crate::ratchet::keys::RootKey>();
+        zeroizes_on_drop::<crate::ratchet::keys::ChainKey>();
+        zeroizes_on_drop::<crate::ratchet::keys::MessageKey>();
+        zeroizes_on_drop::<crate::ratchet::skipped::SkippedKey>();
+        zeroizes_on_drop::<crate::IdentityKeyPair>();
+        zeroizes_on_drop::<crate::SignedPreKeyPair>();
+        zeroizes_on_drop::<crate::OneTimePreKeyPair>();
+        zeroizes_on_drop::<crate::CertificateKeyPair>();
+        zeroizes_on_drop::<crate::Session>();
+    }
+}

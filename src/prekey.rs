@@ -198,6 +198,8 @@ impl SignedPreKeyPair {
     }
 }
 
+impl zeroize::ZeroizeOnDrop for SignedPreKeyPair {}
+
 impl fmt::Debug for SignedPreKeyPair {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SignedPreKeyPair")
@@ -330,6 +332,8 @@ impl OneTimePreKeyPair {
         Ok(Self(Box::new(OneTimePreKeyInner { id, pair })))
     }
 }
+
+impl zeroize::ZeroizeOnDrop for OneTimePreKeyPair {}
 
 impl fmt::Debug for OneTimePreKeyPair {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

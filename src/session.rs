@@ -408,6 +408,10 @@ impl Session {
     }
 }
 
+// Root, chain and message keys, the ratchet secret and every skipped key
+// zeroize on drop (see the zeroize checks in lib.rs).
+impl zeroize::ZeroizeOnDrop for Session {}
+
 impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = &*self.0;

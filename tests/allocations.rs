@@ -98,3 +98,50 @@ fn a_refused_message_leaves_the_buffer_as_it_was() {
     assert!(alice.decrypt_into(&m, &mut out).is_err());
     assert_eq!(out, b"kept");
 }
+
+/// Inputs that claim far more than they hold: every decoder must refuse
+/// them before allocating anything sized by the claim.
+#[test]
+fn decoders_check_lengths_before_allocating() {
+    use sealwire::{MultiRecipientEnvelope, RatchetMessage, SealedEnvelope, Session};
+    let big = u32::MAX.to_be_bytes();
+
+    // A ratchet message declaring a 4 GiB ciphertext.
+    let mut ratchet = vec![0x31, 0x02];
+    ratchet.extend_from_slice(&[9; 32]);
+    ratchet.extend_from_slice(&[0; 8]);
+    ratchet.extend_from_slice(&big);
+    // A multi-recipient envelope declaring 2^32 - 1 shares.
+    let mut multi = vec![0xd1, 0x02];
+    multi.extend_from_slice(&[9; 32]);
+    multi.extend_from_slice(&big);
+    // A sealed envelope declaring a 4 GiB payload.
+    let mut sealed = vec![0xc1];
+    sealed.extend_from_slice(&[0; 33 + 33 + 32 + 16]);
+    sealed[34] = 0x02;
+    sealed.extend_from_slice(&big);
+
+    let mut rng = rng(7);
+    let (_, alice) = pair(&mut rng);
+    // A session state declaring 2^32 - 1 skipped-key chains: replace the
+    // chain count (the last four bytes of a state with none).
+    let mut state = alice.to_bytes().to_vec();
+    let n = state.len();
+    state[n - 4..].copy_from_slice(&big);
+
+    let info = measure(|| {
+        assert!(RatchetMessage::parse(&ratchet).is_err());
+        assert!(MultiRecipientEnvelope::parse(&multi).is_err());
+        assert!(SealedEnvelope::parse(&sealed).is_err());
+        assert!(Session::from_bytes(&state).is_err());
+    });
+    // Refusing a session state may allocate its fixed parts (its box and
+    // key pair), never anything sized by the claimed count.
+    assert!(info.bytes_max < 4096, "{info:?}");
+    let info = measure(|| {
+        assert!(RatchetMessage::parse(&ratchet).is_err());
+        assert!(MultiRecipientEnvelope::parse(&multi).is_err());
+        assert!(SealedEnvelope::parse(&sealed).is_err());
+    });
+    assert_eq!(info.count_total, 0, "{info:?}");
+}

@@ -606,3 +606,19 @@ fn sealed_envelope_parses_for_the_relay() {
     assert_eq!(parsed.recipient(), w.bob.identity.public());
     assert_eq!(parsed.to_bytes(), envelope);
 }
+
+#[test]
+fn a_low_order_ephemeral_key_is_refused() {
+    let mut w = World::new(22);
+    let envelope = w.sealed_by_alice(b"x");
+    // Encode(E) sits at bytes 34..67: tag at 34, the key at 35..67.
+    let mut one = [0u8; 32];
+    one[0] = 1;
+    for point in [[0u8; 32], one] {
+        let mut tampered = envelope.clone();
+        tampered[35..67].copy_from_slice(&point);
+        assert!(SealedEnvelope::parse(&tampered).is_ok(), "the point itself is a valid encoding");
+        w.refused(&tampered, NOW, UnsealError::Failed);
+    }
+    w.still_works();
+}

@@ -49,6 +49,9 @@ impl Ed25519Secret {
     }
 }
 
+// `SigningKey` zeroizes itself on drop (the `zeroize` feature).
+impl zeroize::ZeroizeOnDrop for Ed25519Secret {}
+
 impl fmt::Debug for Ed25519Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Ed25519Secret([redacted])")

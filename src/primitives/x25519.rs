@@ -157,6 +157,9 @@ pub(crate) fn dh_checked(secret: &StaticSecret, their: &X25519PublicKey) -> Opti
     shared.was_contributory().then_some(DhOutput(shared))
 }
 
+// The secret is a `StaticSecret`, which zeroizes itself on drop.
+impl zeroize::ZeroizeOnDrop for X25519KeyPair {}
+
 impl fmt::Debug for X25519KeyPair {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("X25519KeyPair")
@@ -169,6 +172,9 @@ impl fmt::Debug for X25519KeyPair {
 /// A Diffie-Hellman output that was checked to be non-zero. Zeroized on
 /// drop by x25519-dalek.
 pub(crate) struct DhOutput(SharedSecret);
+
+// `SharedSecret` zeroizes itself on drop.
+impl zeroize::ZeroizeOnDrop for DhOutput {}
 
 impl DhOutput {
     /// The 32 output bytes.

@@ -1,0 +1,82 @@
+//! `Debug` of every type that holds a secret, pinned as a snapshot: a
+//! change that starts printing key material fails here.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use common::{App, Device, pair_with, rng};
+use sealwire::*;
+
+fn snapshots() -> Vec<(&'static str, String)> {
+    let mut rng = rng(2026);
+    let identity = IdentityKeyPair::from_bytes(&[&[0x51u8][..], &[7u8; 32]].concat()).unwrap();
+    let signed = SignedPreKeyPair::from_bytes(
+        &[&[0x71u8][..], &1u32.to_be_bytes(), &[8u8; 32], &[9u8; 64]].concat(),
+    )
+    .unwrap();
+    let one_time =
+        OneTimePreKeyPair::from_bytes(&[&[0x91u8][..], &2u32.to_be_bytes(), &[10u8; 32]].concat())
+            .unwrap();
+    let certificate_key =
+        CertificateKeyPair::from_bytes(&[&[0xf1u8][..], &[11u8; 32]].concat()).unwrap();
+    let mut store = MemoryPreKeyStore::new();
+    store.add_signed_prekey(SignedPreKeyPair::from_bytes(&signed.to_bytes()).unwrap());
+    store.add_one_time_prekey(OneTimePreKeyPair::from_bytes(&one_time.to_bytes()).unwrap());
+    let mut device = Device::new(&mut rng, 1);
+    let (bob, _) = pair_with(&mut rng, &identity, &mut device);
+    let app = App::new(&mut rng, "app-a");
+    let sealer = Sealer::new(app.certify("alice", 1, identity.public()));
+    vec![
+        ("IdentityKeyPair", format!("{identity:?}")),
+        ("SignedPreKeyPair", format!("{signed:?}")),
+        ("OneTimePreKeyPair", format!("{one_time:?}")),
+        ("CertificateKeyPair", format!("{certificate_key:?}")),
+        ("MemoryPreKeyStore", format!("{store:?}")),
+        ("Session", format!("{bob:?}")),
+        ("Sealer", format!("{sealer:?}")),
+    ]
+}
+
+/// The pinned output. Public keys and ids are shown; every secret is
+/// `[redacted]`.
+const EXPECTED: &[(&str, &str)] = &[
+    (
+        "IdentityKeyPair",
+        r#"IdentityKeyPair { public: IdentityKey(ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c), secret: "[redacted]" }"#,
+    ),
+    (
+        "SignedPreKeyPair",
+        r#"SignedPreKeyPair { id: PreKeyId(1), key: X25519PublicKey(31d4ab6aceec961137917037936e60716fac573afe94d9da84a8020448dfc112), secret: "[redacted]" }"#,
+    ),
+    (
+        "OneTimePreKeyPair",
+        r#"OneTimePreKeyPair { id: PreKeyId(2), key: X25519PublicKey(f77ff4b10788bfdca62ca0bb160d427cf5762d85f2b5cad6807ec9c3febbde09), secret: "[redacted]" }"#,
+    ),
+    (
+        "CertificateKeyPair",
+        r#"CertificateKeyPair { public: CertificateKey(66be7e332c7a453332bd9d0a7f7db055f5c5ef1a06ada66d98b39fb6810c473a), secret: "[redacted]" }"#,
+    ),
+    ("MemoryPreKeyStore", r#"MemoryPreKeyStore { signed: [PreKeyId(1)], one_time: 1 }"#),
+    (
+        "Session",
+        r#"Session { role: Initiator, local_identity: IdentityKey(ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c), remote_identity: IdentityKey(2ac1b57b44ec16fdf46b9816e10c428d64ad5cb92514b4bb89a1f8bdaf07b279), base_key: X25519PublicKey(c383206058d199306a2cbca2e779024b4bed4479d81815f125fef92d25b71772), awaiting_reply: false, keys: "[redacted]" }"#,
+    ),
+    (
+        "Sealer",
+        r#"Sealer { certificate: SenderCertificate { app_id: AppId("app-a"), user_id: UserId("alice"), device_id: DeviceId(1), identity: IdentityKey(ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c), expires: Timestamp(1000000), issuer: IssuerCertificate { app_id: AppId("app-a"), key_id: 1, key: CertificateKey(cff5ce49acf5aaea31f34ddd3f321240446b038c137a4ee66d72057418c48e10), not_before: Timestamp(0), not_after: Timestamp(1000000), .. }, .. }, cached_peers: 0 }"#,
+    ),
+];
+
+#[test]
+fn debug_output_matches_the_snapshots() {
+    let shown = snapshots();
+    assert_eq!(shown.len(), EXPECTED.len());
+    for ((name, got), (expected_name, expected)) in shown.iter().zip(EXPECTED) {
+        assert_eq!(name, expected_name);
+        assert_eq!(got, expected, "Debug of {name} changed");
+        // Whatever holds a secret says so.
+        if !matches!(*name, "MemoryPreKeyStore" | "Sealer") {
+            assert!(got.contains("[redacted]"), "{name}");
+        }
+    }
+}
