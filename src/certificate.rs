@@ -17,7 +17,7 @@ use ed25519_dalek::VerifyingKey;
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use crate::codec::{Codec, Reader, Writer};
+use crate::codec::{Codec, Reader, Writer, decode_all};
 use crate::error::{CertificateError, DecodeError};
 use crate::identity::IdentityKey;
 use crate::labels::{
@@ -240,13 +240,10 @@ impl CertificateKeyPair {
     /// # Errors
     /// A [`DecodeError`] for a wrong length or version tag.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
-        if bytes.len() > Self::ENCODED_LEN {
-            return Err(DecodeError::TooLong);
-        }
-        let mut r = Reader::new(bytes);
-        r.version(V_CERTIFICATE_KEY_PAIR)?;
-        let seed = Zeroizing::new(r.array::<32>()?);
-        r.finish()?;
+        let seed = decode_all(bytes, Self::ENCODED_LEN, |r| {
+            r.version(V_CERTIFICATE_KEY_PAIR)?;
+            Ok(Zeroizing::new(r.array::<32>()?))
+        })?;
         Ok(Self(Ed25519Secret::from_seed(&seed)))
     }
 }

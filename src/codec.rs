@@ -160,6 +160,23 @@ impl<'a> Writer<'a> {
     }
 }
 
+/// Reads all of `bytes` with `read`. The input may be at most `max_len`
+/// bytes (checked before anything else) and must be used up exactly.
+/// Every decoder goes through here.
+pub(crate) fn decode_all<'a, T>(
+    bytes: &'a [u8],
+    max_len: usize,
+    read: impl FnOnce(&mut Reader<'a>) -> Result<T, DecodeError>,
+) -> Result<T, DecodeError> {
+    if bytes.len() > max_len {
+        return Err(DecodeError::TooLong);
+    }
+    let mut r = Reader::new(bytes);
+    let value = read(&mut r)?;
+    r.finish()?;
+    Ok(value)
+}
+
 /// A type with one canonical encoding.
 pub(crate) trait Codec: Sized {
     /// Appends the encoding.
@@ -178,13 +195,7 @@ pub(crate) trait Codec: Sized {
     /// Decodes all of `bytes` as one value: no more, no less, and at most
     /// `max_len` bytes in all.
     fn decode_exact(bytes: &[u8], max_len: usize) -> Result<Self, DecodeError> {
-        if bytes.len() > max_len {
-            return Err(DecodeError::TooLong);
-        }
-        let mut r = Reader::new(bytes);
-        let v = Self::read(&mut r)?;
-        r.finish()?;
-        Ok(v)
+        decode_all(bytes, max_len, Self::read)
     }
 }
 

@@ -17,7 +17,7 @@ use subtle::{Choice, ConstantTimeEq};
 use x25519_dalek::StaticSecret;
 use zeroize::Zeroizing;
 
-use crate::codec::{Codec, Reader, Writer};
+use crate::codec::{Codec, Reader, Writer, decode_all};
 use crate::error::DecodeError;
 use crate::labels::{KEY_IDENTITY, V_IDENTITY_KEY_PAIR};
 use crate::primitives::ed25519::{self, Ed25519Secret};
@@ -169,13 +169,10 @@ impl IdentityKeyPair {
     /// # Errors
     /// A [`DecodeError`] for a wrong length or version tag.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
-        if bytes.len() > Self::ENCODED_LEN {
-            return Err(DecodeError::TooLong);
-        }
-        let mut r = Reader::new(bytes);
-        r.version(V_IDENTITY_KEY_PAIR)?;
-        let seed = Zeroizing::new(r.array::<32>()?);
-        r.finish()?;
+        let seed = decode_all(bytes, Self::ENCODED_LEN, |r| {
+            r.version(V_IDENTITY_KEY_PAIR)?;
+            Ok(Zeroizing::new(r.array::<32>()?))
+        })?;
         Ok(Self::from_seed(&seed))
     }
 

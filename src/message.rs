@@ -7,7 +7,7 @@
 
 use alloc::vec::Vec;
 
-use crate::codec::{Codec, Reader, Writer};
+use crate::codec::{Codec, Reader, Writer, decode_all};
 use crate::error::DecodeError;
 use crate::identity::IdentityKey;
 use crate::labels::{V_INITIAL_MESSAGE, V_RATCHET_MESSAGE};
@@ -95,7 +95,7 @@ impl<'a> RatchetMessage<'a> {
     /// # Errors
     /// A [`DecodeError`] for malformed input.
     pub fn parse(bytes: &'a [u8]) -> Result<Self, DecodeError> {
-        parse_exact(bytes, Self::read)
+        decode_all(bytes, MAX_MESSAGE_LEN, Self::read)
     }
 
     /// The encoding.
@@ -166,7 +166,7 @@ impl<'a> InitialMessage<'a> {
     /// # Errors
     /// A [`DecodeError`] for malformed input.
     pub fn parse(bytes: &'a [u8]) -> Result<Self, DecodeError> {
-        parse_exact(bytes, Self::read)
+        decode_all(bytes, MAX_MESSAGE_LEN, Self::read)
     }
 
     /// The encoding.
@@ -200,7 +200,7 @@ impl<'a> InitialMessage<'a> {
         let signed_prekey_id = PreKeyId(r.u32()?);
         let one_time_prekey_id = if r.flag()? { Some(PreKeyId(r.u32()?)) } else { None };
         let inner = r.bytes_u32(HEADER_LEN + 4 + MAX_CIPHERTEXT_LEN)?;
-        let message = parse_exact(inner, RatchetMessage::read)?;
+        let message = decode_all(inner, MAX_MESSAGE_LEN, RatchetMessage::read)?;
         Ok(Self { identity, base_key, signed_prekey_id, one_time_prekey_id, message })
     }
 }
@@ -262,18 +262,4 @@ impl<'a> Message<'a> {
             Self::Ratchet(m) => m.to_bytes(),
         }
     }
-}
-
-/// Runs `read` over all of `bytes`, after checking the overall size.
-fn parse_exact<'a, T>(
-    bytes: &'a [u8],
-    read: impl FnOnce(&mut Reader<'a>) -> Result<T, DecodeError>,
-) -> Result<T, DecodeError> {
-    if bytes.len() > MAX_MESSAGE_LEN {
-        return Err(DecodeError::TooLong);
-    }
-    let mut r = Reader::new(bytes);
-    let value = read(&mut r)?;
-    r.finish()?;
-    Ok(value)
 }

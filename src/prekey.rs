@@ -13,7 +13,7 @@ use core::fmt;
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
-use crate::codec::{Codec, Reader, Writer};
+use crate::codec::{Codec, Reader, Writer, decode_all};
 use crate::error::{AgreementError, DecodeError};
 use crate::identity::{IdentityKey, IdentityKeyPair};
 use crate::labels::{
@@ -184,15 +184,10 @@ impl SignedPreKeyPair {
     /// # Errors
     /// A [`DecodeError`] for any malformed input.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
-        if bytes.len() > Self::ENCODED_LEN {
-            return Err(DecodeError::TooLong);
-        }
-        let mut r = Reader::new(bytes);
-        r.version(V_SIGNED_PREKEY_PAIR)?;
-        let id = PreKeyId(r.u32()?);
-        let secret = Zeroizing::new(r.array::<32>()?);
-        let signature = r.array()?;
-        r.finish()?;
+        let (id, secret, signature) = decode_all(bytes, Self::ENCODED_LEN, |r| {
+            r.version(V_SIGNED_PREKEY_PAIR)?;
+            Ok((PreKeyId(r.u32()?), Zeroizing::new(r.array::<32>()?), r.array()?))
+        })?;
         let pair = X25519KeyPair::from_secret_bytes(*secret);
         Ok(Self(Box::new(SignedPreKeyInner { id, pair, signature })))
     }
@@ -320,14 +315,10 @@ impl OneTimePreKeyPair {
     /// # Errors
     /// A [`DecodeError`] for any malformed input.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
-        if bytes.len() > Self::ENCODED_LEN {
-            return Err(DecodeError::TooLong);
-        }
-        let mut r = Reader::new(bytes);
-        r.version(V_ONE_TIME_PREKEY_PAIR)?;
-        let id = PreKeyId(r.u32()?);
-        let secret = Zeroizing::new(r.array::<32>()?);
-        r.finish()?;
+        let (id, secret) = decode_all(bytes, Self::ENCODED_LEN, |r| {
+            r.version(V_ONE_TIME_PREKEY_PAIR)?;
+            Ok((PreKeyId(r.u32()?), Zeroizing::new(r.array::<32>()?)))
+        })?;
         let pair = X25519KeyPair::from_secret_bytes(*secret);
         Ok(Self(Box::new(OneTimePreKeyInner { id, pair })))
     }

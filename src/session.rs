@@ -9,7 +9,7 @@ use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
 use crate::bundle::PreKeyBundle;
-use crate::codec::{Codec, Reader, Writer};
+use crate::codec::{Codec, Reader, Writer, decode_all};
 use crate::error::{AgreementError, DecodeError, DecryptError, EncryptError, Error};
 use crate::identity::{IdentityKey, IdentityKeyPair};
 use crate::labels::V_SESSION;
@@ -370,25 +370,28 @@ impl Session {
     /// # Errors
     /// A [`DecodeError`] for malformed or inconsistent input.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
-        if bytes.len() > Self::MAX_ENCODED_LEN {
-            return Err(DecodeError::TooLong);
-        }
-        let mut r = Reader::new(bytes);
+        let state = decode_all(bytes, Self::MAX_ENCODED_LEN, SessionState::read)?;
+        Ok(Self(Box::new(state)))
+    }
+}
+
+impl SessionState {
+    /// Reads and checks the state written by [`Session::to_bytes`].
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         r.version(V_SESSION)?;
         let role = match r.u8()? {
             1 => Role::Initiator,
             2 => Role::Responder,
             _ => return Err(DecodeError::InvalidValue),
         };
-        let local_identity = IdentityKey::read(&mut r)?;
-        let remote_identity = IdentityKey::read(&mut r)?;
-        let base_key = X25519PublicKey::read(&mut r)?;
+        let local_identity = IdentityKey::read(r)?;
+        let remote_identity = IdentityKey::read(r)?;
+        let base_key = X25519PublicKey::read(r)?;
         let signed_prekey_id = PreKeyId(r.u32()?);
         let one_time_prekey_id = if r.flag()? { Some(PreKeyId(r.u32()?)) } else { None };
         let prekeys = PreKeysUsed { signed_prekey_id, one_time_prekey_id };
         let awaiting_reply = r.flag()?;
-        let ratchet = Ratchet::read(&mut r)?;
-        r.finish()?;
+        let ratchet = Ratchet::read(r)?;
         // Only an initiator awaits a reply, and exactly such a session has
         // no receiving chain yet.
         let consistent = awaiting_reply != ratchet.has_received()
@@ -396,7 +399,7 @@ impl Session {
         if !consistent {
             return Err(DecodeError::InconsistentState);
         }
-        Ok(Self(Box::new(SessionState {
+        Ok(Self {
             role,
             local_identity,
             remote_identity,
@@ -404,7 +407,7 @@ impl Session {
             prekeys,
             awaiting_reply,
             ratchet,
-        })))
+        })
     }
 }
 

@@ -19,7 +19,7 @@
 
 use alloc::vec::Vec;
 
-use crate::codec::{Codec, Reader, Writer};
+use crate::codec::{Codec, Reader, Writer, decode_all};
 use crate::error::DecodeError;
 use crate::identity::IdentityKey;
 use crate::labels::{V_MULTI_ENVELOPE, V_SEALED_ENVELOPE};
@@ -81,18 +81,16 @@ pub(crate) struct RawEnvelope<'a> {
 
 impl<'a> RawEnvelope<'a> {
     pub(crate) fn parse(bytes: &'a [u8]) -> Result<Self, DecodeError> {
-        if bytes.len() > MAX_ENVELOPE_LEN {
-            return Err(DecodeError::TooLong);
-        }
-        let mut r = Reader::new(bytes);
-        r.version(V_SEALED_ENVELOPE)?;
-        let recipient = r.array()?;
-        let ephemeral = X25519PublicKey::read(&mut r)?;
-        let wrapped = r.array()?;
-        let tag = r.array()?;
-        let payload = read_payload(&mut r)?;
-        r.finish()?;
-        Ok(Self { recipient, ephemeral, wrapped, tag, payload })
+        decode_all(bytes, MAX_ENVELOPE_LEN, |r| {
+            r.version(V_SEALED_ENVELOPE)?;
+            Ok(Self {
+                recipient: r.array()?,
+                ephemeral: X25519PublicKey::read(r)?,
+                wrapped: r.array()?,
+                tag: r.array()?,
+                payload: read_payload(r)?,
+            })
+        })
     }
 }
 
@@ -156,23 +154,20 @@ impl<'a> MultiRecipientEnvelope<'a> {
     /// A [`DecodeError`] for malformed input;
     /// [`DecodeError::InconsistentState`] for a repeated recipient.
     pub fn parse(bytes: &'a [u8]) -> Result<Self, DecodeError> {
-        if bytes.len() > Self::MAX_ENCODED_LEN {
-            return Err(DecodeError::TooLong);
-        }
-        let mut r = Reader::new(bytes);
-        r.version(V_MULTI_ENVELOPE)?;
-        let ephemeral = X25519PublicKey::read(&mut r)?;
-        let raw = r.u32()?;
-        let count = r.count(raw, MAX_RECIPIENTS, SHARE_LEN)?;
-        if count == 0 {
-            return Err(DecodeError::InvalidValue);
-        }
-        let mut shares = Vec::with_capacity(count);
-        for _ in 0..count {
-            shares.push(Share::read(&mut r)?);
-        }
-        let payload = read_payload(&mut r)?;
-        r.finish()?;
+        let (ephemeral, shares, payload) = decode_all(bytes, Self::MAX_ENCODED_LEN, |r| {
+            r.version(V_MULTI_ENVELOPE)?;
+            let ephemeral = X25519PublicKey::read(r)?;
+            let raw = r.u32()?;
+            let count = r.count(raw, MAX_RECIPIENTS, SHARE_LEN)?;
+            if count == 0 {
+                return Err(DecodeError::InvalidValue);
+            }
+            let mut shares = Vec::with_capacity(count);
+            for _ in 0..count {
+                shares.push(Share::read(r)?);
+            }
+            Ok((ephemeral, shares, read_payload(r)?))
+        })?;
         let mut keys: Vec<&[u8; 32]> = shares.iter().map(|s| s.recipient.ed25519_bytes()).collect();
         keys.sort_unstable();
         if keys.windows(2).any(|pair| matches!(pair, [a, b] if a == b)) {
