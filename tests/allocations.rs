@@ -17,8 +17,10 @@ fn encrypt_allocates_only_its_output() {
         let info = measure(|| {
             let m = bob.encrypt(&mut rng, &plaintext).unwrap();
             assert_eq!(m.len(), len + 62);
+            assert_eq!(m.capacity(), m.len(), "{len} bytes: reserved more than needed");
         });
         assert_eq!(info.count_total, 1, "{len} bytes: {info:?}");
+        assert_eq!(info.bytes_total, len as u64 + 62, "{len} bytes: {info:?}");
     }
 }
 

@@ -278,6 +278,73 @@ fn inconsistent_session_states_are_refused() {
     assert_eq!(state(&Session::from_bytes(&bytes).unwrap()), bytes);
 }
 
+/// A session state whose skipped-key store is replaced by `chains`, each
+/// an encoded ratchet key and the message numbers stored under it. Keys of
+/// a stored chain are all 0x55: decoding does not look at them.
+fn with_skipped_store(bytes: &[u8], store_at: usize, chains: &[(Vec<u8>, Vec<u32>)]) -> Vec<u8> {
+    let mut out = bytes[..store_at].to_vec();
+    out.extend_from_slice(&(chains.len() as u32).to_be_bytes());
+    for (key, numbers) in chains {
+        out.extend_from_slice(key);
+        out.extend_from_slice(&(numbers.len() as u32).to_be_bytes());
+        for n in numbers {
+            out.extend_from_slice(&n.to_be_bytes());
+            out.extend_from_slice(&[0x55; 32]);
+        }
+    }
+    out
+}
+
+#[test]
+fn skipped_key_stores_are_checked_at_their_limits() {
+    use sealwire::limits::MAX_SKIPPED_KEYS;
+    let mut rng = rng(78);
+    let (mut bob, mut alice) = pair(&mut rng);
+    // Alice holds Bob's current chain (next number 2) with key 0 skipped.
+    let _lost = bob.encrypt(&mut rng, b"lost").unwrap();
+    alice.decrypt(&bob.encrypt(&mut rng, b"seen").unwrap()).unwrap();
+    let bytes = state(&alice);
+    let store_at = bytes.len() - 4 - 33 - 4 - 36;
+    assert_eq!(&bytes[store_at..store_at + 4], &1u32.to_be_bytes());
+    let current = bytes[store_at + 4..store_at + 37].to_vec();
+    // Other (older) ratchet keys: any canonical u-coordinate decodes.
+    let other = |n: u8| {
+        let mut key = current.clone();
+        key[1..].fill(0);
+        key[1] = n;
+        key
+    };
+    let decode = |chains: &[(Vec<u8>, Vec<u32>)]| {
+        Session::from_bytes(&with_skipped_store(&bytes, store_at, chains)).map(|s| state(&s))
+    };
+    let inconsistent = Err(DecodeError::InconsistentState);
+
+    // The builder reproduces the real store, but for the message key.
+    let rebuilt = with_skipped_store(&bytes, store_at, &[(current.clone(), vec![0])]);
+    assert_eq!(rebuilt.len(), bytes.len());
+    assert_eq!(rebuilt[..bytes.len() - 32], bytes[..bytes.len() - 32]);
+    assert_eq!(decode(&[(current.clone(), vec![0])]), Ok(rebuilt));
+
+    // A chain with no keys is never stored.
+    assert_eq!(decode(&[(other(9), vec![])]), inconsistent);
+    // One ratchet key, two chains.
+    assert_eq!(decode(&[(other(9), vec![0]), (other(9), vec![1])]), inconsistent);
+    // The current chain's keys come last.
+    assert_eq!(decode(&[(current.clone(), vec![0]), (other(9), vec![0])]), inconsistent);
+    assert!(decode(&[(other(9), vec![0]), (current.clone(), vec![0])]).is_ok());
+
+    // MAX_SKIPPED_KEYS in all, however they are split across chains.
+    let numbers = |n: usize| (0..n as u32).collect::<Vec<_>>();
+    let half = MAX_SKIPPED_KEYS / 2;
+    let full = [(other(9), numbers(half)), (other(10), numbers(half))];
+    let decoded = decode(&full).unwrap();
+    assert_eq!(decoded, with_skipped_store(&bytes, store_at, &full));
+    let over = [(other(9), numbers(half)), (other(10), numbers(half + 1))];
+    assert_eq!(decode(&over), Err(DecodeError::TooLong));
+    let over = [(other(9), numbers(MAX_SKIPPED_KEYS + 1))];
+    assert_eq!(decode(&over), Err(DecodeError::TooLong));
+}
+
 #[test]
 fn the_sending_counter_stops_one_short_of_u32_max() {
     let mut rng = rng(76);
