@@ -73,10 +73,15 @@ impl SessionState {
 }
 
 impl Session {
-    /// The longest encoding of a session: 72,475 bytes, almost all of it a
+    /// The longest encoding of a session: 72,574 bytes, almost all of it a
     /// full store of skipped message keys.
-    pub const MAX_ENCODED_LEN: usize =
-        1 + 1 + 3 * IdentityKey::ENCODED_LEN + (4 + 1 + 4) + 1 + Ratchet::MAX_ENCODED_LEN;
+    pub const MAX_ENCODED_LEN: usize = 1
+        + 1
+        + 2 * IdentityKey::STORED_LEN
+        + X25519PublicKey::ENCODED_LEN
+        + (4 + 1 + 4)
+        + 1
+        + Ratchet::MAX_ENCODED_LEN;
 
     /// Starts a session from a peer's prekey bundle, as the X3DH initiator.
     ///
@@ -342,7 +347,13 @@ impl Session {
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
         let state = &*self.0;
         let prekeys = 4 + 1 + if state.prekeys.one_time_prekey_id.is_some() { 4 } else { 0 };
-        let len = 1 + 1 + 3 * IdentityKey::ENCODED_LEN + prekeys + 1 + state.ratchet.encoded_len();
+        let len = 1
+            + 1
+            + 2 * IdentityKey::STORED_LEN
+            + X25519PublicKey::ENCODED_LEN
+            + prekeys
+            + 1
+            + state.ratchet.encoded_len();
         // Sized exactly: growing would leave copies of the keys in freed memory.
         let mut out = Zeroizing::new(Vec::with_capacity(len));
         let mut w = Writer::new(&mut out);
@@ -351,8 +362,8 @@ impl Session {
             Role::Initiator => 1,
             Role::Responder => 2,
         });
-        state.local_identity.encode(&mut w);
-        state.remote_identity.encode(&mut w);
+        state.local_identity.encode_stored(&mut w);
+        state.remote_identity.encode_stored(&mut w);
         state.base_key.encode(&mut w);
         w.u32(state.prekeys.signed_prekey_id.0);
         w.flag(state.prekeys.one_time_prekey_id.is_some());
@@ -384,8 +395,8 @@ impl SessionState {
             2 => Role::Responder,
             _ => return Err(DecodeError::InvalidValue),
         };
-        let local_identity = IdentityKey::read(r)?;
-        let remote_identity = IdentityKey::read(r)?;
+        let local_identity = IdentityKey::read_stored(r)?;
+        let remote_identity = IdentityKey::read_stored(r)?;
         let base_key = X25519PublicKey::read(r)?;
         let signed_prekey_id = PreKeyId(r.u32()?);
         let one_time_prekey_id = if r.flag()? { Some(PreKeyId(r.u32()?)) } else { None };

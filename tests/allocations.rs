@@ -147,3 +147,27 @@ fn decoders_check_lengths_before_allocating() {
     });
     assert_eq!(info.count_total, 0, "{info:?}");
 }
+
+#[test]
+fn sealed_envelopes_are_written_into_one_exact_allocation() {
+    use common::{App, Device};
+    use sealwire::{IdentityKey, IdentityKeyPair, Padding, Sealer, Session};
+    let mut rng = rng(7);
+    let a = App::new(&mut rng, "app-a");
+    let alice = IdentityKeyPair::generate(&mut rng);
+    let mut sealer = Sealer::new(a.certify("alice", 1, alice.public()));
+    let mut device = Device::new(&mut rng, 0);
+    let mut session = Session::initiate(&mut rng, &alice, &device.bundle()).unwrap();
+    let recipients: Vec<IdentityKey> =
+        (0..3).map(|_| *IdentityKeyPair::generate(&mut rng).public()).collect();
+    for len in [0usize, 100, 5000] {
+        let m = session.encrypt(&mut rng, &vec![1u8; len]).unwrap();
+        for padding in [Padding::None, Padding::Buckets] {
+            let one = sealer.seal(&mut rng, &alice, &recipients[0], &m, padding).unwrap();
+            assert_eq!(one.capacity(), one.len(), "{len} bytes, {padding:?}");
+            let msgs: Vec<(IdentityKey, &[u8])> = recipients.iter().map(|r| (*r, &m[..])).collect();
+            let many = sealer.seal_to_many(&mut rng, &alice, &msgs, padding).unwrap();
+            assert_eq!(many.capacity(), many.len(), "{len} bytes, {padding:?}, three recipients");
+        }
+    }
+}

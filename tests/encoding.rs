@@ -228,10 +228,10 @@ fn a_bundle_with_a_kem_prekey_is_reported_unsupported() {
 
 /// Offsets in a responder's stored session with a one-time prekey (see
 /// docs/protocol.md, "Session state").
-const AWAITING_REPLY: usize = 1 + 1 + 33 + 33 + 33 + 4 + 1 + 4;
+const AWAITING_REPLY: usize = 1 + 1 + 66 + 66 + 33 + 4 + 1 + 4;
 const RATCHET: usize = AWAITING_REPLY + 1;
 const SENDING_FLAG: usize = RATCHET + 32 + 4 + 33;
-const SENDING_COUNTER: usize = SENDING_FLAG + 1 + 32 + 32;
+const SENDING_COUNTER: usize = SENDING_FLAG + 1 + 32 + 33 + 32;
 
 #[test]
 fn inconsistent_session_states_are_refused() {
@@ -333,6 +333,15 @@ fn skipped_key_stores_are_checked_at_their_limits() {
     assert_eq!(decode(&[(current.clone(), vec![0]), (other(9), vec![0])]), inconsistent);
     assert!(decode(&[(other(9), vec![0]), (current.clone(), vec![0])]).is_ok());
 
+    // MAX_RECEIVING_CHAINS remembered chains, counting the current
+    // receiving chain (present in this state) whether or not it is stored.
+    let older: Vec<_> = (1..=MAX_RECEIVING_CHAINS as u8).map(|n| (other(n), vec![0])).collect();
+    let last = MAX_RECEIVING_CHAINS - 1;
+    assert!(decode(&older[..last]).is_ok());
+    assert_eq!(decode(&older), inconsistent);
+    let with_current = [&older[..last], &[(current.clone(), vec![0])]].concat();
+    assert!(decode(&with_current).is_ok());
+
     // MAX_SKIPPED_KEYS in all, however they are split across chains.
     let numbers = |n: usize| (0..n as u32).collect::<Vec<_>>();
     let half = MAX_SKIPPED_KEYS / 2;
@@ -370,10 +379,30 @@ fn the_sending_counter_stops_one_short_of_u32_max() {
 }
 
 #[test]
+fn a_stored_ratchet_public_key_is_trusted_and_a_wrong_one_only_breaks_sending() {
+    // docs/protocol.md §8.2: the decoder does not recompute DHs's public key.
+    let mut rng = rng(79);
+    let (mut bob, mut alice) = pair(&mut rng);
+    let mut bytes = state(&alice);
+    let public = SENDING_FLAG + 1 + 32;
+    assert_eq!(bytes[public], 0x02, "Encode(DHs public key) follows the secret");
+    // Alice's last message carried this key in its header.
+    let sent = alice.encrypt(&mut rng, b"before").unwrap();
+    assert_eq!(&bytes[public + 1..public + 33], &common::ratchet_key(&sent));
+    bob.decrypt(&sent).unwrap();
+
+    bytes[public + 1] ^= 1;
+    let mut broken = Session::from_bytes(&bytes).unwrap();
+    let m = broken.encrypt(&mut rng, b"after").unwrap();
+    assert_ne!(common::ratchet_key(&m), common::ratchet_key(&sent));
+    common::assert_refused(&mut bob, &m);
+}
+
+#[test]
 fn sizes_match_the_specification() {
     // docs/protocol.md §4.3, §7.1, §8.2, §10.
     assert_eq!(PreKeyBundle::MAX_ENCODED_LEN, 174);
-    assert_eq!(Session::MAX_ENCODED_LEN, 72_475);
+    assert_eq!(Session::MAX_ENCODED_LEN, 72_574);
     assert_eq!(sealwire::limits::MAX_MESSAGE_LEN, 1_048_832);
     assert_eq!(SignedPreKey::ENCODED_LEN, 102);
     assert_eq!(OneTimePreKey::ENCODED_LEN, 38);

@@ -7,7 +7,7 @@ mod common;
 
 use common::{App, Device, NOW, rng, trusting};
 use rand_chacha::ChaCha20Rng;
-use sealwire::limits::MAX_RECIPIENTS;
+use sealwire::limits::{MAX_CACHED_PEERS, MAX_ENVELOPE_LEN, MAX_PLAINTEXT_LEN, MAX_RECIPIENTS};
 use sealwire::{
     DecodeError, IdentityKey, IdentityKeyPair, MultiRecipientEnvelope, Padding, SealError, Sealer,
     Session, TrustStore, UnsealError, unseal,
@@ -265,6 +265,10 @@ fn the_recipient_limit_at_its_edge() {
     let opened = unseal(&last.identity, &trusting(&[&a]), NOW, &envelope).unwrap();
     let (_, text) = opened.accept(&last.identity, &mut last.store).unwrap();
     assert_eq!(text, b"to many");
+    // The sealer remembers the authentication keys of the most recent
+    // MAX_CACHED_PEERS recipients only.
+    let shown = format!("{sealer:?}");
+    assert!(shown.ends_with(&format!("cached_peers: {MAX_CACHED_PEERS} }}")), "{shown}");
 
     let one_more = *IdentityKeyPair::generate(&mut rng).public();
     let mut msgs = msgs;
@@ -273,4 +277,49 @@ fn the_recipient_limit_at_its_edge() {
         sealer.seal_to_many(&mut rng, &alice, &msgs, Padding::Buckets).unwrap_err(),
         SealError::TooManyRecipients
     );
+}
+
+#[test]
+fn the_envelope_size_limit_at_its_edge() {
+    let mut rng = rng(10);
+    let a = App::new(&mut rng, "app-a");
+    let alice = IdentityKeyPair::generate(&mut rng);
+    let mut sealer = Sealer::new(a.certify("alice", 1, alice.public()));
+    let mut device = Device::new(&mut rng, 0);
+    let mut session = Session::initiate(&mut rng, &alice, &device.bundle()).unwrap();
+    let recipients: Vec<IdentityKeyPair> =
+        (0..4).map(|_| IdentityKeyPair::generate(&mut rng)).collect();
+
+    // What one recipient's envelope costs beside its message, and what a
+    // message costs beside its plaintext, measured.
+    let probe = session.encrypt(&mut rng, b"").unwrap();
+    let to = *recipients[0].public();
+    let single = sealer.seal(&mut rng, &alice, &to, &probe, Padding::None).unwrap();
+    let (fixed, per_message) = (single.len() - probe.len(), probe.len());
+
+    // Four messages whose envelope is exactly MAX_ENVELOPE_LEN: each
+    // recipient's envelope holds every message and a 38-byte entry header
+    // for each.
+    let room = MAX_ENVELOPE_LEN - fixed - 3 * 38 - 3 * (per_message + MAX_PLAINTEXT_LEN);
+    let plaintexts = [MAX_PLAINTEXT_LEN, MAX_PLAINTEXT_LEN, MAX_PLAINTEXT_LEN, room - per_message];
+    let seal = |sealer: &mut Sealer, session: &mut Session, rng: &mut ChaCha20Rng, last: usize| {
+        let messages: Vec<Vec<u8>> = plaintexts[..3]
+            .iter()
+            .chain([&last])
+            .map(|&len| session.encrypt(rng, &vec![7u8; len]).unwrap())
+            .collect();
+        let msgs: Vec<(IdentityKey, &[u8])> =
+            recipients.iter().zip(&messages).map(|(r, m)| (*r.public(), &m[..])).collect();
+        (sealer.seal_to_many(rng, &alice, &msgs, Padding::None), messages)
+    };
+    let (multi, messages) = seal(&mut sealer, &mut session, &mut rng, plaintexts[3]);
+    let multi = multi.unwrap();
+    let parsed = MultiRecipientEnvelope::parse(&multi).unwrap();
+    let envelope = parsed.envelope_for(recipients[3].public()).unwrap();
+    assert_eq!(envelope.len(), MAX_ENVELOPE_LEN);
+    let opened = unseal(&recipients[3], &trusting(&[&a]), NOW, &envelope).unwrap();
+    assert_eq!(opened.message(), &messages[3][..]);
+
+    let (one_more, _) = seal(&mut sealer, &mut session, &mut rng, plaintexts[3] + 1);
+    assert_eq!(one_more.unwrap_err(), SealError::TooLong);
 }

@@ -622,3 +622,64 @@ fn a_low_order_ephemeral_key_is_refused() {
     }
     w.still_works();
 }
+
+#[test]
+fn a_session_stored_with_a_wrong_identity_form_only_fails_its_own_envelopes() {
+    // docs/protocol.md §8.2: a stored session keeps the X25519 form of each
+    // identity key beside it, and loading does not recompute it.
+    let mut w = World::new(31);
+    let mut bytes = state(&w.alice_session);
+    // Alice initiated: role, her Encode(IK) and its X25519 form, then Bob's.
+    let bob_form = 1 + 1 + 66 + 33;
+    assert_eq!(bytes[bob_form], 0x02);
+    assert_eq!(&bytes[bob_form - 33..bob_form], &w.bob.identity.public().to_bytes());
+    bytes[bob_form + 1] ^= 1;
+    let broken = Session::from_bytes(&bytes).unwrap();
+    assert_eq!(broken.remote_identity(), w.bob.identity.public(), "the Ed25519 keys still match");
+
+    let m = w.alice_session.encrypt(&mut w.rng, b"to the wrong form").unwrap();
+    let bob = *broken.remote_identity();
+    let envelope = w.alice_sealer.seal(&mut w.rng, &w.alice, &bob, &m, Padding::Buckets).unwrap();
+    w.refused(&envelope, NOW, UnsealError::Failed);
+    w.still_works();
+}
+
+#[test]
+fn a_renewed_certificate_is_used_and_the_cache_follows_the_identity() {
+    let mut w = World::new(32);
+    let cached =
+        |sealer: &Sealer| format!("{sealer:?}").rsplit("cached_peers: ").next().map(str::to_owned);
+    // Alice has sealed to Bob once: one cached authentication key.
+    assert_eq!(cached(&w.alice_sealer).as_deref(), Some("1 }"));
+
+    // Renewed for the same identity key: envelopes carry the new
+    // certificate and the cache is kept.
+    let renewed = w.a.certify_until("alice", 1, w.alice.public(), NOW.0 + 1000);
+    assert_ne!(&renewed, w.alice_sealer.certificate());
+    w.alice_sealer.set_certificate(renewed.clone());
+    assert_eq!(cached(&w.alice_sealer).as_deref(), Some("1 }"));
+    let envelope = w.sealed_by_alice(b"renewed");
+    let opened = unseal(&w.bob.identity, &w.bob_trust, NOW, &envelope).unwrap();
+    assert_eq!(opened.certificate(), &renewed);
+    assert_eq!(opened.decrypt(&mut w.bob_session).unwrap(), b"renewed");
+
+    // A certificate for a new identity key drops the cache, whose keys
+    // were derived from the old one; the old key can no longer seal.
+    let new_identity = IdentityKeyPair::generate(&mut w.rng);
+    w.alice_sealer.set_certificate(w.a.certify("alice", 2, new_identity.public()));
+    assert_eq!(cached(&w.alice_sealer).as_deref(), Some("0 }"));
+    // (After a reply, so that Alice's message is a ratchet message: an
+    // initial message would name her old identity key.)
+    let reply = w.bob_session.encrypt(&mut w.rng, b"reply").unwrap();
+    w.alice_session.decrypt(&reply).unwrap();
+    let m = w.alice_session.encrypt(&mut w.rng, b"from a new key").unwrap();
+    let bob = *w.bob.identity.public();
+    assert_eq!(
+        w.alice_sealer.seal(&mut w.rng, &w.alice, &bob, &m, Padding::None).unwrap_err(),
+        SealError::CertificateMismatch
+    );
+    let envelope = w.alice_sealer.seal(&mut w.rng, &new_identity, &bob, &m, Padding::None).unwrap();
+    let opened = unseal(&w.bob.identity, &w.bob_trust, NOW, &envelope).unwrap();
+    assert_eq!(opened.identity_key(), new_identity.public());
+    assert_eq!(opened.message(), &m[..]);
+}

@@ -112,10 +112,10 @@ fn debug_output_never_shows_secret_bytes() {
         (format!("{identity:?}"), identity.to_bytes().to_vec(), 1),
         (format!("{signed:?}"), signed.to_bytes()[5..37].to_vec(), 0),
         (format!("{one_time:?}"), one_time.to_bytes()[5..].to_vec(), 0),
-        // A session's encoding after its public header (role, three keys,
+        // A session's encoding after its public header (role, five keys,
         // prekey ids, flag) is root, chain, ratchet and message keys.
-        (format!("{alice:?}"), alice.to_bytes().to_vec(), 111),
-        (format!("{bob:?}"), bob.to_bytes().to_vec(), 111),
+        (format!("{alice:?}"), alice.to_bytes().to_vec(), 177),
+        (format!("{bob:?}"), bob.to_bytes().to_vec(), 177),
     ];
     for (shown, encoding, secret_from) in cases {
         assert!(shown.contains("[redacted]"), "{shown}");

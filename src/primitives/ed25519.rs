@@ -79,7 +79,7 @@ pub(crate) fn decode_public(bytes: &[u8; 32]) -> Result<VerifyingKey, DecodeErro
 
 /// `true` if the `y` of an encoded Edwards point (the little-endian bytes
 /// without the sign bit) is below p = 2^255 − 19.
-fn y_is_canonical(bytes: &[u8; 32]) -> bool {
+pub(crate) fn y_is_canonical(bytes: &[u8; 32]) -> bool {
     let [low, middle @ .., high] = bytes;
     // y >= p only for 0x7fff...ffed to 0x7fff...ffff (sign bit aside).
     !((high & 0x7f) == 0x7f && middle.iter().all(|&b| b == 0xff) && *low >= 0xed)

@@ -128,6 +128,14 @@ impl X25519KeyPair {
         Self::from_secret(StaticSecret::from(bytes))
     }
 
+    /// A stored key pair, its public key read beside the secret rather
+    /// than recomputed (a fixed-base multiplication saved on every load).
+    /// The two are not checked against each other: that check would cost
+    /// the multiplication it saves.
+    pub(crate) fn from_stored(secret: [u8; 32], public: X25519PublicKey) -> Self {
+        Self { secret: StaticSecret::from(secret), public }
+    }
+
     fn from_secret(secret: StaticSecret) -> Self {
         let public = X25519PublicKey(PublicKey::from(&secret).to_bytes());
         Self { secret, public }

@@ -381,7 +381,7 @@ impl Ratchet {
         + 4
         + X25519PublicKey::ENCODED_LEN
         + 1
-        + (32 + 32 + 4)
+        + (32 + X25519PublicKey::ENCODED_LEN + 32 + 4)
         + 1
         + (32 + 4)
         + 4
@@ -393,7 +393,8 @@ impl Ratchet {
     /// reallocation would leave a copy of the secrets behind).
     pub(crate) fn encoded_len(&self) -> usize {
         let fixed = 32 + 4 + X25519PublicKey::ENCODED_LEN + 1 + 1 + 4;
-        let sending = if self.sending.is_some() { 32 + 32 + 4 } else { 0 };
+        let sending =
+            if self.sending.is_some() { 32 + X25519PublicKey::ENCODED_LEN + 32 + 4 } else { 0 };
         let receiving = if self.receiving.is_some() { 32 + 4 } else { 0 };
         let skipped: usize = self
             .skipped
@@ -412,6 +413,7 @@ impl Ratchet {
         w.flag(self.sending.is_some());
         if let Some(sending) = &self.sending {
             w.bytes(sending.ratchet.secret_bytes().as_slice());
+            sending.ratchet.public().encode(w);
             w.bytes(sending.chain_key.as_bytes());
             w.u32(sending.counter);
         }
@@ -439,10 +441,11 @@ impl Ratchet {
         let remote_ratchet = X25519PublicKey::read(r)?;
         let sending = if r.flag()? {
             let secret = Zeroizing::new(r.array::<32>()?);
+            let public = X25519PublicKey::read(r)?;
             let chain_key = ChainKey::from_bytes(*Zeroizing::new(r.array()?));
             let counter = r.u32()?;
             Some(SendingChain {
-                ratchet: X25519KeyPair::from_secret_bytes(*secret),
+                ratchet: X25519KeyPair::from_stored(*secret, public),
                 chain_key,
                 counter,
             })

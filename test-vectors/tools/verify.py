@@ -80,6 +80,12 @@ def open_(key, nonce, ad, ct):
 
 # ---- §2.2, §3 keys ------------------------------------------------------------------
 
+def ed25519_to_x25519(ed):
+    """§3: u = (1 + y) / (1 - y) mod p, y being the encoding without its sign bit."""
+    y = int.from_bytes(ed, "little") & ((1 << 255) - 1)
+    return ((1 + y) * pow(1 - y, P - 2, P) % P).to_bytes(32, "little")
+
+
 def encode_ik(ed):
     return b"\x01" + ed
 
@@ -100,9 +106,7 @@ class Identity:
         self.key = Ed25519PrivateKey.from_private_bytes(seed)
         self.ed = self.key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         self.scalar = hashlib.sha512(seed).digest()[:32]
-        # u = (1 + y) / (1 - y) mod p, y being the encoding without its sign bit.
-        y = int.from_bytes(self.ed, "little") & ((1 << 255) - 1)
-        self.x_public = ((1 + y) * pow(1 - y, P - 2, P) % P).to_bytes(32, "little")
+        self.x_public = ed25519_to_x25519(self.ed)
         # The same key, computed the other way: scalar times the base point.
         assert self.x_public == x25519_public(self.scalar)
 
@@ -199,8 +203,8 @@ class Party:
         if self.sending is None:
             out += b"\x00"
         else:
-            secret, _, ck, n = self.sending
-            out += b"\x01" + secret + ck + u32(n)
+            secret, public, ck, n = self.sending
+            out += b"\x01" + secret + encode_pk(public) + ck + u32(n)
         out += b"\x00" if self.receiving is None else b"\x01" + self.receiving[0] + u32(self.receiving[1])
         chains = []
         for k, m, mk in self.skipped:
@@ -353,19 +357,23 @@ def ratchet_family():
 
 def parse_state(state):
     """§8.2: split a stored session into its header and a Party."""
-    o = 1 + 1 + 33 + 33 + 33 + 4
+    o = 1 + 1 + 66 + 66 + 33 + 4
     o += 5 if state[o] == 1 else 1
     awaiting = state[o]
     o += 1
-    local, remote = state[2:35], state[35:68]  # Encode(IK) of each, tag included
+    # Encode(IK) of each, tag included, each followed by Encode(its X25519 form)
+    local, remote = state[2:35], state[68:101]
+    for ik, u in ((local, state[35:68]), (remote, state[101:134])):
+        assert u == encode_pk(ed25519_to_x25519(ik[1:])), "stored X25519 form of IK"
     ad = local + remote if state[1] == 1 else remote + local
     rk, pn, dhr = state[o:o + 32], int.from_bytes(state[o + 32:o + 36], "big"), state[o + 37:o + 69]
     o += 69
     sending = None
     if state[o] == 1:
-        secret = state[o + 1:o + 33]
-        sending = [secret, x25519_public(secret), state[o + 33:o + 65], int.from_bytes(state[o + 65:o + 69], "big")]
-        o += 69
+        secret, public = state[o + 1:o + 33], state[o + 34:o + 66]
+        assert state[o + 33] == 0x02 and public == x25519_public(secret), "DHs public key"
+        sending = [secret, public, state[o + 66:o + 98], int.from_bytes(state[o + 98:o + 102], "big")]
+        o += 102
     else:
         o += 1
     party = Party(ad, rk, sending, dhr)
@@ -477,8 +485,7 @@ def unseal(recipient, envelope):
     c += 4
     sender_ed = cert[c + 1:c + 33]
     sender = Identity.__new__(Identity)
-    y = int.from_bytes(sender_ed, "little") & ((1 << 255) - 1)
-    sender_x = ((1 + y) * pow(1 - y, P - 2, P) % P).to_bytes(32, "little")
+    sender_x = ed25519_to_x25519(sender_ed)
     auth = hkdf(b"\x00" * 32, x25519(recipient.scalar, sender_x), b"sealwire/sealed/auth/v1" + encode_ik(sender_ed) + recipient.encoded(), 32)
     assert mac(auth, encode_pk(e_pub) + recipient.encoded() + wrapped + hashlib.sha256(payload).digest())[:16] == tag
     count = int.from_bytes(content[o:o + 4], "big")

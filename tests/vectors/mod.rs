@@ -711,7 +711,7 @@ fn session_state_family() -> Value {
 
     let mut negative = Vec::new();
     let mut awaiting = bob_mid.clone();
-    awaiting[110] = 1;
+    awaiting[176] = 1;
     let mut swapped = bob_mid.clone();
     let n = swapped.len();
     let (a, b) = (bob_mid[n - 72..n - 36].to_vec(), bob_mid[n - 36..].to_vec());

@@ -366,7 +366,9 @@ impl Party {
     pub fn encode_ratchet(&self) -> Bytes {
         let mut out = cat(&[&self.rk, &u32be(self.pn), &encode_x25519(&self.dhr)]);
         match self.sending {
-            Some((secret, _, ck, n)) => out.extend(cat(&[&[1], &secret, &ck, &u32be(n)])),
+            Some((secret, public, ck, n)) => {
+                out.extend(cat(&[&[1], &secret, &encode_x25519(&public), &ck, &u32be(n)]));
+            }
             None => out.push(0),
         }
         match self.receiving {
