@@ -1,4 +1,6 @@
-//! Helpers shared by the fuzz targets.
+//! Helpers shared by the fuzz targets, and the conversation model.
+
+pub mod conversation;
 
 /// Checks the canonical-encoding property: if `decode` accepts `input`,
 /// re-encoding the value gives back exactly `input`.

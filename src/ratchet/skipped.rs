@@ -141,10 +141,8 @@ impl SkippedKeys {
         };
         let max_stored =
             if current_is_stored { MAX_RECEIVING_CHAINS } else { MAX_RECEIVING_CHAINS - 1 };
-        if self.chains.len() > max_stored {
-            let excess = self.chains.len() - max_stored;
-            self.chains.drain(..excess);
-        }
+        let excess = self.chains.len().saturating_sub(max_stored);
+        self.chains.drain(..excess);
         let mut excess = self.len().saturating_sub(MAX_SKIPPED_KEYS);
         while excess > 0 {
             let Some(oldest) = self.chains.first_mut() else {
@@ -256,5 +254,20 @@ mod tests {
         store.append(&current, keys(0..1));
         store.enforce_limits(Some(&current));
         assert_eq!(store.chains().len(), MAX_RECEIVING_CHAINS);
+    }
+
+    #[test]
+    fn any_excess_of_chains_is_trimmed_oldest_first() {
+        let mut store = SkippedKeys::default();
+        let extra = 7;
+        for seed in 1..=(MAX_RECEIVING_CHAINS + extra) as u8 {
+            store.append(&chain_key(seed), keys(0..1));
+        }
+        assert_eq!(store.chains().len(), MAX_RECEIVING_CHAINS + extra);
+        store.enforce_limits(None);
+        assert_eq!(store.chains().len(), MAX_RECEIVING_CHAINS);
+        let first_kept = extra as u8 + 1;
+        assert!(matches!(store.find(&chain_key(first_kept - 1), 0), Lookup::UnknownChain));
+        assert!(matches!(store.find(&chain_key(first_kept), 0), Lookup::Found(_)));
     }
 }

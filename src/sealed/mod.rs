@@ -278,10 +278,10 @@ impl Sealer {
             w.bytes(wrapped.as_slice());
             w.bytes(&tag);
         }
-        match out.get_mut(shares_at..shares_at + shares_len) {
-            Some(slot) if slot.len() == shares.len() => slot.copy_from_slice(&shares),
-            _ => return Err(SealError::TooLong),
-        }
+        // The room left for the shares is `shares_len` bytes, which is
+        // what they take.
+        let slot = out.get_mut(shares_at..shares_at + shares.len()).ok_or(SealError::TooLong)?;
+        slot.copy_from_slice(&shares);
         Ok(())
     }
 }
