@@ -400,7 +400,7 @@ fn a_stored_ratchet_public_key_is_trusted_and_a_wrong_one_only_breaks_sending() 
 
 #[test]
 fn sizes_match_the_specification() {
-    // docs/protocol.md §4.3, §7.1, §8.2, §10.
+    // docs/protocol.md §4.3, §7.1, §8.2, §10, §11.
     assert_eq!(PreKeyBundle::MAX_ENCODED_LEN, 174);
     assert_eq!(Session::MAX_ENCODED_LEN, 72_574);
     assert_eq!(sealwire::limits::MAX_MESSAGE_LEN, 1_048_832);
@@ -414,6 +414,7 @@ fn sizes_match_the_specification() {
     assert_eq!(SenderCertificate::MAX_ENCODED_LEN, 436);
     assert_eq!(CertificateKeyPair::ENCODED_LEN, 33);
     assert_eq!(sealwire::limits::MAX_ENVELOPE_LEN, 4_194_304);
+    assert_eq!(MultiRecipientEnvelope::MAX_ENCODED_LEN, 4_526_003);
 
     let mut rng = rng(77);
     let (mut bob, mut alice) = pair(&mut rng);

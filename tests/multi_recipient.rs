@@ -9,8 +9,8 @@ use common::{App, Device, NOW, rng, trusting};
 use rand_chacha::ChaCha20Rng;
 use sealwire::limits::{MAX_CACHED_PEERS, MAX_ENVELOPE_LEN, MAX_PLAINTEXT_LEN, MAX_RECIPIENTS};
 use sealwire::{
-    DecodeError, IdentityKey, IdentityKeyPair, MultiRecipientEnvelope, Padding, SealError, Sealer,
-    Session, TrustStore, UnsealError, unseal,
+    DecodeError, IdentityKey, IdentityKeyPair, MultiRecipientEnvelope, Padding, SealError,
+    SealedEnvelope, Sealer, Session, TrustStore, UnsealError, unseal,
 };
 
 /// Alice (app A) with a session to each of Bob's three devices (app B).
@@ -322,4 +322,60 @@ fn the_envelope_size_limit_at_its_edge() {
 
     let (one_more, _) = seal(&mut sealer, &mut session, &mut rng, plaintexts[3] + 1);
     assert_eq!(one_more.unwrap_err(), SealError::TooLong);
+}
+
+#[test]
+fn payload_lengths_at_their_edges() {
+    // docs/protocol.md §10.4: 16 ≤ P ≤ MAX_ENVELOPE_LEN − 119, in both forms.
+    let mut f = Fanout::new(11);
+    let m = f.sessions[0].encrypt(&mut f.rng, b"edge").unwrap();
+    let to = *f.devices[0].identity.public();
+    let multi =
+        f.sealer.seal_to_many(&mut f.rng, &f.alice, &[(to, &m[..])], Padding::None).unwrap();
+    // Header: version, Encode(ephemeral), u32 count = 1, one 81-byte share.
+    let header = 1 + 33 + 4 + 81;
+    let with_payload = |len: usize| {
+        let mut bytes = multi[..header].to_vec();
+        bytes.extend_from_slice(&u32::try_from(len).unwrap().to_be_bytes());
+        bytes.resize(bytes.len() + len, 0x5a);
+        bytes
+    };
+    let largest = MAX_ENVELOPE_LEN - 119;
+    for (len, ok) in [(15, false), (16, true), (largest, true), (largest + 1, false)] {
+        let bytes = with_payload(len);
+        let parsed = MultiRecipientEnvelope::parse(&bytes);
+        assert_eq!(parsed.is_ok(), ok, "payload of {len} bytes: {parsed:?}");
+        if let Ok(parsed) = parsed {
+            // What the relay forwards parses as a sealed envelope, at most
+            // MAX_ENVELOPE_LEN long.
+            let envelope = parsed.envelope_for(&to).unwrap();
+            assert_eq!(envelope.len(), len + 119);
+            SealedEnvelope::parse(&envelope).unwrap();
+        }
+    }
+    assert_eq!(
+        MultiRecipientEnvelope::parse(&with_payload(15)).unwrap_err(),
+        DecodeError::Truncated
+    );
+    assert_eq!(
+        MultiRecipientEnvelope::parse(&with_payload(largest + 1)).unwrap_err(),
+        DecodeError::TooLong
+    );
+
+    // The same edges for a sealed envelope: version, recipient, ephemeral
+    // key, wrapped secret and tag, then the payload's length.
+    let sealed = f.sealer.seal(&mut f.rng, &f.alice, &to, &m, Padding::None).unwrap();
+    let with_payload = |len: usize| {
+        let mut bytes = sealed[..115].to_vec();
+        bytes.extend_from_slice(&u32::try_from(len).unwrap().to_be_bytes());
+        bytes.resize(bytes.len() + len, 0x5a);
+        bytes
+    };
+    assert_eq!(SealedEnvelope::parse(&with_payload(15)).unwrap_err(), DecodeError::Truncated);
+    assert!(SealedEnvelope::parse(&with_payload(16)).is_ok());
+    assert!(SealedEnvelope::parse(&with_payload(largest)).is_ok());
+    assert_eq!(
+        SealedEnvelope::parse(&with_payload(largest + 1)).unwrap_err(),
+        DecodeError::TooLong
+    );
 }
