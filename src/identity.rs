@@ -11,6 +11,7 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt;
 
+use curve25519_dalek::edwards::CompressedEdwardsY;
 use ed25519_dalek::VerifyingKey;
 use rand_core::CryptoRng;
 use subtle::{Choice, ConstantTimeEq};
@@ -21,7 +22,7 @@ use crate::codec::{Codec, Reader, Writer, decode_all};
 use crate::error::DecodeError;
 use crate::labels::{KEY_IDENTITY, V_IDENTITY_KEY_PAIR};
 use crate::primitives::ed25519::{self, Ed25519Secret};
-use crate::primitives::x25519::{DhOutput, X25519PublicKey, dh_checked};
+use crate::primitives::x25519::{DhOutput, X25519PublicKey, dh_checked, dh_checked_edwards};
 
 /// The public identity key of a device.
 ///
@@ -215,6 +216,16 @@ impl IdentityKeyPair {
     pub(crate) fn dh(&self, their: &X25519PublicKey) -> Option<DhOutput> {
         dh_checked(&self.0.dh, their)
     }
+
+    /// The same X25519 as `self.dh(their.x25519())`, computed on the
+    /// Edwards form of `their` key (see [`dh_checked_edwards`]): a
+    /// decompression and an Edwards multiplication, which cost less than
+    /// the ladder where curve25519-dalek has a vector backend. `None` for
+    /// an all-zero output.
+    pub(crate) fn dh_identity(&self, their: &IdentityKey) -> Option<DhOutput> {
+        let point = CompressedEdwardsY(their.ed25519).decompress()?;
+        dh_checked_edwards(&self.0.dh, &point)
+    }
 }
 
 // Both secrets zeroize themselves on drop (see the zeroize checks in lib.rs).
@@ -266,6 +277,49 @@ mod tests {
         let ab = a.dh(b.public()).unwrap();
         let ba = b.dh(a.public().x25519()).unwrap();
         assert_eq!(ab.as_bytes(), ba.as_bytes());
+    }
+
+    // `dh_identity` takes another route to X25519; it must give the same
+    // bytes as the ladder for every pair of identities.
+    #[test]
+    fn identity_dh_on_the_edwards_form_equals_the_ladder() {
+        for i in 0..64u8 {
+            let a = IdentityKeyPair::from_seed(&[i; 32]);
+            let b = IdentityKeyPair::from_seed(&[i.wrapping_mul(7).wrapping_add(1); 32]);
+            let ladder = a.dh(b.public().x25519()).unwrap();
+            let edwards = a.dh_identity(b.public()).unwrap();
+            assert_eq!(ladder.as_bytes(), edwards.as_bytes(), "seed {i}");
+            let back = b.dh_identity(a.public()).unwrap();
+            assert_eq!(back.as_bytes(), edwards.as_bytes(), "seed {i}");
+        }
+    }
+
+    // A key with a small-order component added still gives the ladder's
+    // output (clamping clears it), and a small-order point alone gives the
+    // all-zero output, which is refused on both routes.
+    #[test]
+    fn identity_dh_on_the_edwards_form_handles_torsion_like_the_ladder() {
+        use curve25519_dalek::constants::EIGHT_TORSION;
+        let ours = IdentityKeyPair::from_seed(&[3; 32]);
+        let theirs = IdentityKeyPair::from_seed(&[4; 32]);
+        let point = CompressedEdwardsY(theirs.public().ed25519).decompress().unwrap();
+        for torsion in EIGHT_TORSION {
+            let bytes = (point + torsion).compress().to_bytes();
+            let mixed = IdentityKey {
+                ed25519: bytes,
+                x25519: X25519PublicKey::from_montgomery(&(point + torsion).to_montgomery()),
+            };
+            let ladder = ours.dh(mixed.x25519()).unwrap();
+            let edwards = ours.dh_identity(&mixed).unwrap();
+            assert_eq!(ladder.as_bytes(), edwards.as_bytes());
+
+            let small = IdentityKey {
+                ed25519: torsion.compress().to_bytes(),
+                x25519: X25519PublicKey::from_montgomery(&torsion.to_montgomery()),
+            };
+            assert!(ours.dh(small.x25519()).is_none());
+            assert!(ours.dh_identity(&small).is_none());
+        }
     }
 
     #[test]

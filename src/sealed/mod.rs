@@ -477,7 +477,7 @@ pub fn unseal(
 
     // Who sealed it: the tag verifies only under the sender's static key.
     let sender = *certificate.identity_key();
-    let static_dh = identity.dh(sender.x25519()).ok_or(UnsealError::SenderMismatch)?;
+    let static_dh = identity.dh_identity(&sender).ok_or(UnsealError::SenderMismatch)?;
     let auth = keys::auth_key(&static_dh, &sender, me);
     let expected = keys::share_tag(
         &auth,
