@@ -31,6 +31,17 @@ type Rng = UnwrapErr<getrandom::SysRng>;
 /// The time the example starts: 2026-11-21 09:00:00 UTC.
 const START: u64 = 1_795_165_200;
 
+/// Simulated time passing, in seconds since `START`. Every party reads it
+/// through its own clock below; nobody passes the time to anybody else.
+static ELAPSED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// A device's own clock. Certificates are checked against it, never
+/// against a time the relay reports: a relay that chose the time could
+/// make an expired certificate pass.
+fn device_clock() -> Timestamp {
+    Timestamp(START + ELAPSED.load(std::sync::atomic::Ordering::Relaxed))
+}
+
 /// An app: its trust root and one issuer (its server's signing key).
 struct App {
     id: AppId,
@@ -96,16 +107,13 @@ struct Relay {
     mailboxes: HashMap<[u8; 32], VecDeque<Vec<u8>>>,
     held: Vec<Vec<u8>>,
     log: Vec<String>,
-    clock: u64,
 }
 
 impl Relay {
-    fn now(&self) -> Timestamp {
-        Timestamp(START + self.clock)
-    }
-
+    /// Lets time pass (for everyone: the relay's log and the devices'
+    /// clocks).
     fn tick(&mut self, seconds: u64) {
-        self.clock += seconds;
+        ELAPSED.fetch_add(seconds, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// A bundle for `device`, with one of its one-time prekeys while any
@@ -125,7 +133,8 @@ impl Relay {
     fn deliver(&mut self, envelope: Vec<u8>) -> Result<(), Box<dyn Error>> {
         let recipient = *SealedEnvelope::parse(&envelope)?.recipient().ed25519_bytes();
         let address = self.addresses.get(&recipient).ok_or("unknown recipient")?;
-        let (minutes, seconds) = (self.clock / 60, self.clock % 60);
+        let elapsed = ELAPSED.load(std::sync::atomic::Ordering::Relaxed);
+        let (minutes, seconds) = (elapsed / 60, elapsed % 60);
         self.log.push(format!(
             "09:{minutes:02}:{seconds:02}  to {address:<18} {:>6} bytes",
             envelope.len()
@@ -134,10 +143,13 @@ impl Relay {
         Ok(())
     }
 
-    /// Accepts a multi-recipient envelope: splits it and files each part.
+    /// Accepts a multi-recipient envelope: splits it and files each part
+    /// (here as a copy; a relay with many recipients keeps the payload
+    /// once and writes each recipient's prefix in front of it).
     fn deliver_to_many(&mut self, envelope: &[u8]) -> Result<(), Box<dyn Error>> {
-        for (_, part) in MultiRecipientEnvelope::parse(envelope)?.split() {
-            self.deliver(part)?;
+        let upload = MultiRecipientEnvelope::parse(envelope)?;
+        for share in upload.recipients() {
+            self.deliver(share.to_envelope())?;
         }
         Ok(())
     }
@@ -295,11 +307,11 @@ impl Device {
         Ok(())
     }
 
-    /// Opens everything the relay holds for this device.
+    /// Opens everything the relay holds for this device, checking
+    /// certificates against this device's own clock.
     fn receive(&mut self, relay: &mut Relay) -> Result<(), Box<dyn Error>> {
-        let now = relay.now();
         for envelope in relay.collect(self.identity.public()) {
-            self.open(&envelope, now)?;
+            self.open(&envelope, device_clock())?;
         }
         Ok(())
     }
@@ -397,7 +409,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("== Carol (chat.gamma) is handed an envelope addressed to Alice ==");
     relay.tick(30);
     let for_alice = bob.send(&mut rng, &mut relay, &alice_phone, "For Alice's eyes only.")?;
-    carol.open(&for_alice, relay.now())?;
+    carol.open(&for_alice, device_clock())?;
     relay.deliver(for_alice)?;
     alice_phone.receive(&mut relay)?;
 

@@ -15,6 +15,7 @@ use core::fmt;
 
 use ed25519_dalek::VerifyingKey;
 use rand_core::CryptoRng;
+use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::codec::{Codec, Reader, Writer, decode_all};
@@ -33,8 +34,12 @@ use crate::primitives::ed25519::{self, Ed25519Secret};
 pub struct Timestamp(pub u64);
 
 /// The id of an app (for example `"chat.example-a"`): 1 to
-/// [`MAX_APP_ID_LEN`] bytes, each an ASCII letter, digit, `.`, `-` or `_`.
-/// The narrow alphabet keeps ids printable and free of look-alikes.
+/// [`MAX_APP_ID_LEN`] bytes, each a lower-case ASCII letter, a digit, `.`,
+/// `-` or `_`. The narrow alphabet keeps ids printable, rules out
+/// characters of other scripts that look like ASCII letters, and rules
+/// out ids that differ only in case. It does not rule out what a font may
+/// confuse within ASCII (`0` and `o`, `1` and `l`): apps show an id from a
+/// certificate, they do not compare it by eye.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct AppId(Vec<u8>);
 
@@ -42,8 +47,9 @@ impl AppId {
     /// Checks and wraps an app id.
     ///
     /// # Errors
-    /// [`DecodeError::InvalidValue`] for an empty id or another character,
-    /// [`DecodeError::TooLong`] above [`MAX_APP_ID_LEN`].
+    /// [`DecodeError::InvalidValue`] for an empty id or another character
+    /// (an upper-case letter included), [`DecodeError::TooLong`] above
+    /// [`MAX_APP_ID_LEN`].
     pub fn new(id: &str) -> Result<Self, DecodeError> {
         Self::from_bytes(id.as_bytes())
     }
@@ -52,7 +58,9 @@ impl AppId {
         if id.len() > MAX_APP_ID_LEN {
             return Err(DecodeError::TooLong);
         }
-        let allowed = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_');
+        let allowed = |b: &u8| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_')
+        };
         if id.is_empty() || !id.iter().all(allowed) {
             return Err(DecodeError::InvalidValue);
         }
@@ -155,6 +163,32 @@ impl PartialEq for CertificateKey {
 }
 
 impl Eq for CertificateKey {}
+
+impl core::hash::Hash for CertificateKey {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.bytes.hash(state);
+    }
+}
+
+impl PartialOrd for CertificateKey {
+    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// By the encoding's bytes.
+impl Ord for CertificateKey {
+    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+        self.bytes.cmp(&other.bytes)
+    }
+}
+
+/// The first 8 bytes in hex; `{:#}` shows all 32.
+impl fmt::Display for CertificateKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        crate::hex::write_short(f, &self.bytes)
+    }
+}
 
 impl CertificateKey {
     /// Length of the encoding.
@@ -616,12 +650,16 @@ impl fmt::Debug for SenderCertificate {
     }
 }
 
-/// What a recipient trusts: one root key per app it accepts mail from, and
-/// the issuer key ids it has revoked.
+/// What a recipient trusts: one root key per app it accepts mail from, the
+/// issuers it has revoked (by key id or by key), and the sender devices it
+/// has denied (by identity key or by certificate).
 #[derive(Clone, Default)]
 pub struct TrustStore {
     roots: BTreeMap<AppId, CertificateKey>,
     revoked: BTreeSet<(AppId, u32)>,
+    revoked_keys: BTreeSet<CertificateKey>,
+    denied_identities: BTreeSet<IdentityKey>,
+    denied_certificates: BTreeSet<[u8; 32]>,
 }
 
 impl TrustStore {
@@ -646,11 +684,43 @@ impl TrustStore {
         self.revoked.insert((app_id.clone(), key_id));
     }
 
+    /// Revokes an issuer key itself, under whatever key id and in whatever
+    /// app it was certified: use this when the key leaked. Revoking only
+    /// its key id would leave another certificate for the same key valid.
+    pub fn revoke_issuer_key(&mut self, key: &CertificateKey) {
+        self.revoked_keys.insert(*key);
+    }
+
+    /// Denies one sender device by its identity key: every certificate for
+    /// that key is refused from now on, before it expires. For a device
+    /// reported lost or compromised.
+    pub fn deny_identity(&mut self, identity: &IdentityKey) {
+        self.denied_identities.insert(*identity);
+    }
+
+    /// Denies one sender certificate (by the SHA-256 of its encoding),
+    /// leaving the device's other certificates valid.
+    pub fn deny_certificate(&mut self, certificate: &SenderCertificate) {
+        self.denied_certificates.insert(certificate_fingerprint(certificate));
+    }
+
+    /// Lifts a denial made with [`TrustStore::deny_identity`].
+    pub fn allow_identity(&mut self, identity: &IdentityKey) {
+        self.denied_identities.remove(identity);
+    }
+
     /// Checks the whole chain of `certificate` at time `now`, in this
     /// order: the app is trusted; the issuer certificate is signed by that
-    /// app's root and names the same app; the issuer is not revoked and is
-    /// valid at `now`; the sender certificate is signed by the issuer and
-    /// has not expired. Costs two Ed25519 verifications.
+    /// app's root and names the same app; the issuer is not revoked (by
+    /// key id or by key) and is valid at `now`; the sender certificate is
+    /// signed by the issuer and has not expired; neither its identity key
+    /// nor the certificate itself is denied. Costs two Ed25519
+    /// verifications (and a SHA-256 of the certificate if any certificate
+    /// is denied).
+    ///
+    /// `now` must come from this device's own clock, never from the relay
+    /// or the message: whoever picks the time decides whether an expired
+    /// certificate passes.
     ///
     /// That the certificate's identity key is the one that sealed an
     /// envelope is checked by [`crate::unseal`], not here.
@@ -669,7 +739,9 @@ impl TrustStore {
         {
             return Err(CertificateError::BrokenChain);
         }
-        if self.revoked.contains(&(issuer.app_id.clone(), issuer.key_id)) {
+        if self.revoked.contains(&(issuer.app_id.clone(), issuer.key_id))
+            || self.revoked_keys.contains(&issuer.key)
+        {
             return Err(CertificateError::Revoked);
         }
         if now < issuer.not_before {
@@ -684,8 +756,19 @@ impl TrustStore {
         if now > certificate.expires {
             return Err(CertificateError::Expired);
         }
+        if self.denied_identities.contains(&certificate.identity)
+            || (!self.denied_certificates.is_empty()
+                && self.denied_certificates.contains(&certificate_fingerprint(certificate)))
+        {
+            return Err(CertificateError::Denied);
+        }
         Ok(())
     }
+}
+
+/// SHA-256 of a certificate's encoding: how the deny list names it.
+fn certificate_fingerprint(certificate: &SenderCertificate) -> [u8; 32] {
+    Sha256::digest(certificate.to_vec()).into()
 }
 
 impl fmt::Debug for TrustStore {
@@ -693,6 +776,9 @@ impl fmt::Debug for TrustStore {
         f.debug_struct("TrustStore")
             .field("apps", &self.roots.keys().collect::<Vec<_>>())
             .field("revoked", &self.revoked)
+            .field("revoked_keys", &self.revoked_keys)
+            .field("denied_identities", &self.denied_identities)
+            .field("denied_certificates", &self.denied_certificates.len())
             .finish()
     }
 }

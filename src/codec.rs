@@ -151,6 +151,11 @@ impl<'a> Writer<'a> {
         self.out.extend_from_slice(b);
     }
 
+    /// `n` zero bytes.
+    pub(crate) fn zeros(&mut self, n: usize) {
+        self.out.resize(self.out.len().saturating_add(n), 0);
+    }
+
     /// A `u32` length then the bytes. Callers bound `b` by the field's
     /// maximum, which is far below `u32::MAX`; a longer slice would be a
     /// bug in sealwire, and writes a saturated length that no reader accepts.

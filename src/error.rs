@@ -8,11 +8,48 @@
 //! covers a bad tag, a wrong key and a message from another session alike,
 //! so that an attacker learns nothing from which check failed. The finer
 //! errors ([`DecryptError::Malformed`], [`DecryptError::TooManySkipped`],
-//! [`DecryptError::StaleMessage`]) depend only on public header fields.
+//! [`DecryptError::Duplicate`], [`DecryptError::KeyDropped`],
+//! [`DecryptError::StaleMessage`]) depend only on public header fields and
+//! on what the session has received, never on a secret. They are decided
+//! before the message is authenticated, so the relay can cause any of
+//! them with a forged header; none of them changes the session.
+//!
+//! Every error answers what an application should do about it:
+//! [`Error::action`] (and `action` on each area's enum) returns an
+//! [`Action`].
 
 use core::fmt;
 
 use crate::prekey::PreKeyId;
+
+/// What an application should do about an error, as [`Error::action`]
+/// answers it. Every error maps to exactly one action; the variant's own
+/// documentation says why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Action {
+    /// Discard the input and carry on. Nothing the application holds has
+    /// changed. The input was a duplicate, a forgery, corrupted, misrouted,
+    /// or a message that can no longer be read; the relay can cause every
+    /// error with this answer.
+    Drop,
+    /// Keep the input and try it again later: it may become readable once
+    /// something else has happened (the device clock has caught up, another
+    /// message has arrived). Bound how long and how much is kept.
+    KeepForLater,
+    /// The session with this peer cannot continue as it is: start a new
+    /// one from a fresh bundle, or accept the new one the peer started.
+    ResetSession,
+    /// Evidence of an attack or of a compromised or misused key: refuse
+    /// the input and tell whoever handles security (log it, warn the
+    /// user). The relay alone cannot cause these without a key it should
+    /// not have.
+    Alarm,
+    /// The call itself was wrong (a plaintext too long, a recipient listed
+    /// twice, a certificate that does not match): change the request.
+    /// Nothing was sent or changed.
+    FixRequest,
+}
 
 /// Bytes that are not a valid encoding of the format they were read as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +90,13 @@ impl DecodeError {
             Self::Unsupported => 108,
             Self::InconsistentState => 109,
         }
+    }
+
+    /// What to do: [`Action::Drop`]. Bytes that do not decode cannot become
+    /// valid later. (For stored state the application wrote itself, a
+    /// decode error means the storage is corrupt.)
+    pub const fn action(&self) -> Action {
+        Action::Drop
     }
 }
 
@@ -101,6 +145,20 @@ impl AgreementError {
             Self::NonContributory => 204,
         }
     }
+
+    /// What to do. A bundle whose signature does not verify was altered
+    /// on its way from the peer's device: [`Action::Alarm`]. An initial
+    /// message naming a prekey this device no longer holds, or carrying a
+    /// low-order key, can never be accepted: [`Action::Drop`] (the sender
+    /// starts over when it gets no reply).
+    pub const fn action(&self) -> Action {
+        match self {
+            Self::InvalidSignature => Action::Alarm,
+            Self::UnknownSignedPreKey(_)
+            | Self::UnknownOneTimePreKey(_)
+            | Self::NonContributory => Action::Drop,
+        }
+    }
 }
 
 impl fmt::Display for AgreementError {
@@ -119,25 +177,43 @@ impl fmt::Display for AgreementError {
 impl core::error::Error for AgreementError {}
 
 /// A message that could not be decrypted. The session is unchanged.
+///
+/// All but [`DecryptError::Failed`] are decided from the message's header
+/// and what the session has received, before anything is authenticated:
+/// the relay can cause them with a forged header. That is safe, since none
+/// of them changes the session; it is why their [`Action`] is never more
+/// than [`Action::Drop`] or [`Action::ResetSession`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DecryptError {
     /// The bytes are not a well-formed message.
     Malformed(DecodeError),
     /// Authentication failed. The message was altered, belongs to another
-    /// session, or was not made by the peer. Deliberately coarse.
+    /// session, was not made by the peer, or claims a message number the
+    /// peer never sent in a chain that has ended. Deliberately coarse.
     Failed,
-    /// The message's key is no longer held: the message was decrypted
-    /// before (a replay), or its key was discarded under the storage
-    /// limits of [`crate::limits`].
+    /// The session no longer holds this message's key and cannot tell
+    /// whether it decrypted the message before or dropped its key under
+    /// the limits: its record of the chain's dropped keys overflowed
+    /// [`crate::limits::MAX_DROPPED_RANGES`].
     StaleMessage,
     /// Decrypting would mean skipping more than [`crate::limits::MAX_SKIP`]
-    /// messages in one chain.
+    /// messages in one chain. The relay can cause this with a forged
+    /// header; a genuine message this far ahead means more than `MAX_SKIP`
+    /// of the peer's messages were lost.
     TooManySkipped,
     /// An initial message for a different session (another base key or
     /// another sender). If it is a new session from the peer, accept it with
     /// [`crate::Session::accept`].
     OtherSession,
+    /// This session has already decrypted this message: a replay, or the
+    /// relay delivering it twice. The plaintext was returned the first time.
+    Duplicate,
+    /// The message was never decrypted, and its key was dropped under the
+    /// limits of [`crate::limits`] (too many skipped keys or receiving
+    /// chains) before it arrived: it can no longer be read. The sender
+    /// sent it; the application may tell the user a message was lost.
+    KeyDropped,
 }
 
 impl DecryptError {
@@ -149,6 +225,28 @@ impl DecryptError {
             Self::StaleMessage => 303,
             Self::TooManySkipped => 304,
             Self::OtherSession => 305,
+            Self::Duplicate => 306,
+            Self::KeyDropped => 307,
+        }
+    }
+
+    /// What to do. [`DecryptError::OtherSession`] is a new session from the
+    /// peer (accept it, which replaces this one): [`Action::ResetSession`].
+    /// Everything else is [`Action::Drop`]: the message is a duplicate, a
+    /// forgery, corrupted, or can no longer be read, and the session is as
+    /// it was. (If a peer's messages keep failing with
+    /// [`DecryptError::Failed`] or [`DecryptError::TooManySkipped`], the
+    /// two sides no longer share a state, for example after one of them
+    /// restored an old backup; a new session recovers.)
+    pub const fn action(&self) -> Action {
+        match self {
+            Self::OtherSession => Action::ResetSession,
+            Self::Malformed(_)
+            | Self::Failed
+            | Self::StaleMessage
+            | Self::TooManySkipped
+            | Self::Duplicate
+            | Self::KeyDropped => Action::Drop,
         }
     }
 }
@@ -158,9 +256,15 @@ impl fmt::Display for DecryptError {
         match self {
             Self::Malformed(e) => write!(f, "malformed message: {e}"),
             Self::Failed => f.write_str("could not decrypt"),
-            Self::StaleMessage => f.write_str("message key no longer held (replayed or too old)"),
+            Self::StaleMessage => f.write_str(
+                "message key no longer held; decrypted before or dropped, the session cannot tell",
+            ),
             Self::TooManySkipped => f.write_str("too many skipped messages in one chain"),
             Self::OtherSession => f.write_str("initial message belongs to a different session"),
+            Self::Duplicate => f.write_str("message already decrypted (a replay)"),
+            Self::KeyDropped => {
+                f.write_str("message key dropped under the limits before the message arrived")
+            }
         }
     }
 }
@@ -202,6 +306,16 @@ impl EncryptError {
             Self::NonContributory => 403,
         }
     }
+
+    /// What to do. A plaintext too long: [`Action::FixRequest`]. A sending
+    /// chain with no numbers left, or a peer ratchet key of low order:
+    /// [`Action::ResetSession`].
+    pub const fn action(&self) -> Action {
+        match self {
+            Self::PlaintextTooLong => Action::FixRequest,
+            Self::ChainExhausted | Self::NonContributory => Action::ResetSession,
+        }
+    }
 }
 
 impl fmt::Display for EncryptError {
@@ -226,7 +340,8 @@ pub enum CertificateError {
     /// A signature in the chain does not verify, or the issuer certificate
     /// names another app than the sender certificate.
     BrokenChain,
-    /// The issuer's key id is on the revocation list.
+    /// The issuer is revoked: its key id, or its key itself, is on the
+    /// trust store's revocation list.
     Revoked,
     /// The issuer certificate is not valid yet.
     NotYetValid,
@@ -236,6 +351,9 @@ pub enum CertificateError {
     KeyMismatch,
     /// Issuing: the validity window ends before it starts.
     InvalidValidity,
+    /// The sender's identity key, or this very certificate, is on the
+    /// trust store's deny list.
+    Denied,
 }
 
 impl CertificateError {
@@ -249,6 +367,22 @@ impl CertificateError {
             Self::Expired => 505,
             Self::KeyMismatch => 506,
             Self::InvalidValidity => 507,
+            Self::Denied => 508,
+        }
+    }
+
+    /// What to do. A certificate from an app this device does not trust,
+    /// or one that has expired: [`Action::Drop`]. One not valid yet, which
+    /// a device whose clock runs slow sees: [`Action::KeepForLater`]. A
+    /// broken chain, a revoked issuer or a denied sender is someone using
+    /// a key they should not: [`Action::Alarm`]. Errors of issuing:
+    /// [`Action::FixRequest`].
+    pub const fn action(&self) -> Action {
+        match self {
+            Self::UntrustedApp | Self::Expired => Action::Drop,
+            Self::NotYetValid => Action::KeepForLater,
+            Self::BrokenChain | Self::Revoked | Self::Denied => Action::Alarm,
+            Self::KeyMismatch | Self::InvalidValidity => Action::FixRequest,
         }
     }
 }
@@ -263,6 +397,7 @@ impl fmt::Display for CertificateError {
             Self::Expired => f.write_str("certificate expired"),
             Self::KeyMismatch => f.write_str("signing key is not the issuer certificate's key"),
             Self::InvalidValidity => f.write_str("validity window ends before it starts"),
+            Self::Denied => f.write_str("the sender's identity or certificate is denied"),
         }
     }
 }
@@ -298,6 +433,20 @@ impl UnsealError {
             Self::Failed => 603,
             Self::SenderMismatch => 604,
             Self::Certificate(e) => e.code(),
+        }
+    }
+
+    /// What to do. An envelope that does not parse, is not for this
+    /// device or does not decrypt: [`Action::Drop`] (the relay can cause
+    /// each). One sealed with another identity than its certificate names,
+    /// or carrying an initial message that names another identity, is an
+    /// attempt to pass as someone else: [`Action::Alarm`]. A certificate
+    /// error answers as [`CertificateError::action`].
+    pub const fn action(&self) -> Action {
+        match self {
+            Self::Malformed(_) | Self::NotForRecipient | Self::Failed => Action::Drop,
+            Self::SenderMismatch => Action::Alarm,
+            Self::Certificate(e) => e.action(),
         }
     }
 }
@@ -352,10 +501,16 @@ pub enum SealError {
     DuplicateRecipient,
     /// A message to seal is not an initial or ratchet message.
     InvalidMessage(DecodeError),
-    /// The envelope would exceed [`crate::limits::MAX_ENVELOPE_LEN`].
+    /// The envelope would exceed [`crate::limits::MAX_ENVELOPE_LEN`], or
+    /// its recipients times its length would exceed
+    /// [`crate::limits::MAX_FANOUT_BYTES`].
     TooLong,
-    /// A Diffie-Hellman output was all zero.
+    /// A Diffie-Hellman output was all zero: a recipient key of low order.
     NonContributory,
+    /// An initial message to seal names another identity than the sealing
+    /// one: the recipient would refuse it (it must come from the identity
+    /// the certificate names).
+    ForeignInitialMessage,
 }
 
 impl SealError {
@@ -369,7 +524,14 @@ impl SealError {
             Self::InvalidMessage(_) => 705,
             Self::TooLong => 706,
             Self::NonContributory => 707,
+            Self::ForeignInitialMessage => 708,
         }
+    }
+
+    /// What to do: [`Action::FixRequest`]. Every sealing error is decided by
+    /// the arguments, before anything is sent.
+    pub const fn action(&self) -> Action {
+        Action::FixRequest
     }
 }
 
@@ -385,6 +547,9 @@ impl fmt::Display for SealError {
             Self::InvalidMessage(e) => write!(f, "not a sealwire message: {e}"),
             Self::TooLong => f.write_str("envelope longer than MAX_ENVELOPE_LEN"),
             Self::NonContributory => f.write_str("Diffie-Hellman output is all zero"),
+            Self::ForeignInitialMessage => {
+                f.write_str("initial message names another identity than the sealer's")
+            }
         }
     }
 }
@@ -424,6 +589,19 @@ impl Error {
             Self::Certificate(e) => e.code(),
             Self::Unseal(e) => e.code(),
             Self::Seal(e) => e.code(),
+        }
+    }
+
+    /// What the application should do about this error (see [`Action`]).
+    pub const fn action(&self) -> Action {
+        match self {
+            Self::Decode(e) => e.action(),
+            Self::Agreement(e) => e.action(),
+            Self::Decrypt(e) => e.action(),
+            Self::Encrypt(e) => e.action(),
+            Self::Certificate(e) => e.action(),
+            Self::Unseal(e) => e.action(),
+            Self::Seal(e) => e.action(),
         }
     }
 }
@@ -523,6 +701,8 @@ mod tests {
             Error::Decrypt(DecryptError::StaleMessage),
             Error::Decrypt(DecryptError::TooManySkipped),
             Error::Decrypt(DecryptError::OtherSession),
+            Error::Decrypt(DecryptError::Duplicate),
+            Error::Decrypt(DecryptError::KeyDropped),
             Error::Encrypt(EncryptError::PlaintextTooLong),
             Error::Encrypt(EncryptError::ChainExhausted),
             Error::Encrypt(EncryptError::NonContributory),
@@ -533,6 +713,7 @@ mod tests {
             Error::Certificate(CertificateError::Expired),
             Error::Certificate(CertificateError::KeyMismatch),
             Error::Certificate(CertificateError::InvalidValidity),
+            Error::Certificate(CertificateError::Denied),
             Error::Unseal(UnsealError::Malformed(DecodeError::Truncated)),
             Error::Unseal(UnsealError::NotForRecipient),
             Error::Unseal(UnsealError::Failed),
@@ -544,6 +725,7 @@ mod tests {
             Error::Seal(SealError::InvalidMessage(DecodeError::Truncated)),
             Error::Seal(SealError::TooLong),
             Error::Seal(SealError::NonContributory),
+            Error::Seal(SealError::ForeignInitialMessage),
         ];
         let mut codes: alloc::vec::Vec<u16> = all.iter().map(Error::code).collect();
         for e in &all {

@@ -1,10 +1,16 @@
-//! Lower-case hex for `Debug` output of public values.
+//! Lower-case hex for `Debug` and `Display` output of public values.
 
 use core::fmt;
 
 /// Writes `bytes` as lower-case hex.
 pub(crate) fn write(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
     bytes.iter().try_for_each(|b| write!(f, "{b:02x}"))
+}
+
+/// The `Display` form of a public key: its first 8 bytes in hex, enough to
+/// tell keys apart at a glance; with `{:#}`, all of them.
+pub(crate) fn write_short(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
+    if f.alternate() { write(f, bytes) } else { write(f, bytes.get(..8).unwrap_or(bytes)) }
 }
 
 /// Decodes hex (whitespace ignored), for known-answer tests.

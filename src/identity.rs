@@ -27,8 +27,13 @@ use crate::primitives::x25519::{DhOutput, X25519PublicKey, dh_checked, dh_checke
 /// The public identity key of a device.
 ///
 /// Its one encoding, `Encode(IK)`, is the tag `0x01` followed by the 32-byte
-/// Ed25519 public key. Decoding refuses non-canonical encodings and keys of
-/// small order.
+/// Ed25519 public key. Decoding refuses non-canonical encodings, keys of
+/// small order and keys with a torsion component, so one key has one
+/// encoding.
+///
+/// Keys compare in constant time, hash and order by their encoding, and
+/// display as the first 8 bytes in hex (`{:#}` shows all 32), so an app
+/// can key maps by them and print them.
 #[derive(Clone, Copy)]
 pub struct IdentityKey {
     /// The Ed25519 public key, checked canonical and not of small order.
@@ -50,11 +55,13 @@ impl IdentityKey {
         out
     }
 
-    /// Decodes `Encode(IK)`, all of `bytes` and nothing else.
+    /// Decodes `Encode(IK)`, all of `bytes` and nothing else. Costs a
+    /// decompression, a subgroup check (about one scalar multiplication) and
+    /// an inversion.
     ///
     /// # Errors
-    /// A [`DecodeError`] for a wrong length or tag, a non-canonical point
-    /// or a key of small order.
+    /// A [`DecodeError`] for a wrong length or tag, a non-canonical point,
+    /// a key of small order or one with a torsion component.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
         Self::decode_exact(bytes, Self::ENCODED_LEN)
     }
@@ -125,6 +132,31 @@ impl PartialEq for IdentityKey {
 
 impl Eq for IdentityKey {}
 
+impl core::hash::Hash for IdentityKey {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.ed25519.hash(state);
+    }
+}
+
+impl PartialOrd for IdentityKey {
+    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// By the encoding's bytes (public, so not in constant time).
+impl Ord for IdentityKey {
+    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+        self.ed25519.cmp(&other.ed25519)
+    }
+}
+
+impl fmt::Display for IdentityKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        crate::hex::write_short(f, &self.ed25519)
+    }
+}
+
 impl fmt::Debug for IdentityKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("IdentityKey(")?;
@@ -144,7 +176,7 @@ impl Codec for IdentityKey {
             KEY_IDENTITY => {}
             other => return Err(DecodeError::UnexpectedKeyType(other)),
         }
-        let key = ed25519::decode_public(&r.array()?)?;
+        let key = ed25519::decode_torsion_free(&r.array()?)?;
         Ok(Self::from_verifying_key(&key))
     }
 }

@@ -12,12 +12,12 @@ pub(crate) const KEY_CERTIFICATE: u8 = 0x04;
 
 /// Version tag of a prekey bundle, version 1.
 pub(crate) const V_BUNDLE: u8 = 0x11;
-/// Version tag of an initial (X3DH) message, version 1.
-pub(crate) const V_INITIAL_MESSAGE: u8 = 0x21;
-/// Version tag of a ratchet message, version 1.
-pub(crate) const V_RATCHET_MESSAGE: u8 = 0x31;
-/// Version tag of stored session state, version 1.
-pub(crate) const V_SESSION: u8 = 0x41;
+/// Version tag of an initial (X3DH) message, version 2.
+pub(crate) const V_INITIAL_MESSAGE: u8 = 0x22;
+/// Version tag of a ratchet message, version 2 (a random nonce per message).
+pub(crate) const V_RATCHET_MESSAGE: u8 = 0x32;
+/// Version tag of stored session state, version 2.
+pub(crate) const V_SESSION: u8 = 0x42;
 /// Version tag of a stored identity key pair, version 1.
 pub(crate) const V_IDENTITY_KEY_PAIR: u8 = 0x51;
 /// Version tag of a signed prekey's public record, version 1.
@@ -28,16 +28,18 @@ pub(crate) const V_SIGNED_PREKEY_PAIR: u8 = 0x71;
 pub(crate) const V_ONE_TIME_PREKEY: u8 = 0x81;
 /// Version tag of a stored one-time prekey pair, version 1.
 pub(crate) const V_ONE_TIME_PREKEY_PAIR: u8 = 0x91;
-/// Version tag of an issuer (server) certificate, version 1.
-pub(crate) const V_ISSUER_CERTIFICATE: u8 = 0xa1;
-/// Version tag of a sender certificate, version 1.
-pub(crate) const V_SENDER_CERTIFICATE: u8 = 0xb1;
-/// Version tag of a sealed envelope for one recipient, version 1.
-pub(crate) const V_SEALED_ENVELOPE: u8 = 0xc1;
-/// Version tag of a multi-recipient sealed envelope, version 1.
-pub(crate) const V_MULTI_ENVELOPE: u8 = 0xd1;
-/// Version tag of a trust root (app id and its root key), version 1.
-pub(crate) const V_TRUST_ROOT: u8 = 0xe1;
+/// Version tag of an issuer (server) certificate, version 2 (app ids in
+/// lower case).
+pub(crate) const V_ISSUER_CERTIFICATE: u8 = 0xa2;
+/// Version tag of a sender certificate, version 2.
+pub(crate) const V_SENDER_CERTIFICATE: u8 = 0xb2;
+/// Version tag of a sealed envelope for one recipient, version 2 (the
+/// payload key's commitment).
+pub(crate) const V_SEALED_ENVELOPE: u8 = 0xc2;
+/// Version tag of a multi-recipient sealed envelope, version 2.
+pub(crate) const V_MULTI_ENVELOPE: u8 = 0xd2;
+/// Version tag of a trust root (app id and its root key), version 2.
+pub(crate) const V_TRUST_ROOT: u8 = 0xe2;
 /// Version tag of a stored certificate-signing key pair, version 1.
 pub(crate) const V_CERTIFICATE_KEY_PAIR: u8 = 0xf1;
 
@@ -47,8 +49,6 @@ pub(crate) const SIGNED_PREKEY_SIGNATURE: &[u8] = b"sealwire/signed-prekey/v1";
 pub(crate) const X3DH_INFO: &[u8] = b"sealwire/x3dh/v1";
 /// HKDF info of the ratchet's root-chain KDF (`KDF_RK`).
 pub(crate) const ROOT_KDF_INFO: &[u8] = b"sealwire/ratchet/root/v1";
-/// HKDF info of the expansion of a message key into AEAD key and nonce.
-pub(crate) const MESSAGE_KEY_INFO: &[u8] = b"sealwire/ratchet/message/v1";
 
 /// Prefix of the message a trust root signs to certify an issuer.
 pub(crate) const ISSUER_CERTIFICATE_SIGNATURE: &[u8] = b"sealwire/issuer-certificate/v1";
@@ -60,8 +60,8 @@ pub(crate) const SEALED_WRAP_INFO: &[u8] = b"sealwire/sealed/wrap/v1";
 /// HKDF info prefix of the key that authenticates an envelope from its
 /// sender to one recipient.
 pub(crate) const SEALED_AUTH_INFO: &[u8] = b"sealwire/sealed/auth/v1";
-/// HKDF info of the key and nonce that encrypt an envelope's payload.
-pub(crate) const SEALED_PAYLOAD_INFO: &[u8] = b"sealwire/sealed/payload/v1";
+/// HKDF info of the key, nonce and commitment of an envelope's payload.
+pub(crate) const SEALED_PAYLOAD_INFO: &[u8] = b"sealwire/sealed/payload/v2";
 
 /// HMAC input that derives a message key from a chain key (`KDF_CK`).
 pub(crate) const CHAIN_MESSAGE_KEY_SEED: u8 = 0x01;
@@ -81,7 +81,6 @@ mod tests {
             (SIGNED_PREKEY_SIGNATURE, 25),
             (X3DH_INFO, 16),
             (ROOT_KDF_INFO, 24),
-            (MESSAGE_KEY_INFO, 27),
             (ISSUER_CERTIFICATE_SIGNATURE, 30),
             (SENDER_CERTIFICATE_SIGNATURE, 30),
             (SEALED_PAYLOAD_INFO, 26),

@@ -109,8 +109,8 @@ pub use certificate::{
     Timestamp, TrustRoot, TrustStore, UserId,
 };
 pub use error::{
-    AgreementError, CertificateError, DecodeError, DecryptError, EncryptError, Error, SealError,
-    UnsealError,
+    Action, AgreementError, CertificateError, DecodeError, DecryptError, EncryptError, Error,
+    SealError, UnsealError,
 };
 pub use identity::{IdentityKey, IdentityKeyPair};
 pub use message::{Header, InitialMessage, Message, RatchetMessage};
@@ -120,8 +120,13 @@ pub use prekey::{
 };
 pub use primitives::x25519::X25519PublicKey;
 pub use sealed::{
-    ContentType, MultiRecipientEnvelope, Padding, SealedEnvelope, Sealer, Unsealed, unseal,
+    ContentType, MultiRecipientEnvelope, Padding, RecipientShare, SealedEnvelope, Sealer, Unsealed,
+    unseal,
 };
+
+/// The `rand_core` this crate takes its RNG traits from (0.10), so that an
+/// application names the same version: `sealwire::rand_core::CryptoRng`.
+pub use rand_core;
 pub use session::{Role, Session};
 
 #[doc = include_str!("../README.md")]
@@ -152,7 +157,7 @@ mod zeroize_checks {
         zeroizes_on_drop::<crate::ratchet::keys::RootKey>();
         zeroizes_on_drop::<crate::ratchet::keys::ChainKey>();
         zeroizes_on_drop::<crate::ratchet::keys::MessageKey>();
-        zeroizes_on_drop::<crate::ratchet::skipped::SkippedKey>();
+        zeroizes_on_drop::<crate::ratchet::received::SkippedKey>();
         zeroizes_on_drop::<crate::IdentityKeyPair>();
         zeroizes_on_drop::<crate::SignedPreKeyPair>();
         zeroizes_on_drop::<crate::OneTimePreKeyPair>();

@@ -17,13 +17,35 @@ pub const MAX_SKIP: u32 = 1000;
 /// The most skipped message keys a session stores across all its receiving
 /// chains. Storing more drops the oldest first: keys of earlier chains
 /// before later ones, lower message numbers before higher in a chain.
-/// At 36 bytes each (number and key), a full store is about 72 KB.
+/// At 36 bytes each (number and key), a full store is about 72 KB. A
+/// message whose key was dropped gets
+/// [`DecryptError::KeyDropped`](crate::DecryptError::KeyDropped).
 pub const MAX_SKIPPED_KEYS: usize = 2000;
 
-/// The most receiving chains a session remembers: the current one and the
-/// earlier ones that still hold skipped keys. When a new chain would make
-/// one more, the oldest earlier chain is forgotten with all its keys.
+/// The most receiving chains that hold skipped keys: the current one
+/// (whether or not it holds keys) and earlier ones. When one more chain
+/// would hold keys, the oldest earlier chain's keys are all dropped.
 pub const MAX_RECEIVING_CHAINS: usize = 5;
+
+/// The most of the peer's chains a session remembers at all, the current
+/// one included: for each, its ratchet key, how many messages it had, and
+/// which of its keys were dropped (about 50 bytes a chain). That is how a
+/// replay of a message from an earlier chain gets
+/// [`DecryptError::Duplicate`](crate::DecryptError::Duplicate) rather than
+/// [`DecryptError::Failed`](crate::DecryptError::Failed). Each DH ratchet
+/// step of the peer starts a chain; past this many, the oldest is
+/// forgotten, and a replay from it can no longer be told from a forgery.
+pub const MAX_CHAIN_HISTORY: usize = 32;
+
+/// The most ranges of dropped message numbers a session records, over all
+/// the chains it remembers (8 bytes each). Dropped keys are recorded as
+/// ranges of consecutive numbers, so that a message whose key was dropped
+/// gets [`DecryptError::KeyDropped`](crate::DecryptError::KeyDropped) and a
+/// replay gets [`DecryptError::Duplicate`](crate::DecryptError::Duplicate).
+/// Past this many, the oldest range is forgotten, and a message below it
+/// gets [`DecryptError::StaleMessage`](crate::DecryptError::StaleMessage):
+/// the session can no longer tell which of the two it was.
+pub const MAX_DROPPED_RANGES: usize = 64;
 
 /// The longest plaintext one message may carry: 1 MiB. Larger payloads
 /// belong in an attachment encrypted under a key sent in a message.
@@ -48,6 +70,16 @@ pub const MIN_PADDED_ENVELOPE_LEN: usize = 512;
 /// The most recipients of one multi-recipient envelope.
 pub const MAX_RECIPIENTS: usize = 4096;
 
+/// The most bytes one multi-recipient envelope may make the relay
+/// deliver: its number of recipients times the length of each recipient's
+/// sealed envelope, 4 GiB (a `u64`, since it does not fit a 32-bit
+/// `usize`). The relay keeps one copy of the payload however many
+/// recipients there are; this bounds the traffic one upload can cause,
+/// which before the bound was 16 GiB (4096 recipients of a 4 MiB
+/// envelope). It allows [`MAX_RECIPIENTS`] recipients of a 1 MiB envelope,
+/// or 1024 of the largest.
+pub const MAX_FANOUT_BYTES: u64 = 1 << 32;
+
 /// The most recipients whose authentication keys a [`crate::Sealer`]
 /// caches (about 100 bytes each). Sealing to more distinct recipients
 /// recomputes the oldest keys, one X25519 each.
@@ -64,3 +96,8 @@ pub const MAX_USER_ID_LEN: usize = 64;
 // could evict keys it had itself just stored.
 const _: () = assert!(MAX_SKIPPED_KEYS >= 2 * MAX_SKIP as usize);
 const _: () = assert!(MAX_RECEIVING_CHAINS >= 2);
+const _: () = assert!(MAX_CHAIN_HISTORY >= MAX_RECEIVING_CHAINS);
+const _: () = assert!(MAX_DROPPED_RANGES >= 1);
+// The fan-out bound admits at least one largest envelope.
+const _: () = assert!(MAX_FANOUT_BYTES >= MAX_ENVELOPE_LEN as u64);
+const _: () = assert!(MAX_FANOUT_BYTES >= MAX_RECIPIENTS as u64 * (1 << 20));

@@ -13,11 +13,12 @@ use crate::identity::IdentityKey;
 use crate::labels::{V_INITIAL_MESSAGE, V_RATCHET_MESSAGE};
 use crate::limits::{MAX_MESSAGE_LEN, MAX_PLAINTEXT_LEN};
 use crate::prekey::PreKeyId;
-use crate::primitives::aead::TAG_LEN;
+use crate::primitives::aead::{TAG_LEN, XNONCE_LEN};
 use crate::primitives::x25519::X25519PublicKey;
 
-/// Length of a ratchet message header: version tag, `Encode(DHs)`, `PN`, `N`.
-pub(crate) const HEADER_LEN: usize = 1 + X25519PublicKey::ENCODED_LEN + 4 + 4;
+/// Length of a ratchet message header: version tag, `Encode(DHs)`, `PN`,
+/// `N` and the 24-byte nonce.
+pub(crate) const HEADER_LEN: usize = 1 + X25519PublicKey::ENCODED_LEN + 4 + 4 + XNONCE_LEN;
 
 /// Bytes a ratchet message adds to its plaintext: header, length, tag.
 pub(crate) const RATCHET_OVERHEAD: usize = HEADER_LEN + 4 + TAG_LEN;
@@ -40,6 +41,9 @@ pub struct Header {
     /// This message's number in the sender's current sending chain (`N`),
     /// at most `u32::MAX − 1`.
     pub counter: u32,
+    /// The XChaCha20-Poly1305 nonce the message was sealed with: 24 bytes
+    /// from the sender's RNG, fresh for every message.
+    pub nonce: [u8; 24],
 }
 
 impl Header {
@@ -47,11 +51,15 @@ impl Header {
     /// authenticates after the session's associated data.
     pub(crate) fn to_bytes(self) -> [u8; HEADER_LEN] {
         let mut out = [0u8; HEADER_LEN];
-        let [version, key @ .., pn0, pn1, pn2, pn3, n0, n1, n2, n3] = &mut out;
-        *version = V_RATCHET_MESSAGE;
+        let (version, rest) = out.split_at_mut(1);
+        let (key, rest) = rest.split_at_mut(X25519PublicKey::ENCODED_LEN);
+        let (pn, rest) = rest.split_at_mut(4);
+        let (n, nonce) = rest.split_at_mut(4);
+        version.copy_from_slice(&[V_RATCHET_MESSAGE]);
         key.copy_from_slice(&self.ratchet_key.to_bytes());
-        [*pn0, *pn1, *pn2, *pn3] = self.previous_counter.to_be_bytes();
-        [*n0, *n1, *n2, *n3] = self.counter.to_be_bytes();
+        pn.copy_from_slice(&self.previous_counter.to_be_bytes());
+        n.copy_from_slice(&self.counter.to_be_bytes());
+        nonce.copy_from_slice(&self.nonce);
         out
     }
 
@@ -64,15 +72,16 @@ impl Header {
         if counter == u32::MAX {
             return Err(DecodeError::InvalidValue);
         }
-        Ok(Self { ratchet_key, previous_counter, counter })
+        let nonce = r.array()?;
+        Ok(Self { ratchet_key, previous_counter, counter, nonce })
     }
 }
 
 /// A message of an established session.
 ///
-/// Encoding (version 1): the 42-byte header (`0x31`, `Encode(DHs)`, u32
-/// `PN`, u32 `N`), then a u32 length and the ciphertext (the encrypted
-/// plaintext followed by its 16-byte tag).
+/// Encoding (version 2): the 66-byte header (`0x32`, `Encode(DHs)`, u32
+/// `PN`, u32 `N`, the 24-byte nonce), then a u32 length and the ciphertext
+/// (the encrypted plaintext followed by its 16-byte tag).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RatchetMessage<'a> {
     header: Header,
@@ -123,7 +132,7 @@ impl<'a> RatchetMessage<'a> {
 /// The first messages of a session, sent by its initiator until the
 /// responder's first reply arrives: X3DH's initial message.
 ///
-/// Encoding (version 1): `0x21`, `Encode(IK_A)`, `Encode(EK_A)`, the u32 id
+/// Encoding (version 2): `0x22`, `Encode(IK_A)`, `Encode(EK_A)`, the u32 id
 /// of the signed prekey used, a flag and the u32 id of the one-time prekey
 /// if one was used, then a u32 length and a whole ratchet message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -234,9 +243,9 @@ pub(crate) fn write_initial_prefix(
 /// Either message a session sends, told apart by the version tag.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Message<'a> {
-    /// An initial message (`0x21`).
+    /// An initial message (`0x22`).
     Initial(InitialMessage<'a>),
-    /// A ratchet message (`0x31`).
+    /// A ratchet message (`0x32`).
     Ratchet(RatchetMessage<'a>),
 }
 

@@ -21,7 +21,7 @@ use crate::prekey::{PreKeyId, PreKeyStore};
 use crate::primitives::aead::TAG_LEN;
 use crate::primitives::x25519::{X25519KeyPair, X25519PublicKey};
 use crate::ratchet::Ratchet;
-use crate::x3dh::{self, AD_LEN, VerifiedBundle};
+use crate::x3dh::{self, AD_LEN, SharedKey, VerifiedBundle};
 
 /// Which side of the key agreement a session was on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,10 +40,31 @@ pub enum Role {
 /// [`Session::to_bytes`], which is secret.
 ///
 /// Every method that fails leaves the session exactly as it was.
+///
+/// # Storing a session
+///
+/// A session's state must never go backwards, or it decrypts a replayed
+/// message a second time. (Sending from an older copy is safe: every
+/// message is sealed under a fresh random nonce, so nothing about the
+/// earlier messages leaks and nothing can be forged from them.) So:
+///
+/// - **Sending**: encrypt, save the advanced state, and only then hand the
+///   message to the network. A crash in between loses a message the peer
+///   never saw, not a state.
+/// - **Receiving**: decrypt, save the advanced state, and only then show
+///   the plaintext. A crash in between makes the message arrive again,
+///   which decrypts again, exactly once for the user.
+/// - **Writing back**: every successful `encrypt` and `decrypt` increases
+///   [`Session::generation`]. A store refuses to write a state whose
+///   generation is not above the one it holds, and, to catch two copies
+///   that advanced separately, writes only if what it holds is still the
+///   generation it handed out (compare and swap).
 pub struct Session(Box<SessionState>);
 
 struct SessionState {
     role: Role,
+    /// How many times the state has changed since the session began.
+    generation: u64,
     local_identity: IdentityKey,
     remote_identity: IdentityKey,
     /// The initiator's ephemeral key `EK_A`, which names the session.
@@ -73,10 +94,11 @@ impl SessionState {
 }
 
 impl Session {
-    /// The longest encoding of a session: 72,574 bytes, almost all of it a
+    /// The longest encoding of a session: 75,932 bytes, almost all of it a
     /// full store of skipped message keys.
     pub const MAX_ENCODED_LEN: usize = 1
         + 1
+        + 8
         + 2 * IdentityKey::STORED_LEN
         + X25519PublicKey::ENCODED_LEN
         + (4 + 1 + 4)
@@ -103,11 +125,13 @@ impl Session {
     ) -> Result<Self, AgreementError> {
         let verified = VerifiedBundle::verify(bundle)?;
         let ephemeral = X25519KeyPair::generate(rng);
-        let shared = x3dh::initiator_secret(identity, &ephemeral, &verified)?;
+        let mut shared = SharedKey::new([0; 32]);
+        x3dh::initiator_secret(identity, &ephemeral, &verified, &mut shared)?;
         let ratchet = Ratchet::initiator(rng, &shared, bundle.signed_prekey().key())
             .ok_or(AgreementError::NonContributory)?;
         Ok(Self(Box::new(SessionState {
             role: Role::Initiator,
+            generation: 0,
             local_identity: *identity.public(),
             remote_identity: *bundle.identity(),
             base_key: *ephemeral.public(),
@@ -152,22 +176,26 @@ impl Session {
             }
             None => None,
         };
-        let shared = x3dh::responder_secret(
+        let mut shared = SharedKey::new([0; 32]);
+        x3dh::responder_secret(
             identity,
             signed,
             one_time,
             message.identity(),
             message.base_key(),
+            &mut shared,
         )?;
         let ad = x3dh::associated_data(message.identity(), identity.public());
         let inner = message.message();
         let dh = signed.dh(&inner.header().ratchet_key);
-        let (ratchet, plaintext) = Ratchet::responder(&shared, dh, inner, &ad)?;
+        let mut plaintext = Vec::with_capacity(inner.ciphertext().len().saturating_sub(TAG_LEN));
+        let ratchet = Ratchet::responder(&shared, dh, inner, &ad, &mut plaintext)?;
         if let Some(id) = message.one_time_prekey_id() {
             store.remove_one_time_prekey(id);
         }
         let session = Self(Box::new(SessionState {
             role: Role::Responder,
+            generation: 1,
             local_identity: *identity.public(),
             remote_identity: *message.identity(),
             base_key: *message.base_key(),
@@ -229,8 +257,9 @@ impl Session {
             write_initial_prefix(&mut Writer::new(out), &prefix, inner_len);
         }
         let result = state.ratchet.encrypt(rng, plaintext, &ad, out);
-        if result.is_err() {
-            out.truncate(start);
+        match result {
+            Ok(()) => state.generation = state.generation.saturating_add(1),
+            Err(_) => out.truncate(start),
         }
         result
     }
@@ -246,9 +275,14 @@ impl Session {
     /// # Errors
     /// [`DecryptError::Malformed`] for bytes that do not parse,
     /// [`DecryptError::OtherSession`] for an initial message of another
-    /// session, [`DecryptError::StaleMessage`] for a replay or a message
-    /// whose key was discarded, [`DecryptError::TooManySkipped`] beyond
-    /// [`crate::limits::MAX_SKIP`], and [`DecryptError::Failed`] otherwise.
+    /// session, [`DecryptError::Duplicate`] for a message this session has
+    /// already decrypted (from any chain it remembers, the initial message
+    /// included), [`DecryptError::KeyDropped`] for one whose key was
+    /// dropped under the limits, [`DecryptError::StaleMessage`] when the
+    /// session can no longer tell which of the two,
+    /// [`DecryptError::TooManySkipped`] beyond [`crate::limits::MAX_SKIP`],
+    /// and [`DecryptError::Failed`] otherwise. [`DecryptError::action`]
+    /// says what to do with each.
     pub fn decrypt(&mut self, message: &[u8]) -> Result<Vec<u8>, DecryptError> {
         let message = Message::parse(message)?;
         self.decrypt_message(&message)
@@ -311,7 +345,19 @@ impl Session {
         // Anything that decrypts came from the peer: the initiator can stop
         // repeating the X3DH fields.
         state.awaiting_reply = false;
+        state.generation = state.generation.saturating_add(1);
         Ok(())
+    }
+
+    /// How many times this session's state has changed: 0 when an
+    /// initiator starts it, 1 when a responder accepts it (it decrypted the
+    /// first message), and one more with every successful
+    /// [`Session::encrypt`] and [`Session::decrypt`]. A failed call leaves
+    /// it as it was. Stored with the session. A store uses it to refuse
+    /// writing back an older state over a newer one (see "Storing a
+    /// session" above).
+    pub fn generation(&self) -> u64 {
+        self.0.generation
     }
 
     /// Which side of the agreement this device was on.
@@ -342,13 +388,14 @@ impl Session {
         self.0.ratchet.skipped_len()
     }
 
-    /// The stored encoding (`0x41`, see `docs/protocol.md`). Secret: it
-    /// holds the session's keys.
+    /// The stored encoding (`0x42`, see `docs/protocol.md` §8.2). Secret:
+    /// it holds the session's keys.
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
         let state = &*self.0;
         let prekeys = 4 + 1 + if state.prekeys.one_time_prekey_id.is_some() { 4 } else { 0 };
         let len = 1
             + 1
+            + 8
             + 2 * IdentityKey::STORED_LEN
             + X25519PublicKey::ENCODED_LEN
             + prekeys
@@ -362,6 +409,7 @@ impl Session {
             Role::Initiator => 1,
             Role::Responder => 2,
         });
+        w.u64(state.generation);
         state.local_identity.encode_stored(&mut w);
         state.remote_identity.encode_stored(&mut w);
         state.base_key.encode(&mut w);
@@ -395,6 +443,7 @@ impl SessionState {
             2 => Role::Responder,
             _ => return Err(DecodeError::InvalidValue),
         };
+        let generation = r.u64()?;
         let local_identity = IdentityKey::read_stored(r)?;
         let remote_identity = IdentityKey::read_stored(r)?;
         let base_key = X25519PublicKey::read(r)?;
@@ -412,6 +461,7 @@ impl SessionState {
         }
         Ok(Self {
             role,
+            generation,
             local_identity,
             remote_identity,
             base_key,
@@ -431,6 +481,7 @@ impl fmt::Debug for Session {
         let state = &*self.0;
         f.debug_struct("Session")
             .field("role", &state.role)
+            .field("generation", &state.generation)
             .field("local_identity", &state.local_identity)
             .field("remote_identity", &state.remote_identity)
             .field("base_key", &state.base_key)

@@ -60,43 +60,48 @@ pub(crate) fn associated_data(initiator: &IdentityKey, responder: &IdentityKey) 
 }
 
 /// The initiator's side: `identity` is `IK_A`, `ephemeral` is `EK_A`.
+/// Writes `SK` into `sk`.
 pub(crate) fn initiator_secret(
     identity: &IdentityKeyPair,
     ephemeral: &X25519KeyPair,
     bundle: &VerifiedBundle<'_>,
-) -> Result<SharedKey, AgreementError> {
+    sk: &mut SharedKey,
+) -> Result<(), AgreementError> {
     let bundle = bundle.bundle();
     let spk = bundle.signed_prekey().key();
     let dh1 = identity.dh(spk);
     let dh2 = ephemeral.dh(bundle.identity().x25519());
     let dh3 = ephemeral.dh(spk);
     let dh4 = bundle.one_time_prekey().map(|opk| ephemeral.dh(opk.key()));
-    derive(dh1, dh2, dh3, dh4)
+    derive(dh1, dh2, dh3, dh4, sk)
 }
 
-/// The responder's side, from the keys the initial message names.
+/// The responder's side, from the keys the initial message names. Writes
+/// `SK` into `sk`.
 pub(crate) fn responder_secret(
     identity: &IdentityKeyPair,
     signed_prekey: &SignedPreKeyPair,
     one_time_prekey: Option<&OneTimePreKeyPair>,
     initiator: &IdentityKey,
     base_key: &X25519PublicKey,
-) -> Result<SharedKey, AgreementError> {
+    sk: &mut SharedKey,
+) -> Result<(), AgreementError> {
     let dh1 = signed_prekey.dh(initiator.x25519());
     let dh2 = identity.dh(base_key);
     let dh3 = signed_prekey.dh(base_key);
     let dh4 = one_time_prekey.map(|opk| opk.dh(base_key));
-    derive(dh1, dh2, dh3, dh4)
+    derive(dh1, dh2, dh3, dh4, sk)
 }
 
-/// The KDF over the DH outputs; refuses if any of them was all zero
-/// (`None`).
+/// The KDF over the DH outputs, into `sk`; refuses if any of them was all
+/// zero (`None`).
 fn derive(
     dh1: Option<DhOutput>,
     dh2: Option<DhOutput>,
     dh3: Option<DhOutput>,
     dh4: Option<Option<DhOutput>>,
-) -> Result<SharedKey, AgreementError> {
+    sk: &mut SharedKey,
+) -> Result<(), AgreementError> {
     let (Some(dh1), Some(dh2), Some(dh3)) = (dh1, dh2, dh3) else {
         return Err(AgreementError::NonContributory);
     };
@@ -106,19 +111,21 @@ fn derive(
         Some(None) => return Err(AgreementError::NonContributory),
     };
     let salt = [0u8; 32];
-    let sk = match &dh4 {
-        Some(dh4) => hkdf_sha256::<32>(
+    match &dh4 {
+        Some(dh4) => hkdf_sha256(
             &salt,
             &[&X3DH_PREFIX, dh1.as_bytes(), dh2.as_bytes(), dh3.as_bytes(), dh4.as_bytes()],
             &[X3DH_INFO],
+            sk,
         ),
-        None => hkdf_sha256::<32>(
+        None => hkdf_sha256(
             &salt,
             &[&X3DH_PREFIX, dh1.as_bytes(), dh2.as_bytes(), dh3.as_bytes()],
             &[X3DH_INFO],
+            sk,
         ),
-    };
-    Ok(sk)
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -153,22 +160,30 @@ mod tests {
             PreKeyBundle::new(*bob.identity.public(), bob.spk.public(), Some(bob.opk.public()));
         let without = PreKeyBundle::new(*bob.identity.public(), bob.spk.public(), None);
 
-        let a4 = initiator_secret(&alice, &ek, &VerifiedBundle::verify(&with).unwrap()).unwrap();
-        let b4 =
-            responder_secret(&bob.identity, &bob.spk, Some(&bob.opk), alice.public(), ek.public())
-                .unwrap();
+        let sk = || SharedKey::new([0; 32]);
+        let (mut a4, mut b4, mut a3, mut b3, mut b_wrong) = (sk(), sk(), sk(), sk(), sk());
+        initiator_secret(&alice, &ek, &VerifiedBundle::verify(&with).unwrap(), &mut a4).unwrap();
+        responder_secret(
+            &bob.identity,
+            &bob.spk,
+            Some(&bob.opk),
+            alice.public(),
+            ek.public(),
+            &mut b4,
+        )
+        .unwrap();
         assert_eq!(*a4, *b4);
 
-        let a3 = initiator_secret(&alice, &ek, &VerifiedBundle::verify(&without).unwrap()).unwrap();
-        let b3 =
-            responder_secret(&bob.identity, &bob.spk, None, alice.public(), ek.public()).unwrap();
+        initiator_secret(&alice, &ek, &VerifiedBundle::verify(&without).unwrap(), &mut a3).unwrap();
+        responder_secret(&bob.identity, &bob.spk, None, alice.public(), ek.public(), &mut b3)
+            .unwrap();
         assert_eq!(*a3, *b3);
         assert_ne!(*a3, *a4, "DH4 must change the secret");
 
         // Any substituted key gives a different secret.
         let other = IdentityKeyPair::generate(&mut rng);
-        let b_wrong =
-            responder_secret(&bob.identity, &bob.spk, None, other.public(), ek.public()).unwrap();
+        responder_secret(&bob.identity, &bob.spk, None, other.public(), ek.public(), &mut b_wrong)
+            .unwrap();
         assert_ne!(*a3, *b_wrong);
     }
 

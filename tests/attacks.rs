@@ -102,7 +102,7 @@ fn truncated_and_extended_messages() {
     // A message whose length field and body both grew by one byte still
     // parses, but the tag no longer matches.
     let mut grown = m.clone();
-    let len_at = 42;
+    let len_at = 66;
     let len = u32::from_be_bytes(grown[len_at..len_at + 4].try_into().unwrap());
     grown[len_at..len_at + 4].copy_from_slice(&(len + 1).to_be_bytes());
     grown.push(0);
@@ -118,25 +118,28 @@ fn replays_are_refused() {
     let m1 = bob.encrypt(&mut rng, b"m1").unwrap();
     let m2 = bob.encrypt(&mut rng, b"m2").unwrap();
     alice.decrypt(&m0).unwrap();
-    assert_eq!(assert_refused(&mut alice, &m0), DecryptError::StaleMessage);
+    assert_eq!(assert_refused(&mut alice, &m0), DecryptError::Duplicate);
     // A skipped key is used once too.
     alice.decrypt(&m2).unwrap();
     alice.decrypt(&m1).unwrap();
-    assert_eq!(assert_refused(&mut alice, &m1), DecryptError::StaleMessage);
-    assert_eq!(assert_refused(&mut alice, &m2), DecryptError::StaleMessage);
-    // Across a DH step: a message of a chain that holds no more keys is, to
-    // Alice, a message under an unknown ratchet key. She has not sent since
-    // Bob's new chain arrived, so an unknown key cannot be genuine.
+    assert_eq!(assert_refused(&mut alice, &m1), DecryptError::Duplicate);
+    assert_eq!(assert_refused(&mut alice, &m2), DecryptError::Duplicate);
+    // Across DH steps: the earlier chain holds no more keys, but Alice
+    // remembers it, so a replay from it is still a duplicate, not a
+    // forgery, before and after she replies.
     let r = alice.encrypt(&mut rng, b"r").unwrap();
     bob.decrypt(&r).unwrap();
     let n0 = bob.encrypt(&mut rng, b"n0").unwrap();
     alice.decrypt(&n0).unwrap();
-    assert_eq!(assert_refused(&mut alice, &m2), DecryptError::Failed);
-    // After she replies, the unknown key is tried as a new chain: the DH
-    // gives a different chain and authentication fails.
+    assert_eq!(assert_refused(&mut alice, &m2), DecryptError::Duplicate);
     let r2 = alice.encrypt(&mut rng, b"r2").unwrap();
     bob.decrypt(&r2).unwrap();
-    assert_eq!(assert_refused(&mut alice, &m2), DecryptError::Failed);
+    assert_eq!(assert_refused(&mut alice, &m2), DecryptError::Duplicate);
+    assert_eq!(assert_refused(&mut alice, &m0), DecryptError::Duplicate);
+    // A number the ended chain never had is a forgery.
+    let mut beyond = m2.clone();
+    beyond[38..42].copy_from_slice(&3u32.to_be_bytes());
+    assert_eq!(assert_refused(&mut alice, &beyond), DecryptError::Failed);
 }
 
 #[test]
@@ -152,8 +155,8 @@ fn replayed_initial_message_after_its_prekey_is_used() {
     // Accepting it again: the one-time prekey is gone.
     let again = Session::accept(&alice.identity, &mut alice.store, &initial).unwrap_err();
     assert_eq!(again, Error::Agreement(AgreementError::UnknownOneTimePreKey(PreKeyId(100))));
-    // Through the session: the message key is gone.
-    assert_eq!(assert_refused(&mut alice_session, &first), DecryptError::StaleMessage);
+    // Through the session: it was decrypted once already.
+    assert_eq!(assert_refused(&mut alice_session, &first), DecryptError::Duplicate);
 }
 
 #[test]
@@ -355,12 +358,12 @@ fn low_order_base_key_is_refused_by_the_responder() {
 fn oversized_input_is_refused_before_parsing() {
     let mut rng = rng(55);
     let (_bob, mut alice) = pair(&mut rng);
-    let huge = vec![0x31u8; sealwire::limits::MAX_MESSAGE_LEN + 1];
+    let huge = vec![0x32u8; sealwire::limits::MAX_MESSAGE_LEN + 1];
     assert_eq!(assert_refused(&mut alice, &huge), DecryptError::Malformed(DecodeError::TooLong));
     // A length field that claims more than the limit.
-    let mut claim = vec![0x31u8, 0x02];
+    let mut claim = vec![0x32u8, 0x02];
     claim.extend_from_slice(&[9u8; 32]);
-    claim.extend_from_slice(&[0; 8]);
+    claim.extend_from_slice(&[0; 8 + 24]);
     claim.extend_from_slice(&u32::MAX.to_be_bytes());
     assert_eq!(assert_refused(&mut alice, &claim), DecryptError::Malformed(DecodeError::TooLong));
 }

@@ -59,11 +59,11 @@ const EXPECTED: &[(&str, &str)] = &[
     ("MemoryPreKeyStore", r#"MemoryPreKeyStore { signed: [PreKeyId(1)], one_time: 1 }"#),
     (
         "Session",
-        r#"Session { role: Initiator, local_identity: IdentityKey(ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c), remote_identity: IdentityKey(2ac1b57b44ec16fdf46b9816e10c428d64ad5cb92514b4bb89a1f8bdaf07b279), base_key: X25519PublicKey(c383206058d199306a2cbca2e779024b4bed4479d81815f125fef92d25b71772), awaiting_reply: false, keys: "[redacted]" }"#,
+        r#"Session { role: Initiator, generation: 2, local_identity: IdentityKey(ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c), remote_identity: IdentityKey(2ac1b57b44ec16fdf46b9816e10c428d64ad5cb92514b4bb89a1f8bdaf07b279), base_key: X25519PublicKey(c383206058d199306a2cbca2e779024b4bed4479d81815f125fef92d25b71772), awaiting_reply: false, keys: "[redacted]" }"#,
     ),
     (
         "Sealer",
-        r#"Sealer { certificate: SenderCertificate { app_id: AppId("app-a"), user_id: UserId("alice"), device_id: DeviceId(1), identity: IdentityKey(ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c), expires: Timestamp(1000000), issuer: IssuerCertificate { app_id: AppId("app-a"), key_id: 1, key: CertificateKey(cff5ce49acf5aaea31f34ddd3f321240446b038c137a4ee66d72057418c48e10), not_before: Timestamp(0), not_after: Timestamp(1000000), .. }, .. }, cached_peers: 0 }"#,
+        r#"Sealer { certificate: SenderCertificate { app_id: AppId("app-a"), user_id: UserId("alice"), device_id: DeviceId(1), identity: IdentityKey(ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c), expires: Timestamp(1000000), issuer: IssuerCertificate { app_id: AppId("app-a"), key_id: 1, key: CertificateKey(7e09122a6bcf2493bdd79439f925a2b2f85bd56a248b70ef20f25a721cc97991), not_before: Timestamp(0), not_after: Timestamp(1000000), .. }, .. }, cached_peers: 0 }"#,
     ),
 ];
 

@@ -8,7 +8,7 @@ mod common;
 
 use common::{Device, pair, rng, state};
 use rand_core::Rng;
-use sealwire::limits::MAX_RECEIVING_CHAINS;
+use sealwire::limits::{MAX_CHAIN_HISTORY, MAX_RECEIVING_CHAINS};
 use sealwire::{
     CertificateKey, CertificateKeyPair, IssuerCertificate, MultiRecipientEnvelope, SealedEnvelope,
     SenderCertificate, TrustRoot,
@@ -211,7 +211,7 @@ fn random_garbage_into_every_decoder() {
 fn oversized_inputs_are_refused_as_too_long() {
     let huge = vec![0u8; Session::MAX_ENCODED_LEN + 1];
     assert_eq!(Session::from_bytes(&huge).unwrap_err(), DecodeError::TooLong);
-    let huge = vec![0x31u8; sealwire::limits::MAX_MESSAGE_LEN + 1];
+    let huge = vec![0x32u8; sealwire::limits::MAX_MESSAGE_LEN + 1];
     assert_eq!(Message::parse(&huge).unwrap_err(), DecodeError::TooLong);
     let long = vec![0x11u8; PreKeyBundle::MAX_ENCODED_LEN + 1];
     assert_eq!(PreKeyBundle::from_bytes(&long).unwrap_err(), DecodeError::TooLong);
@@ -227,11 +227,14 @@ fn a_bundle_with_a_kem_prekey_is_reported_unsupported() {
 }
 
 /// Offsets in a responder's stored session with a one-time prekey (see
-/// docs/protocol.md, "Session state").
-const AWAITING_REPLY: usize = 1 + 1 + 66 + 66 + 33 + 4 + 1 + 4;
+/// docs/protocol.md §8.2).
+const AWAITING_REPLY: usize = 1 + 1 + 8 + 66 + 66 + 33 + 4 + 1 + 4;
 const RATCHET: usize = AWAITING_REPLY + 1;
 const SENDING_FLAG: usize = RATCHET + 32 + 4 + 33;
 const SENDING_COUNTER: usize = SENDING_FLAG + 1 + 32 + 33 + 32;
+
+/// Bytes of a remembered chain besides its keys and ranges.
+const CHAIN_FIXED: usize = 33 + 4 + 4 + 4 + 4;
 
 #[test]
 fn inconsistent_session_states_are_refused() {
@@ -244,23 +247,27 @@ fn inconsistent_session_states_are_refused() {
     awaiting[AWAITING_REPLY] = 1;
     assert_eq!(Session::from_bytes(&awaiting).unwrap_err(), DecodeError::InconsistentState);
 
-    // Alice skips two of Bob's messages in one chain. The skipped-key store
-    // is the end of the encoding: u32 chain count, Encode(key), u32 key
-    // count, then two entries of (u32 number, 32-byte key).
+    // Alice skips two of Bob's messages in one chain. The remembered chains
+    // end the encoding: u32 chain count; then per chain Encode(key), u32
+    // end, u32 unknown_below, u32 key count, (u32 number, 32-byte key)
+    // per key, u32 range count, ranges.
     let _a = bob.encrypt(&mut rng, b"a").unwrap();
     let _b = bob.encrypt(&mut rng, b"b").unwrap();
     let c = bob.encrypt(&mut rng, b"c").unwrap();
     alice.decrypt(&c).unwrap();
     let bytes = state(&alice);
     let n = bytes.len();
-    let (first, second) = (n - 72, n - 36);
-    let chain_count = first - 4 - 33 - 4;
-    assert_eq!(&bytes[chain_count..chain_count + 4], &1u32.to_be_bytes());
+    let (first, second) = (n - 4 - 72, n - 4 - 36);
+    let key_count = first - 4;
+    assert_eq!(&bytes[key_count..key_count + 4], &2u32.to_be_bytes());
+    // Before it, Bob's first chain, which Alice remembers with no keys.
+    let chain_count = key_count - 4 - 4 - 33 - CHAIN_FIXED - 4;
+    assert_eq!(&bytes[chain_count..chain_count + 4], &2u32.to_be_bytes());
 
     // Entries out of order.
     let mut swapped = bytes.clone();
-    swapped[first..second].copy_from_slice(&bytes[second..]);
-    swapped[second..].copy_from_slice(&bytes[first..second]);
+    swapped[first..second].copy_from_slice(&bytes[second..n - 4]);
+    swapped[second..n - 4].copy_from_slice(&bytes[first..second]);
     assert_eq!(Session::from_bytes(&swapped).unwrap_err(), DecodeError::InconsistentState);
 
     // A skipped key at or past the next expected number of its chain.
@@ -268,90 +275,169 @@ fn inconsistent_session_states_are_refused() {
     ahead[second..second + 4].copy_from_slice(&3u32.to_be_bytes());
     assert_eq!(Session::from_bytes(&ahead).unwrap_err(), DecodeError::InconsistentState);
 
-    // More chains than the limit allows.
+    // More chains than the history holds.
     let mut too_many = bytes.clone();
     too_many[chain_count..chain_count + 4]
-        .copy_from_slice(&(MAX_RECEIVING_CHAINS as u32 + 1).to_be_bytes());
+        .copy_from_slice(&(MAX_CHAIN_HISTORY as u32 + 1).to_be_bytes());
     assert_eq!(Session::from_bytes(&too_many).unwrap_err(), DecodeError::TooLong);
+
+    // No chain at all, though the state has a receiving chain.
+    let mut none = bytes[..chain_count].to_vec();
+    none.extend_from_slice(&0u32.to_be_bytes());
+    assert_eq!(Session::from_bytes(&none).unwrap_err(), DecodeError::InconsistentState);
 
     // The untouched state decodes.
     assert_eq!(state(&Session::from_bytes(&bytes).unwrap()), bytes);
 }
 
-/// A session state whose skipped-key store is replaced by `chains`, each
-/// an encoded ratchet key and the message numbers stored under it. Keys of
-/// a stored chain are all 0x55: decoding does not look at them.
-fn with_skipped_store(bytes: &[u8], store_at: usize, chains: &[(Vec<u8>, Vec<u32>)]) -> Vec<u8> {
+/// One remembered chain, for building stored states: its encoded ratchet
+/// key, `end`, `unknown_below`, the numbers of its stored keys (all
+/// 0x55: decoding does not look at them) and its dropped ranges.
+#[derive(Clone)]
+struct Chain {
+    key: Vec<u8>,
+    end: u32,
+    unknown_below: u32,
+    keys: Vec<u32>,
+    dropped: Vec<(u32, u32)>,
+}
+
+fn chain(key: &[u8], end: u32, keys: &[u32]) -> Chain {
+    Chain { key: key.to_vec(), end, unknown_below: 0, keys: keys.to_vec(), dropped: vec![] }
+}
+
+/// A session state whose remembered chains are replaced by `chains`.
+fn with_chains(bytes: &[u8], store_at: usize, chains: &[Chain]) -> Vec<u8> {
     let mut out = bytes[..store_at].to_vec();
     out.extend_from_slice(&(chains.len() as u32).to_be_bytes());
-    for (key, numbers) in chains {
-        out.extend_from_slice(key);
-        out.extend_from_slice(&(numbers.len() as u32).to_be_bytes());
-        for n in numbers {
+    for c in chains {
+        out.extend_from_slice(&c.key);
+        out.extend_from_slice(&c.end.to_be_bytes());
+        out.extend_from_slice(&c.unknown_below.to_be_bytes());
+        out.extend_from_slice(&(c.keys.len() as u32).to_be_bytes());
+        for n in &c.keys {
             out.extend_from_slice(&n.to_be_bytes());
             out.extend_from_slice(&[0x55; 32]);
+        }
+        out.extend_from_slice(&(c.dropped.len() as u32).to_be_bytes());
+        for (start, end) in &c.dropped {
+            out.extend_from_slice(&start.to_be_bytes());
+            out.extend_from_slice(&end.to_be_bytes());
         }
     }
     out
 }
 
 #[test]
-fn skipped_key_stores_are_checked_at_their_limits() {
-    use sealwire::limits::MAX_SKIPPED_KEYS;
+fn remembered_chains_are_checked_at_their_limits() {
+    use sealwire::limits::{MAX_DROPPED_RANGES, MAX_SKIPPED_KEYS};
     let mut rng = rng(78);
-    let (mut bob, mut alice) = pair(&mut rng);
-    // Alice holds Bob's current chain (next number 2) with key 0 skipped.
+    let mut alice = Device::new(&mut rng, 1);
+    let bob_identity = IdentityKeyPair::generate(&mut rng);
+    let mut bob = Session::initiate(&mut rng, &bob_identity, &alice.bundle()).unwrap();
+    // Alice accepts from Bob's second message: she holds his first chain
+    // (next number 2) with key 0 skipped, and no other.
     let _lost = bob.encrypt(&mut rng, b"lost").unwrap();
-    alice.decrypt(&bob.encrypt(&mut rng, b"seen").unwrap()).unwrap();
+    let (alice, _) = alice.accept(&bob.encrypt(&mut rng, b"seen").unwrap()).unwrap();
     let bytes = state(&alice);
-    let store_at = bytes.len() - 4 - 33 - 4 - 36;
+    let store_at = bytes.len() - 4 - CHAIN_FIXED - 36;
     assert_eq!(&bytes[store_at..store_at + 4], &1u32.to_be_bytes());
-    let current = bytes[store_at + 4..store_at + 37].to_vec();
+    let current_key = bytes[store_at + 4..store_at + 37].to_vec();
+    let current = |keys: &[u32]| chain(&current_key, 2, keys);
     // Other (older) ratchet keys: any canonical u-coordinate decodes.
     let other = |n: u8| {
-        let mut key = current.clone();
+        let mut key = current_key.clone();
         key[1..].fill(0);
         key[1] = n;
+        key[2] = 1;
         key
     };
-    let decode = |chains: &[(Vec<u8>, Vec<u32>)]| {
-        Session::from_bytes(&with_skipped_store(&bytes, store_at, chains)).map(|s| state(&s))
+    let decode = |chains: &[Chain]| {
+        Session::from_bytes(&with_chains(&bytes, store_at, chains)).map(|s| state(&s))
     };
     let inconsistent = Err(DecodeError::InconsistentState);
 
     // The builder reproduces the real store, but for the message key.
-    let rebuilt = with_skipped_store(&bytes, store_at, &[(current.clone(), vec![0])]);
+    let rebuilt = with_chains(&bytes, store_at, &[current(&[0])]);
     assert_eq!(rebuilt.len(), bytes.len());
-    assert_eq!(rebuilt[..bytes.len() - 32], bytes[..bytes.len() - 32]);
-    assert_eq!(decode(&[(current.clone(), vec![0])]), Ok(rebuilt));
+    assert_eq!(rebuilt[..bytes.len() - 36], bytes[..bytes.len() - 36]);
+    assert_eq!(decode(&[current(&[0])]), Ok(rebuilt));
 
-    // A chain with no keys is never stored.
-    assert_eq!(decode(&[(other(9), vec![])]), inconsistent);
+    // An earlier chain with no keys is remembered (for replays).
+    assert!(decode(&[chain(&other(9), 5, &[]), current(&[0])]).is_ok());
     // One ratchet key, two chains.
-    assert_eq!(decode(&[(other(9), vec![0]), (other(9), vec![1])]), inconsistent);
-    // The current chain's keys come last.
-    assert_eq!(decode(&[(current.clone(), vec![0]), (other(9), vec![0])]), inconsistent);
-    assert!(decode(&[(other(9), vec![0]), (current.clone(), vec![0])]).is_ok());
+    assert_eq!(
+        decode(&[chain(&other(9), 5, &[0]), chain(&other(9), 5, &[1]), current(&[])]),
+        inconsistent
+    );
+    // The current chain comes last, and is there.
+    assert_eq!(decode(&[current(&[0]), chain(&other(9), 5, &[0])]), inconsistent);
+    assert_eq!(decode(&[chain(&other(9), 5, &[0])]), inconsistent);
+    assert!(decode(&[chain(&other(9), 5, &[0]), current(&[0])]).is_ok());
 
-    // MAX_RECEIVING_CHAINS remembered chains, counting the current
-    // receiving chain (present in this state) whether or not it is stored.
-    let older: Vec<_> = (1..=MAX_RECEIVING_CHAINS as u8).map(|n| (other(n), vec![0])).collect();
+    // At most MAX_RECEIVING_CHAINS − 1 earlier chains hold keys, beside
+    // the current one.
+    let holding: Vec<_> =
+        (1..=MAX_RECEIVING_CHAINS as u8).map(|n| chain(&other(n), 1, &[0])).collect();
     let last = MAX_RECEIVING_CHAINS - 1;
-    assert!(decode(&older[..last]).is_ok());
-    assert_eq!(decode(&older), inconsistent);
-    let with_current = [&older[..last], &[(current.clone(), vec![0])]].concat();
-    assert!(decode(&with_current).is_ok());
+    assert!(decode(&[&holding[..last], &[current(&[])]].concat()).is_ok());
+    assert_eq!(decode(&[&holding[..], &[current(&[])]].concat()), inconsistent);
+
+    // MAX_CHAIN_HISTORY chains in all, the current one included.
+    let history: Vec<_> = (1..MAX_CHAIN_HISTORY as u8).map(|n| chain(&other(n), 3, &[])).collect();
+    assert!(decode(&[&history[..], &[current(&[0])]].concat()).is_ok());
+    let one_more = [&history[..], &[chain(&other(200), 3, &[])], &[current(&[0])]].concat();
+    assert_eq!(decode(&one_more), Err(DecodeError::TooLong));
 
     // MAX_SKIPPED_KEYS in all, however they are split across chains.
     let numbers = |n: usize| (0..n as u32).collect::<Vec<_>>();
     let half = MAX_SKIPPED_KEYS / 2;
-    let full = [(other(9), numbers(half)), (other(10), numbers(half))];
+    let full = [
+        chain(&other(9), half as u32, &numbers(half)),
+        chain(&other(10), half as u32, &numbers(half)),
+        current(&[]),
+    ];
     let decoded = decode(&full).unwrap();
-    assert_eq!(decoded, with_skipped_store(&bytes, store_at, &full));
-    let over = [(other(9), numbers(half)), (other(10), numbers(half + 1))];
+    assert_eq!(decoded, with_chains(&bytes, store_at, &full));
+    let over = [
+        chain(&other(9), half as u32, &numbers(half)),
+        chain(&other(10), half as u32 + 1, &numbers(half + 1)),
+        current(&[]),
+    ];
     assert_eq!(decode(&over), Err(DecodeError::TooLong));
-    let over = [(other(9), numbers(MAX_SKIPPED_KEYS + 1))];
-    assert_eq!(decode(&over), Err(DecodeError::TooLong));
+
+    // Dropped ranges: MAX_DROPPED_RANGES in all; apart, ordered, below
+    // every key and within the chain; above `unknown_below`.
+    let ranges = |n: u32| (0..n).map(|i| (2 * i, 2 * i + 1)).collect::<Vec<_>>();
+    let with_ranges = |dropped: Vec<(u32, u32)>, unknown_below: u32, keys: &[u32]| Chain {
+        dropped,
+        unknown_below,
+        ..chain(&other(9), 1000, keys)
+    };
+    let max = MAX_DROPPED_RANGES as u32;
+    assert!(decode(&[with_ranges(ranges(max), 0, &[]), current(&[])]).is_ok());
+    assert_eq!(
+        decode(&[with_ranges(ranges(max + 1), 0, &[]), current(&[])]),
+        Err(DecodeError::TooLong)
+    );
+    assert!(decode(&[with_ranges(vec![(3, 5), (7, 9)], 2, &[9, 12]), current(&[])]).is_ok());
+    for (dropped, unknown_below, keys) in [
+        (vec![(3, 5), (5, 9)], 0, vec![]), // adjacent: one range
+        (vec![(7, 9), (3, 5)], 0, vec![]), // out of order
+        (vec![(3, 3)], 0, vec![]),         // empty
+        (vec![(3, 5)], 0, vec![4]),        // a key inside a dropped range
+        (vec![(3, 5)], 3, vec![]),         // starts at `unknown_below`
+        (vec![(3, 5)], 4, vec![]),         // below `unknown_below`
+        (vec![(998, 1001)], 0, vec![]),    // past the chain's end
+        (vec![], 1001, vec![]),            // `unknown_below` past the end
+        (vec![], 5, vec![4]),              // a key below `unknown_below`
+    ] {
+        assert_eq!(
+            decode(&[with_ranges(dropped.clone(), unknown_below, &keys), current(&[])]),
+            inconsistent,
+            "{dropped:?} {unknown_below} {keys:?}"
+        );
+    }
 }
 
 #[test]
@@ -402,7 +488,7 @@ fn a_stored_ratchet_public_key_is_trusted_and_a_wrong_one_only_breaks_sending() 
 fn sizes_match_the_specification() {
     // docs/protocol.md §4.3, §7.1, §8.2, §10, §11.
     assert_eq!(PreKeyBundle::MAX_ENCODED_LEN, 174);
-    assert_eq!(Session::MAX_ENCODED_LEN, 72_574);
+    assert_eq!(Session::MAX_ENCODED_LEN, 74_473);
     assert_eq!(sealwire::limits::MAX_MESSAGE_LEN, 1_048_832);
     assert_eq!(SignedPreKey::ENCODED_LEN, 102);
     assert_eq!(OneTimePreKey::ENCODED_LEN, 38);
@@ -420,7 +506,7 @@ fn sizes_match_the_specification() {
     let (mut bob, mut alice) = pair(&mut rng);
     for len in [0usize, 1, 100] {
         let m = bob.encrypt(&mut rng, &vec![7u8; len]).unwrap();
-        assert_eq!(m.len(), len + 62, "a ratchet message is 62 bytes longer than its plaintext");
+        assert_eq!(m.len(), len + 86, "a ratchet message is 86 bytes longer than its plaintext");
         alice.decrypt(&m).unwrap();
     }
 }

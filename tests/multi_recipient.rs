@@ -57,7 +57,7 @@ fn every_recipient_opens_it() {
     let multi = f.send_to_all(b"to all my bobs");
     let parsed = MultiRecipientEnvelope::parse(&multi).unwrap();
     assert_eq!(parsed.recipients().count(), 3);
-    let split = parsed.split();
+    let split = common::split(&parsed);
     for ((recipient, envelope), device) in split.iter().zip(f.devices.iter_mut()) {
         assert_eq!(recipient, device.identity.public());
         let opened = unseal(&device.identity, &f.trust, NOW, envelope).unwrap();
@@ -76,7 +76,7 @@ fn a_conversation_with_every_device() {
     let mut bob_sessions: Vec<Session> = Vec::new();
     let first = f.send_to_all(b"first");
     for (i, (_, envelope)) in
-        MultiRecipientEnvelope::parse(&first).unwrap().split().iter().enumerate()
+        common::split(&MultiRecipientEnvelope::parse(&first).unwrap()).iter().enumerate()
     {
         let device = &mut f.devices[i];
         let opened = unseal(&device.identity, &f.trust, NOW, envelope).unwrap();
@@ -91,7 +91,7 @@ fn a_conversation_with_every_device() {
     }
     let second = f.send_to_all(b"second");
     for (i, (_, envelope)) in
-        MultiRecipientEnvelope::parse(&second).unwrap().split().iter().enumerate()
+        common::split(&MultiRecipientEnvelope::parse(&second).unwrap()).iter().enumerate()
     {
         let opened = unseal(&f.devices[i].identity, &f.trust, NOW, envelope).unwrap();
         assert_eq!(opened.content_type(), sealwire::ContentType::Ratchet);
@@ -103,7 +103,7 @@ fn a_conversation_with_every_device() {
 fn a_recipient_cannot_open_anothers_share() {
     let mut f = Fanout::new(3);
     let multi = f.send_to_all(b"private per device");
-    let split = MultiRecipientEnvelope::parse(&multi).unwrap().split();
+    let split = common::split(&MultiRecipientEnvelope::parse(&multi).unwrap());
     // Device 1 given device 0's envelope.
     let d1 = &f.devices[1];
     assert_eq!(
@@ -121,9 +121,11 @@ fn a_recipient_cannot_open_anothers_share() {
     );
 }
 
-/// Offsets in a multi-recipient envelope: tag, Encode(E), u32 n, then
-/// shares of 81 bytes (recipient 33, wrapped secret 32, tag 16).
-const SHARES_AT: usize = 1 + 33 + 4;
+/// Offsets in a multi-recipient envelope: tag, Encode(E), the commitment
+/// K_C, u32 n, then shares of 81 bytes (recipient 33, wrapped secret 32,
+/// tag 16).
+const COUNT_AT: usize = 1 + 33 + 32;
+const SHARES_AT: usize = COUNT_AT + 4;
 const SHARE_LEN: usize = 81;
 
 #[test]
@@ -138,7 +140,7 @@ fn swapped_shares_are_detected() {
     let body1 = multi[s1 + 33..s1 + SHARE_LEN].to_vec();
     swapped[s0 + 33..s0 + SHARE_LEN].copy_from_slice(&body1);
     swapped[s1 + 33..s1 + SHARE_LEN].copy_from_slice(&body0);
-    let split = MultiRecipientEnvelope::parse(&swapped).unwrap().split();
+    let split = common::split(&MultiRecipientEnvelope::parse(&swapped).unwrap());
     for (i, (_, envelope)) in split.iter().enumerate().take(2) {
         assert_eq!(
             unseal(&f.devices[i].identity, &f.trust, NOW, envelope).unwrap_err(),
@@ -187,7 +189,7 @@ fn removed_shares() {
     // is still well formed, device 1 has nothing to receive (a relay can
     // always withhold), and the others are unaffected.
     let mut without = multi[..SHARES_AT].to_vec();
-    without[34..38].copy_from_slice(&2u32.to_be_bytes());
+    without[COUNT_AT..SHARES_AT].copy_from_slice(&2u32.to_be_bytes());
     without.extend_from_slice(&multi[SHARES_AT..SHARES_AT + SHARE_LEN]);
     without.extend_from_slice(&multi[SHARES_AT + 2 * SHARE_LEN..]);
     let parsed = MultiRecipientEnvelope::parse(&without).unwrap();
@@ -213,7 +215,7 @@ fn a_repeated_share_is_refused_by_the_relay_parser() {
         DecodeError::InconsistentState
     );
     let mut none = multi[..SHARES_AT].to_vec();
-    none[34..38].copy_from_slice(&0u32.to_be_bytes());
+    none[COUNT_AT..SHARES_AT].copy_from_slice(&0u32.to_be_bytes());
     none.extend_from_slice(&multi[SHARES_AT + 3 * SHARE_LEN..]);
     assert_eq!(MultiRecipientEnvelope::parse(&none).unwrap_err(), DecodeError::InvalidValue);
 }
@@ -318,7 +320,7 @@ fn the_envelope_size_limit_at_its_edge() {
     let envelope = parsed.envelope_for(recipients[3].public()).unwrap();
     assert_eq!(envelope.len(), MAX_ENVELOPE_LEN);
     let opened = unseal(&recipients[3], &trusting(&[&a]), NOW, &envelope).unwrap();
-    assert_eq!(opened.message(), &messages[3][..]);
+    assert_eq!(opened.message_unchecked(), &messages[3][..]);
 
     let (one_more, _) = seal(&mut sealer, &mut session, &mut rng, plaintexts[3] + 1);
     assert_eq!(one_more.unwrap_err(), SealError::TooLong);
@@ -326,21 +328,22 @@ fn the_envelope_size_limit_at_its_edge() {
 
 #[test]
 fn payload_lengths_at_their_edges() {
-    // docs/protocol.md §10.4: 16 ≤ P ≤ MAX_ENVELOPE_LEN − 119, in both forms.
+    // docs/protocol.md §10.4: 16 ≤ P ≤ MAX_ENVELOPE_LEN − 151, in both forms.
     let mut f = Fanout::new(11);
     let m = f.sessions[0].encrypt(&mut f.rng, b"edge").unwrap();
     let to = *f.devices[0].identity.public();
     let multi =
         f.sealer.seal_to_many(&mut f.rng, &f.alice, &[(to, &m[..])], Padding::None).unwrap();
-    // Header: version, Encode(ephemeral), u32 count = 1, one 81-byte share.
-    let header = 1 + 33 + 4 + 81;
+    // Header: version, Encode(ephemeral), K_C, u32 count = 1, one 81-byte
+    // share.
+    let header = SHARES_AT + 81;
     let with_payload = |len: usize| {
         let mut bytes = multi[..header].to_vec();
         bytes.extend_from_slice(&u32::try_from(len).unwrap().to_be_bytes());
         bytes.resize(bytes.len() + len, 0x5a);
         bytes
     };
-    let largest = MAX_ENVELOPE_LEN - 119;
+    let largest = MAX_ENVELOPE_LEN - 151;
     for (len, ok) in [(15, false), (16, true), (largest, true), (largest + 1, false)] {
         let bytes = with_payload(len);
         let parsed = MultiRecipientEnvelope::parse(&bytes);
@@ -349,7 +352,7 @@ fn payload_lengths_at_their_edges() {
             // What the relay forwards parses as a sealed envelope, at most
             // MAX_ENVELOPE_LEN long.
             let envelope = parsed.envelope_for(&to).unwrap();
-            assert_eq!(envelope.len(), len + 119);
+            assert_eq!(envelope.len(), len + 151);
             SealedEnvelope::parse(&envelope).unwrap();
         }
     }
@@ -363,10 +366,10 @@ fn payload_lengths_at_their_edges() {
     );
 
     // The same edges for a sealed envelope: version, recipient, ephemeral
-    // key, wrapped secret and tag, then the payload's length.
+    // key, K_C, wrapped secret and tag, then the payload's length.
     let sealed = f.sealer.seal(&mut f.rng, &f.alice, &to, &m, Padding::None).unwrap();
     let with_payload = |len: usize| {
-        let mut bytes = sealed[..115].to_vec();
+        let mut bytes = sealed[..147].to_vec();
         bytes.extend_from_slice(&u32::try_from(len).unwrap().to_be_bytes());
         bytes.resize(bytes.len() + len, 0x5a);
         bytes

@@ -197,8 +197,12 @@ fn total_skipped_keys_cap_drops_the_oldest_first() {
     // One more skipped key (B's MAX_SKIP + 1, skipped by + 2) pushes out A's 0.
     alice.decrypt(&chain_b[(MAX_SKIP + 2) as usize]).unwrap();
     assert_eq!(alice.skipped_key_count(), MAX_SKIPPED_KEYS);
-    assert_eq!(assert_refused(&mut alice, &chain_a[0]), DecryptError::StaleMessage);
+    // The key was dropped before its message arrived: the message is lost,
+    // and the session says so rather than calling it a replay.
+    assert_eq!(assert_refused(&mut alice, &chain_a[0]), DecryptError::KeyDropped);
     assert_eq!(alice.decrypt(&chain_a[1]).unwrap(), 1u32.to_be_bytes());
+    // A message decrypted before is still a duplicate.
+    assert_eq!(assert_refused(&mut alice, &chain_a[1]), DecryptError::Duplicate);
     alice.decrypt(&chain_b[(MAX_SKIP + 1) as usize]).unwrap();
     alice.decrypt(&chain_b[0]).unwrap();
 }
@@ -218,10 +222,11 @@ fn receiving_chain_cap_forgets_the_oldest_chain() {
         bob.decrypt(&r).unwrap();
     }
     // MAX_RECEIVING_CHAINS + 1 chains were opened; only the newest
-    // MAX_RECEIVING_CHAINS are remembered.
+    // MAX_RECEIVING_CHAINS hold keys. The oldest chain's key was dropped,
+    // and the session knows it.
     assert_eq!(alice.skipped_key_count(), MAX_RECEIVING_CHAINS);
     let before = state(&alice);
-    assert!(alice.decrypt(&firsts[0]).is_err());
+    assert_eq!(alice.decrypt(&firsts[0]), Err(DecryptError::KeyDropped));
     assert_eq!(state(&alice), before);
     for (i, m) in firsts.iter().enumerate().skip(1) {
         assert_eq!(alice.decrypt(m).unwrap(), 0u32.to_be_bytes(), "chain {i}");

@@ -101,7 +101,7 @@ proptest! {
 }
 
 fn app_id() -> impl Strategy<Value = AppId> {
-    "[A-Za-z0-9._-]{1,64}".prop_map(|s| AppId::new(&s).unwrap())
+    "[a-z0-9._-]{1,64}".prop_map(|s| AppId::new(&s).unwrap())
 }
 
 fn user_id() -> impl Strategy<Value = UserId> {
@@ -202,11 +202,11 @@ proptest! {
         let parsed = MultiRecipientEnvelope::parse(&multi).unwrap();
         prop_assert_eq!(parsed.to_bytes(), multi.clone());
         let trust = trusting(&[&app]);
-        for (k, (recipient, envelope)) in keys.iter().zip(parsed.split()) {
+        for (k, (recipient, envelope)) in keys.iter().zip(common::split(&parsed)) {
             prop_assert_eq!(&recipient, k.public());
             prop_assert_eq!(SealedEnvelope::parse(&envelope).unwrap().to_bytes(), envelope.clone());
             let opened = unseal(k, &trust, NOW, &envelope).unwrap();
-            prop_assert_eq!(opened.message(), &m[..]);
+            prop_assert_eq!(opened.message_unchecked(), &m[..]);
         }
     }
 }

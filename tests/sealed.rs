@@ -112,7 +112,8 @@ fn malformed_envelopes() {
     let mut longer = envelope.clone();
     longer.push(0);
     w.refused(&longer, NOW, UnsealError::Malformed(DecodeError::TrailingBytes));
-    w.refused(&[0xc2], NOW, UnsealError::Malformed(DecodeError::UnknownVersion(0xc2)));
+    // Version 1 of the format (no commitment) is not read any more.
+    w.refused(&[0xc1], NOW, UnsealError::Malformed(DecodeError::UnknownVersion(0xc1)));
     w.refused(&[], NOW, UnsealError::Malformed(DecodeError::Truncated));
     w.still_works();
 }
@@ -153,15 +154,17 @@ fn not_addressed_to_this_recipient() {
 fn altered_envelopes_fail() {
     let mut w = World::new(4);
     let envelope = w.sealed_by_alice(b"x");
-    // Layout: tag 0, recipient 1..34, ephemeral 34..67, wrapped 67..99,
-    // share tag 99..115, length 115..119, payload 119...
+    // Layout: tag 0, recipient 1..34, ephemeral 34..67, commitment
+    // 67..99, wrapped 99..131, share tag 131..147, length 147..151,
+    // payload 151...
     let payload = envelope.len() - 1;
     for (at, expected) in [
         (50, UnsealError::Failed),          // ephemeral key
-        (80, UnsealError::Failed),          // wrapped secret
+        (80, UnsealError::Failed),          // commitment
+        (110, UnsealError::Failed),         // wrapped secret
         (payload, UnsealError::Failed),     // payload (its AEAD tag)
-        (130, UnsealError::Failed),         // payload body
-        (100, UnsealError::SenderMismatch), // share tag
+        (160, UnsealError::Failed),         // payload body
+        (135, UnsealError::SenderMismatch), // share tag
     ] {
         let mut tampered = envelope.clone();
         tampered[at] ^= 1;
@@ -330,12 +333,14 @@ fn a_valid_certificate_used_by_another_identity_key() {
         SealError::CertificateMismatch
     );
     // ...so she builds the envelope herself.
-    let forged = forge::seal(&mut w.rng, &alice_cert, &mallory, w.bob.identity.public(), &m);
+    let forged =
+        common::forge::seal(&mut w.rng, &alice_cert, &mallory, w.bob.identity.public(), &m);
     w.refused(&forged, NOW, UnsealError::SenderMismatch);
 
     // Control: the same hand-built envelope with Alice's own key opens, so
     // the refusal above is about the key and nothing else.
-    let genuine = forge::seal(&mut w.rng, &alice_cert, &w.alice, w.bob.identity.public(), &m);
+    let genuine =
+        common::forge::seal(&mut w.rng, &alice_cert, &w.alice, w.bob.identity.public(), &m);
     let opened = unseal(&w.bob.identity, &w.bob_trust, NOW, &genuine).unwrap();
     assert_eq!(opened.decrypt(&mut w.bob_session).unwrap(), b"x");
 }
@@ -347,12 +352,26 @@ fn an_initial_message_naming_another_identity() {
     // message of a session she started with another identity, M2.
     let m1 = IdentityKeyPair::generate(&mut w.rng);
     let m2 = IdentityKeyPair::generate(&mut w.rng);
-    let mut sealer = Sealer::new(w.a.certify("mallory", 1, m1.public()));
+    let certificate = w.a.certify("mallory", 1, m1.public());
+    let mut sealer = Sealer::new(certificate.clone());
     let mut s = Session::initiate(&mut w.rng, &m2, &w.bob.bundle()).unwrap();
     let initial = s.encrypt(&mut w.rng, b"who am i").unwrap();
+    // The sealer refuses: Bob would refuse it, and the message would be
+    // lost without a word.
+    assert_eq!(
+        sealer
+            .seal(&mut w.rng, &m1, w.bob.identity.public(), &initial, Padding::Buckets)
+            .unwrap_err(),
+        SealError::ForeignInitialMessage
+    );
+    // Built by hand, Bob refuses it.
     let envelope =
-        sealer.seal(&mut w.rng, &m1, w.bob.identity.public(), &initial, Padding::Buckets).unwrap();
+        common::forge::seal(&mut w.rng, &certificate, &m1, w.bob.identity.public(), &initial);
     w.refused(&envelope, NOW, UnsealError::SenderMismatch);
+    // Control: the same hand-built envelope with M2's own certificate opens.
+    let own = w.a.certify("mallory", 2, m2.public());
+    let envelope = common::forge::seal(&mut w.rng, &own, &m2, w.bob.identity.public(), &initial);
+    assert!(unseal(&w.bob.identity, &w.bob_trust, NOW, &envelope).is_ok());
 }
 
 #[test]
@@ -388,7 +407,7 @@ fn a_replayed_envelope_reaches_the_session_which_refuses_it() {
     let before = state(&w.bob_session);
     assert_eq!(
         again.decrypt(&mut w.bob_session).unwrap_err(),
-        sealwire::Error::Decrypt(sealwire::DecryptError::StaleMessage)
+        sealwire::Error::Decrypt(sealwire::DecryptError::Duplicate)
     );
     assert_eq!(state(&w.bob_session), before);
 }
@@ -502,101 +521,6 @@ fn sealing_refuses_what_it_cannot_send() {
 /// An independent envelope builder, written from the specification with
 /// the primitive crates directly. It lets a test seal with a certificate
 /// that does not match the sealing key, which the library refuses to do.
-mod forge {
-    use chacha20poly1305::aead::AeadInOut;
-    use chacha20poly1305::{ChaCha20Poly1305, KeyInit, Nonce};
-    use hmac::{Hmac, Mac};
-    use sealwire::{IdentityKey, IdentityKeyPair, SenderCertificate};
-    use sha2::{Digest, Sha256};
-
-    fn hkdf(ikm: &[u8], info: &[&[u8]], out: &mut [u8]) {
-        let hk = hkdf::Hkdf::<Sha256>::new(Some(&[0u8; 32]), ikm);
-        hk.expand_multi_info(info, out).unwrap();
-    }
-
-    /// The X25519 form of an identity's public key.
-    fn montgomery(key: &IdentityKey) -> [u8; 32] {
-        ed25519_dalek::VerifyingKey::from_bytes(key.ed25519_bytes())
-            .unwrap()
-            .to_montgomery()
-            .to_bytes()
-    }
-
-    /// The X25519 scalar of an identity: SHA-512(seed)[0..32].
-    fn scalar(identity: &IdentityKeyPair) -> [u8; 32] {
-        let seed: [u8; 32] = identity.to_bytes()[1..33].try_into().unwrap();
-        ed25519_dalek::SigningKey::from_bytes(&seed).to_scalar_bytes()
-    }
-
-    /// Seals `message` to `recipient` with `cert` in the payload and
-    /// `signer`'s identity key in the static DH.
-    pub(super) fn seal(
-        rng: &mut impl rand_core::CryptoRng,
-        cert: &SenderCertificate,
-        signer: &IdentityKeyPair,
-        recipient: &IdentityKey,
-        message: &[u8],
-    ) -> Vec<u8> {
-        let mut e = [0u8; 32];
-        rng.fill_bytes(&mut e);
-        let e_pub = x25519_dalek::x25519(e, x25519_dalek::X25519_BASEPOINT_BYTES);
-        let mut encoded_e = vec![0x02];
-        encoded_e.extend_from_slice(&e_pub);
-        let encoded_r = recipient.to_bytes();
-        let mut secret = [0u8; 32];
-        rng.fill_bytes(&mut secret);
-
-        // Content: certificate, one entry, no padding.
-        let cert = cert.to_bytes();
-        let mut content = Vec::new();
-        content.extend_from_slice(&(cert.len() as u32).to_be_bytes());
-        content.extend_from_slice(&cert);
-        content.extend_from_slice(&1u32.to_be_bytes());
-        content.extend_from_slice(&encoded_r);
-        content.push(if message[0] == 0x21 { 0x01 } else { 0x02 });
-        content.extend_from_slice(&(message.len() as u32).to_be_bytes());
-        content.extend_from_slice(message);
-
-        let mut okm = [0u8; 44];
-        hkdf(&secret, &[b"sealwire/sealed/payload/v1"], &mut okm);
-        let cipher = ChaCha20Poly1305::new(&<[u8; 32]>::try_from(&okm[..32]).unwrap().into());
-        let nonce = Nonce::from(<[u8; 12]>::try_from(&okm[32..]).unwrap());
-        let tag = cipher
-            .encrypt_inout_detached(&nonce, &encoded_e, content.as_mut_slice().into())
-            .unwrap();
-        let mut payload = content;
-        payload.extend_from_slice(&tag);
-
-        let dh = x25519_dalek::x25519(e, montgomery(recipient));
-        let mut wrap = [0u8; 32];
-        hkdf(&dh, &[b"sealwire/sealed/wrap/v1", &encoded_e, &encoded_r], &mut wrap);
-        let wrapped: Vec<u8> = secret.iter().zip(wrap).map(|(a, b)| a ^ b).collect();
-
-        let st = x25519_dalek::x25519(scalar(signer), montgomery(recipient));
-        let mut auth = [0u8; 32];
-        let claimed = SenderCertificate::from_bytes(&cert).unwrap();
-        hkdf(
-            &st,
-            &[b"sealwire/sealed/auth/v1", &claimed.identity_key().to_bytes(), &encoded_r],
-            &mut auth,
-        );
-        let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&auth).unwrap();
-        mac.update(&encoded_e);
-        mac.update(&encoded_r);
-        mac.update(&wrapped);
-        mac.update(&Sha256::digest(&payload));
-        let share_tag = mac.finalize().into_bytes();
-
-        let mut envelope = vec![0xc1];
-        envelope.extend_from_slice(&encoded_r);
-        envelope.extend_from_slice(&encoded_e);
-        envelope.extend_from_slice(&wrapped);
-        envelope.extend_from_slice(&share_tag[..16]);
-        envelope.extend_from_slice(&(payload.len() as u32).to_be_bytes());
-        envelope.extend_from_slice(&payload);
-        envelope
-    }
-}
 
 #[test]
 fn sealed_envelope_parses_for_the_relay() {
@@ -629,8 +553,9 @@ fn a_session_stored_with_a_wrong_identity_form_only_fails_its_own_envelopes() {
     // identity key beside it, and loading does not recompute it.
     let mut w = World::new(31);
     let mut bytes = state(&w.alice_session);
-    // Alice initiated: role, her Encode(IK) and its X25519 form, then Bob's.
-    let bob_form = 1 + 1 + 66 + 33;
+    // Alice initiated: role, generation, her Encode(IK) and its X25519
+    // form, then Bob's.
+    let bob_form = 1 + 1 + 8 + 66 + 33;
     assert_eq!(bytes[bob_form], 0x02);
     assert_eq!(&bytes[bob_form - 33..bob_form], &w.bob.identity.public().to_bytes());
     bytes[bob_form + 1] ^= 1;
@@ -681,5 +606,5 @@ fn a_renewed_certificate_is_used_and_the_cache_follows_the_identity() {
     let envelope = w.alice_sealer.seal(&mut w.rng, &new_identity, &bob, &m, Padding::None).unwrap();
     let opened = unseal(&w.bob.identity, &w.bob_trust, NOW, &envelope).unwrap();
     assert_eq!(opened.identity_key(), new_identity.public());
-    assert_eq!(opened.message(), &m[..]);
+    assert_eq!(opened.message_unchecked(), &m[..]);
 }

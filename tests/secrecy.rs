@@ -19,7 +19,7 @@ fn state_after_decryption_no_longer_opens_the_message() {
     assert_eq!(copy(&alice).decrypt(&m0).unwrap(), b"m0");
 
     alice.decrypt(&m0).unwrap();
-    assert_eq!(copy(&alice).decrypt(&m0), Err(DecryptError::StaleMessage));
+    assert_eq!(copy(&alice).decrypt(&m0), Err(DecryptError::Duplicate));
 
     // The same for a message decrypted from a skipped key.
     alice.decrypt(&m2).unwrap();
@@ -27,7 +27,7 @@ fn state_after_decryption_no_longer_opens_the_message() {
     alice.decrypt(&m1).unwrap();
     let mut stolen = copy(&alice);
     for m in [&m0, &m1, &m2] {
-        assert_eq!(stolen.decrypt(m), Err(DecryptError::StaleMessage));
+        assert_eq!(stolen.decrypt(m), Err(DecryptError::Duplicate));
     }
 }
 

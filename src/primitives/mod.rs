@@ -5,6 +5,7 @@
 //! construction is written once.
 
 pub(crate) mod aead;
+pub(crate) mod buffer;
 pub(crate) mod ed25519;
 pub(crate) mod kdf;
 pub(crate) mod x25519;

@@ -10,7 +10,8 @@
 //!
 //! Each recipient's entry carries the message for its own session with the
 //! sender: an initial message (content type `0x01`) or a ratchet message
-//! (`0x02`). A single-recipient envelope has one entry.
+//! (`0x02`). A single-recipient envelope has one entry. The version tags
+//! of the messages are `0x22` and `0x32`.
 
 use alloc::vec::Vec;
 
@@ -24,8 +25,8 @@ use crate::limits::{MAX_MESSAGE_LEN, MAX_RECIPIENTS};
 /// The kind of message an entry carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ContentType {
-    /// An initial (X3DH) message, for [`crate::Session::accept`] or a session
-    /// that awaits it.
+    /// An initial (X3DH) message, for [`crate::Session::accept`] or the
+    /// session it established.
     Initial,
     /// A ratchet message, for an established session.
     Ratchet,
@@ -68,10 +69,15 @@ pub(crate) struct Outgoing<'m> {
     pub(crate) message: &'m [u8],
 }
 
-/// The length of the content before padding.
-pub(crate) fn unpadded_len(certificate: &[u8], entries: &[(IdentityKey, &[u8])]) -> usize {
-    let entries: usize = entries.iter().map(|(_, m)| ENTRY_OVERHEAD + m.len()).sum();
-    4 + certificate.len() + 4 + entries
+/// The length of the content before padding, or `None` if it does not fit
+/// a `usize` (on a 32-bit target, 4096 entries of the longest message
+/// would not).
+pub(crate) fn unpadded_len(certificate: &[u8], entries: &[(IdentityKey, &[u8])]) -> Option<usize> {
+    entries
+        .iter()
+        .try_fold(4usize.checked_add(certificate.len())?.checked_add(4)?, |sum, (_, m)| {
+            sum.checked_add(ENTRY_OVERHEAD)?.checked_add(m.len())
+        })
 }
 
 /// Appends the content and `padding` zero bytes. Callers have checked
@@ -89,9 +95,7 @@ pub(crate) fn write(
         w.u8(entry.content_type.to_byte());
         w.bytes_u32(entry.message);
     }
-    for _ in 0..padding {
-        w.u8(0);
-    }
+    w.zeros(padding);
 }
 
 /// Reads a decrypted payload.

@@ -6,26 +6,29 @@
 //! 2. The payload (the sender certificate and one entry per recipient,
 //!    each with that recipient's session message, then padding) is
 //!    encrypted **once** with ChaCha20-Poly1305 under a key derived from
-//!    `M`.
+//!    `M`, and a commitment `K_C` to that key, derived with it, travels
+//!    once in the envelope.
 //! 3. For each recipient `R`: `M` is wrapped under a key from `DH(E, IK_R)`,
 //!    which hides everything, the sender's identity included, from anyone
 //!    but `R`; and a 16-byte tag, keyed from the static `DH(IK_S, IK_R)`,
-//!    binds `E`, `R`, the wrapped secret and the payload's hash. Only the
-//!    holder of `IK_S` (or `R` itself) can make that tag, which is how `R`
-//!    knows who wrote. The static key is cached per recipient, so each
-//!    recipient after the first costs one DH and 81 bytes.
+//!    binds `E`, `R`, `K_C`, the wrapped secret and the payload's hash.
+//!    Only the holder of `IK_S` (or `R` itself) can make that tag, which is
+//!    how `R` knows who wrote. The static key is cached per recipient, so
+//!    each recipient after the first costs one DH and 81 bytes.
 //!
 //! Unsealing checks, in order: the envelope parses; it is addressed to
-//! this identity; the payload decrypts; the tag verifies under the
-//! certificate's identity key; the certificate chain validates; the
-//! payload holds one entry for this identity, whose initial message (if it
-//! is one) names the certificate's identity. Nothing is changed anywhere by
-//! a failure: unsealing holds no state.
+//! this identity; the unwrapped secret matches `K_C` and the payload
+//! decrypts (so every recipient of one envelope reads the same payload);
+//! the tag verifies under the certificate's identity key; the certificate
+//! chain validates; the payload holds one entry for this identity, whose
+//! initial message (if it is one) names the certificate's identity.
+//! Nothing is changed anywhere by a failure: unsealing holds no state.
 
 mod content;
 mod envelope;
 mod keys;
 
+use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
 use core::fmt;
@@ -39,17 +42,20 @@ use crate::codec::{Codec, Writer};
 use crate::error::{DecodeError, Error, SealError, UnsealError};
 use crate::identity::{IdentityKey, IdentityKeyPair};
 use crate::labels::{V_MULTI_ENVELOPE, V_SEALED_ENVELOPE};
-use crate::limits::{MAX_CACHED_PEERS, MAX_ENVELOPE_LEN, MAX_RECIPIENTS, MIN_PADDED_ENVELOPE_LEN};
-use crate::message::InitialMessage;
+use crate::limits::{
+    MAX_CACHED_PEERS, MAX_ENVELOPE_LEN, MAX_FANOUT_BYTES, MAX_RECIPIENTS, MIN_PADDED_ENVELOPE_LEN,
+};
+use crate::message::{InitialMessage, Message};
 use crate::prekey::PreKeyStore;
-use crate::primitives::aead;
-use crate::primitives::x25519::{X25519KeyPair, X25519PublicKey};
+use crate::primitives::aead::{self, AeadKey};
+use crate::primitives::x25519::X25519KeyPair;
 use crate::session::Session;
 
 pub use content::ContentType;
 use content::{ENTRY_OVERHEAD, Outgoing};
-use envelope::{ENVELOPE_OVERHEAD, RawEnvelope, SHARE_LEN};
-pub use envelope::{MultiRecipientEnvelope, SealedEnvelope};
+use envelope::{ENVELOPE_OVERHEAD, MULTI_HEADER_LEN, RawEnvelope, SHARE_LEN};
+pub use envelope::{MultiRecipientEnvelope, RecipientShare, SealedEnvelope};
+use keys::TAG_LEN;
 
 /// Whether to pad envelopes to a size bucket.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -82,6 +88,7 @@ impl Padding {
 ///
 /// # fn main() -> Result<(), Error> {
 /// let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
+/// // The time comes from this device's own clock, never from the relay.
 /// let now = Timestamp(1_800_000_000);
 ///
 /// // App A's authority: a root (offline) and an issuer (its server).
@@ -203,7 +210,9 @@ impl Sealer {
 
     /// Writes an envelope of the given form to `out`: the header with room
     /// for the shares, the payload encrypted in place, then the shares,
-    /// which cover the payload's hash.
+    /// which cover the payload's hash. Every length is computed with
+    /// checked arithmetic: on a 32-bit target the messages alone could
+    /// overflow a `usize`.
     fn seal_into<R: CryptoRng + ?Sized>(
         &mut self,
         rng: &mut R,
@@ -216,71 +225,104 @@ impl Sealer {
         if identity.public() != self.certificate.identity_key() {
             return Err(SealError::CertificateMismatch);
         }
-        let entries = check_recipients(messages)?;
-        let content_len = content::unpadded_len(&self.certificate_bytes, messages);
-        let unpadded = ENVELOPE_OVERHEAD + content_len + aead::TAG_LEN;
-        if unpadded > MAX_ENVELOPE_LEN {
+        let entries = check_recipients(identity.public(), messages)?;
+        let content_len =
+            content::unpadded_len(&self.certificate_bytes, messages).ok_or(SealError::TooLong)?;
+        let unpadded = ENVELOPE_OVERHEAD
+            .checked_add(content_len)
+            .and_then(|n| n.checked_add(aead::TAG_LEN))
+            .filter(|&n| n <= MAX_ENVELOPE_LEN)
+            .ok_or(SealError::TooLong)?;
+        // At most MAX_ENVELOPE_LEN, a power of two.
+        let envelope_len = padding.target(unpadded);
+        let padding_len = envelope_len - unpadded;
+        let delivered =
+            (envelope_len as u64).checked_mul(entries.len() as u64).ok_or(SealError::TooLong)?;
+        if delivered > MAX_FANOUT_BYTES {
             return Err(SealError::TooLong);
         }
-        let padding_len = padding.target(unpadded) - unpadded;
-        let payload_len = content_len + padding_len + aead::TAG_LEN;
+        let payload_len = envelope_len - ENVELOPE_OVERHEAD;
 
         let ephemeral = X25519KeyPair::generate(rng);
         let mut secret = Zeroizing::new([0u8; 32]);
         rng.fill_bytes(secret.as_mut_slice());
+        let mut payload_key = AeadKey::zero();
+        let commitment = keys::payload_keys(&secret, &mut payload_key);
 
-        // Header, with zeroed shares to be filled in once the payload's
-        // hash is known.
+        // The header, with zeroed wrapped secrets and tags to be filled in
+        // once the payload's hash is known.
         let shares_at = match form {
-            Form::Single => 1,
-            Form::Multi => 1 + X25519PublicKey::ENCODED_LEN + 4,
+            Form::Single => ENVELOPE_OVERHEAD - 4 - (32 + TAG_LEN),
+            Form::Multi => MULTI_HEADER_LEN,
         };
         let shares_len = match form {
-            Form::Single => SHARE_LEN + X25519PublicKey::ENCODED_LEN,
+            Form::Single => 32 + TAG_LEN,
             Form::Multi => entries.len() * SHARE_LEN,
         };
-        out.reserve(shares_at + shares_len + 4 + payload_len);
+        let total = shares_at
+            .checked_add(shares_len)
+            .and_then(|n| n.checked_add(4))
+            .and_then(|n| n.checked_add(payload_len))
+            .ok_or(SealError::TooLong)?;
+        let start = out.len();
+        out.reserve(total);
         let mut w = Writer::new(out);
-        match form {
-            Form::Single => {
+        match (form, entries.first()) {
+            (Form::Single, Some(entry)) => {
                 w.u8(V_SEALED_ENVELOPE);
-                w.bytes(&[0; SHARE_LEN + X25519PublicKey::ENCODED_LEN]);
+                entry.recipient.encode(&mut w);
+                ephemeral.public().encode(&mut w);
+                w.bytes(&commitment);
             }
-            Form::Multi => {
+            _ => {
                 w.u8(V_MULTI_ENVELOPE);
                 ephemeral.public().encode(&mut w);
+                w.bytes(&commitment);
                 w.u32(u32::try_from(entries.len()).map_err(|_| SealError::TooManyRecipients)?);
-                w.bytes(&alloc::vec![0; shares_len]);
             }
         }
+        w.zeros(shares_len);
         w.u32(u32::try_from(payload_len).map_err(|_| SealError::TooLong)?);
         let payload_at = out.len();
         content::write(&mut Writer::new(out), &self.certificate_bytes, &entries, padding_len);
         let ad = ephemeral.public().to_bytes();
-        let tag = out.get_mut(payload_at..).ok_or(SealError::TooLong).and_then(|body| {
-            keys::payload_key(&secret).seal(&ad, body).map_err(|()| SealError::TooLong)
-        })?;
+        let tag = out
+            .get_mut(payload_at..)
+            .ok_or(SealError::TooLong)
+            .and_then(|body| payload_key.seal(&ad, body).map_err(|()| SealError::TooLong))?;
         out.extend_from_slice(&tag);
         let hash = keys::payload_hash(out.get(payload_at..).unwrap_or_default());
 
         // The shares.
         let mut shares = Vec::with_capacity(shares_len);
-        for (recipient, _) in messages {
-            let dh = ephemeral.dh(recipient.x25519()).ok_or(SealError::NonContributory)?;
-            let wrapped = keys::xor(&secret, &keys::wrap_key(&dh, ephemeral.public(), recipient));
-            let auth = self.cache.get(identity, recipient)?;
-            let tag = keys::share_tag(&auth, ephemeral.public(), recipient, &wrapped, &hash);
-            let mut w = Writer::new(&mut shares);
-            recipient.encode(&mut w);
-            if form == Form::Single {
-                ephemeral.public().encode(&mut w);
+        let mut wrap = Zeroizing::new([0u8; 32]);
+        let mut auth = Zeroizing::new([0u8; 32]);
+        for entry in &entries {
+            let recipient = entry.recipient.to_bytes();
+            let dh = ephemeral.dh(entry.recipient.x25519()).ok_or(SealError::NonContributory)?;
+            keys::wrap_key(&dh, ephemeral.public(), &recipient, &mut wrap);
+            let mut wrapped = [0u8; 32];
+            keys::xor_into(&secret, &wrap, &mut wrapped);
+            self.cache.get(identity, &entry.recipient, &mut auth)?;
+            let tag = keys::share_tag(
+                &auth,
+                ephemeral.public(),
+                &recipient,
+                &commitment,
+                &wrapped,
+                &hash,
+            );
+            if form == Form::Multi {
+                shares.extend_from_slice(&recipient);
             }
-            w.bytes(wrapped.as_slice());
-            w.bytes(&tag);
+            shares.extend_from_slice(&wrapped);
+            shares.extend_from_slice(&tag);
         }
         // The room left for the shares is `shares_len` bytes, which is
         // what they take.
-        let slot = out.get_mut(shares_at..shares_at + shares.len()).ok_or(SealError::TooLong)?;
+        let slot = out
+            .get_mut(start + shares_at..start + shares_at + shares.len())
+            .ok_or(SealError::TooLong)?;
         slot.copy_from_slice(&shares);
         Ok(())
     }
@@ -302,8 +344,10 @@ enum Form {
     Multi,
 }
 
-/// Checks the recipient list and each message's type.
+/// Checks the recipient list and each message: its type, and that an
+/// initial message names `sender`, whom the recipient will hold it to.
 fn check_recipients<'m>(
+    sender: &IdentityKey,
     messages: &[(IdentityKey, &'m [u8])],
 ) -> Result<Vec<Outgoing<'m>>, SealError> {
     if messages.is_empty() {
@@ -321,46 +365,57 @@ fn check_recipients<'m>(
         .iter()
         .map(|(recipient, message)| {
             let content_type = ContentType::of(message).map_err(SealError::InvalidMessage)?;
-            crate::message::Message::parse(message).map_err(SealError::InvalidMessage)?;
+            let parsed = Message::parse(message).map_err(SealError::InvalidMessage)?;
+            if let Message::Initial(initial) = parsed
+                && initial.identity() != sender
+            {
+                return Err(SealError::ForeignInitialMessage);
+            }
             Ok(Outgoing { recipient: *recipient, content_type, message })
         })
         .collect()
 }
 
-/// Authentication keys per recipient, oldest dropped first.
+/// Authentication keys per recipient, oldest dropped first. Each key is
+/// boxed, so that when the map rebalances it moves a pointer and never a
+/// copy of the key; the box wipes the key when it is dropped.
 #[derive(Default)]
 struct AuthKeyCache {
-    keys: BTreeMap<[u8; 32], Zeroizing<[u8; 32]>>,
+    keys: BTreeMap<[u8; 32], Box<Zeroizing<[u8; 32]>>>,
     order: VecDeque<[u8; 32]>,
 }
 
 impl AuthKeyCache {
-    /// The key for envelopes from `identity` to `recipient`, computed (one
-    /// X25519) and kept if not cached.
+    /// Writes the key for envelopes from `identity` to `recipient` into
+    /// `out`, computing it (one X25519) and keeping it if it is not cached.
     fn get(
         &mut self,
         identity: &IdentityKeyPair,
         recipient: &IdentityKey,
-    ) -> Result<Zeroizing<[u8; 32]>, SealError> {
+        out: &mut [u8; 32],
+    ) -> Result<(), SealError> {
         let id = *recipient.ed25519_bytes();
         if let Some(key) = self.keys.get(&id) {
-            return Ok(key.clone());
+            out.copy_from_slice(key.as_slice());
+            return Ok(());
         }
         let dh = identity.dh(recipient.x25519()).ok_or(SealError::NonContributory)?;
-        let key = keys::auth_key(&dh, identity.public(), recipient);
+        let mut key = Box::new(Zeroizing::new([0u8; 32]));
+        keys::auth_key(&dh, identity.public(), recipient, &mut key);
+        out.copy_from_slice(key.as_slice());
         if self.keys.len() >= MAX_CACHED_PEERS
             && let Some(oldest) = self.order.pop_front()
         {
             self.keys.remove(&oldest);
         }
-        self.keys.insert(id, key.clone());
+        self.keys.insert(id, key);
         self.order.push_back(id);
-        Ok(key)
+        Ok(())
     }
 }
 
 /// The sender of an unsealed envelope, as its validated certificate names
-/// it.
+/// it, and the message it carries.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Unsealed {
     certificate: SenderCertificate,
@@ -399,8 +454,12 @@ impl Unsealed {
         self.content_type
     }
 
-    /// The inner message, for the session with the sender.
-    pub fn message(&self) -> &[u8] {
+    /// The inner message, **without** the check that [`Unsealed::decrypt`]
+    /// makes: that the session it goes to is the one with the sender. A
+    /// ratchet message handed to a session with someone else would be
+    /// attributed to that someone else by whoever reads the result. Prefer
+    /// [`Unsealed::decrypt`] and [`Unsealed::accept`].
+    pub fn message_unchecked(&self) -> &[u8] {
         &self.message
     }
 
@@ -436,18 +495,24 @@ impl Unsealed {
 /// Opens a sealed envelope addressed to `identity`, validating its sender
 /// certificate against `trust` at time `now`.
 ///
+/// `now` must come from this device's own clock, never from the relay or
+/// from anything the envelope carries: whoever chooses the time decides
+/// whether an expired certificate, or one of a revoked issuer's window,
+/// still passes.
+///
 /// Costs two X25519, two Ed25519 verifications, and the payload's
 /// decryption and hash. Holds no state, so a failure changes nothing.
 ///
 /// # Errors
 /// In the order they are checked: [`UnsealError::Malformed`],
 /// [`UnsealError::NotForRecipient`] (the envelope is for another identity),
-/// [`UnsealError::Failed`] (it does not decrypt),
+/// [`UnsealError::Failed`] (the unwrapped secret does not match the
+/// payload commitment, or the payload does not decrypt),
 /// [`UnsealError::SenderMismatch`] (not sealed by the certificate's
 /// identity), [`UnsealError::Certificate`] (the chain does not validate),
 /// [`UnsealError::NotForRecipient`] (no entry for this identity),
 /// [`UnsealError::SenderMismatch`] (an initial message that names another
-/// identity).
+/// identity). [`UnsealError::action`] says what to do with each.
 pub fn unseal(
     identity: &IdentityKeyPair,
     trust: &TrustStore,
@@ -456,21 +521,30 @@ pub fn unseal(
 ) -> Result<Unsealed, UnsealError> {
     let envelope = RawEnvelope::parse(envelope)?;
     let me = identity.public();
-    if envelope.recipient != me.to_bytes() {
+    let own = me.to_bytes();
+    if envelope.recipient != own {
         // Not ours; a recipient field that is no key at all is malformed.
         IdentityKey::from_bytes(&envelope.recipient)?;
         return Err(UnsealError::NotForRecipient);
     }
 
-    // The payload: unwrap M, decrypt.
+    // The payload: unwrap M, check it against the commitment, decrypt.
     let dh = identity.dh(&envelope.ephemeral).ok_or(UnsealError::Failed)?;
-    let secret = keys::xor(&envelope.wrapped, &keys::wrap_key(&dh, &envelope.ephemeral, me));
+    let mut wrap = Zeroizing::new([0u8; 32]);
+    keys::wrap_key(&dh, &envelope.ephemeral, &own, &mut wrap);
+    let mut secret = Zeroizing::new([0u8; 32]);
+    keys::xor_into(&envelope.wrapped, &wrap, &mut secret);
+    let mut payload_key = AeadKey::zero();
+    let commitment = keys::payload_keys(&secret, &mut payload_key);
+    if !bool::from(commitment.ct_eq(&envelope.commitment)) {
+        return Err(UnsealError::Failed);
+    }
     let (body, tag) = envelope
         .payload
         .split_last_chunk::<{ aead::TAG_LEN }>()
         .ok_or(UnsealError::Malformed(DecodeError::Truncated))?;
     let mut plaintext = Zeroizing::new(body.to_vec());
-    keys::payload_key(&secret)
+    payload_key
         .open(&envelope.ephemeral.to_bytes(), &mut plaintext, tag)
         .map_err(|()| UnsealError::Failed)?;
     let (certificate, entries) = content::read(&plaintext)?;
@@ -478,11 +552,13 @@ pub fn unseal(
     // Who sealed it: the tag verifies only under the sender's static key.
     let sender = *certificate.identity_key();
     let static_dh = identity.dh_identity(&sender).ok_or(UnsealError::SenderMismatch)?;
-    let auth = keys::auth_key(&static_dh, &sender, me);
+    let mut auth = Zeroizing::new([0u8; 32]);
+    keys::auth_key(&static_dh, &sender, me, &mut auth);
     let expected = keys::share_tag(
         &auth,
         &envelope.ephemeral,
-        me,
+        &own,
+        &envelope.commitment,
         &envelope.wrapped,
         &keys::payload_hash(envelope.payload),
     );
@@ -492,7 +568,6 @@ pub fn unseal(
 
     trust.validate(&certificate, now)?;
 
-    let own = me.to_bytes();
     let mut mine = entries.iter().filter(|e| e.recipient == own);
     let entry = match (mine.next(), mine.next()) {
         (Some(entry), None) => entry,
@@ -511,7 +586,8 @@ pub fn unseal(
 // Sizes the specification states, and the limits' relations.
 const _: () = assert!(ENTRY_OVERHEAD == 38);
 const _: () = assert!(SHARE_LEN == 81);
-const _: () = assert!(ENVELOPE_OVERHEAD == 119);
+const _: () = assert!(ENVELOPE_OVERHEAD == 151);
+const _: () = assert!(MULTI_HEADER_LEN == 70);
 // The largest message fits in a single-recipient envelope with the largest
 // certificate, and padding never goes past the limit.
 const _: () = assert!(

@@ -180,3 +180,18 @@ pub fn trusting(apps: &[&App]) -> sealwire::TrustStore {
     }
     store
 }
+
+/// What a relay delivers for a multi-recipient envelope: each recipient's
+/// sealed envelope (its prefix, then the shared payload), copied out.
+pub fn split(
+    envelope: &sealwire::MultiRecipientEnvelope<'_>,
+) -> Vec<(sealwire::IdentityKey, Vec<u8>)> {
+    envelope
+        .recipients()
+        .map(|share| {
+            (sealwire::IdentityKey::from_bytes(share.recipient()).unwrap(), share.to_envelope())
+        })
+        .collect()
+}
+
+pub mod forge;
