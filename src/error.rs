@@ -40,10 +40,11 @@ pub enum Action {
     /// The session with this peer cannot continue as it is: start a new
     /// one from a fresh bundle, or accept the new one the peer started.
     ResetSession,
-    /// Evidence of an attack or of a compromised or misused key: refuse
-    /// the input and tell whoever handles security (log it, warn the
-    /// user). The relay alone cannot cause these without a key it should
-    /// not have.
+    /// Evidence that someone holding a key misused it: a certified sender
+    /// that sealed what it must not, an issuer that is revoked or a device
+    /// that is denied. Refuse the input and tell whoever handles security
+    /// (log it, warn the user). The relay alone cannot cause any of these:
+    /// each needs a key the relay does not hold.
     Alarm,
     /// The call itself was wrong (a plaintext too long, a recipient listed
     /// twice, a certificate that does not match): change the request.
@@ -146,18 +147,14 @@ impl AgreementError {
         }
     }
 
-    /// What to do. A bundle whose signature does not verify was altered
-    /// on its way from the peer's device: [`Action::Alarm`]. An initial
-    /// message naming a prekey this device no longer holds, or carrying a
-    /// low-order key, can never be accepted: [`Action::Drop`] (the sender
-    /// starts over when it gets no reply).
+    /// What to do: [`Action::Drop`]. A bundle whose signature does not
+    /// verify was altered on its way from the peer's device, by the server
+    /// or the network: discard it and fetch another. An initial message
+    /// naming a prekey this device no longer holds, or carrying a low-order
+    /// key, can never be accepted (the sender starts over when it gets no
+    /// reply).
     pub const fn action(&self) -> Action {
-        match self {
-            Self::InvalidSignature => Action::Alarm,
-            Self::UnknownSignedPreKey(_)
-            | Self::UnknownOneTimePreKey(_)
-            | Self::NonContributory => Action::Drop,
-        }
+        Action::Drop
     }
 }
 
@@ -416,11 +413,19 @@ pub enum UnsealError {
     /// The envelope does not decrypt: altered, or not sealed to this key.
     Failed,
     /// The envelope was not sealed by the identity key its certificate
-    /// names (a valid certificate used with another key), or its message
-    /// names another identity than its certificate.
+    /// names: a valid certificate used with another key, or a share tag
+    /// altered on the way (which the relay can do).
     SenderMismatch,
     /// The sender certificate does not validate.
     Certificate(CertificateError),
+    /// The envelope was sealed by the identity its certificate names, but
+    /// carries an initial message that names another identity: a certified
+    /// sender passing a session off as someone else's.
+    ForeignInitialMessage,
+    /// [`crate::Unsealed::decrypt`] was handed a session with another peer
+    /// than the envelope's sender. Nothing was decrypted; use the sender's
+    /// session.
+    WrongSession,
 }
 
 impl UnsealError {
@@ -432,20 +437,26 @@ impl UnsealError {
             Self::NotForRecipient => 602,
             Self::Failed => 603,
             Self::SenderMismatch => 604,
+            Self::ForeignInitialMessage => 605,
+            Self::WrongSession => 606,
             Self::Certificate(e) => e.code(),
         }
     }
 
     /// What to do. An envelope that does not parse, is not for this
-    /// device or does not decrypt: [`Action::Drop`] (the relay can cause
-    /// each). One sealed with another identity than its certificate names,
-    /// or carrying an initial message that names another identity, is an
-    /// attempt to pass as someone else: [`Action::Alarm`]. A certificate
+    /// device, does not decrypt or does not verify under its certificate's
+    /// identity: [`Action::Drop`] (the relay can cause each). One whose
+    /// certified sender sealed an initial message naming another identity:
+    /// [`Action::Alarm`]. The wrong session handed to
+    /// [`crate::Unsealed::decrypt`]: [`Action::FixRequest`]. A certificate
     /// error answers as [`CertificateError::action`].
     pub const fn action(&self) -> Action {
         match self {
-            Self::Malformed(_) | Self::NotForRecipient | Self::Failed => Action::Drop,
-            Self::SenderMismatch => Action::Alarm,
+            Self::Malformed(_) | Self::NotForRecipient | Self::Failed | Self::SenderMismatch => {
+                Action::Drop
+            }
+            Self::ForeignInitialMessage => Action::Alarm,
+            Self::WrongSession => Action::FixRequest,
             Self::Certificate(e) => e.action(),
         }
     }
@@ -461,6 +472,10 @@ impl fmt::Display for UnsealError {
                 f.write_str("envelope not sealed by the identity its certificate names")
             }
             Self::Certificate(e) => write!(f, "sender certificate: {e}"),
+            Self::ForeignInitialMessage => {
+                f.write_str("initial message names another identity than its sender's certificate")
+            }
+            Self::WrongSession => f.write_str("session is with another peer than the sender"),
         }
     }
 }
@@ -718,6 +733,8 @@ mod tests {
             Error::Unseal(UnsealError::NotForRecipient),
             Error::Unseal(UnsealError::Failed),
             Error::Unseal(UnsealError::SenderMismatch),
+            Error::Unseal(UnsealError::ForeignInitialMessage),
+            Error::Unseal(UnsealError::WrongSession),
             Error::Seal(SealError::CertificateMismatch),
             Error::Seal(SealError::NoRecipients),
             Error::Seal(SealError::TooManyRecipients),

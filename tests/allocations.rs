@@ -171,3 +171,91 @@ fn sealed_envelopes_are_written_into_one_exact_allocation() {
         }
     }
 }
+
+/// A maximal upload as the relay receives it: `n` distinct recipient fields
+/// (valid encodings; the relay does not decode points), and a payload of
+/// `payload_len` bytes. Recipients times envelope length is exactly
+/// MAX_FANOUT_BYTES.
+fn maximal_upload(n: usize, payload_len: usize) -> Vec<u8> {
+    let mut out = vec![0xd2, 0x02];
+    out.extend_from_slice(&[9u8; 32]);
+    out.extend_from_slice(&[0x33; 32]);
+    out.extend_from_slice(&(n as u32).to_be_bytes());
+    for i in 0..n {
+        out.push(0x01);
+        let mut key = [0u8; 32];
+        key[..4].copy_from_slice(&(i as u32 + 1).to_le_bytes());
+        out.extend_from_slice(&key);
+        out.extend_from_slice(&[0x44; 48]);
+    }
+    out.extend_from_slice(&(payload_len as u32).to_be_bytes());
+    out.resize(out.len() + payload_len, 0x5a);
+    out
+}
+
+#[test]
+fn the_relay_splits_a_maximal_upload_in_about_its_own_size() {
+    use sealwire::limits::{MAX_ENVELOPE_LEN, MAX_FANOUT_BYTES, MAX_RECIPIENTS};
+    use sealwire::{MultiRecipientEnvelope, RecipientShare, SealedEnvelope};
+    let prefix = SealedEnvelope::PREFIX_LEN;
+    let fanout = MAX_FANOUT_BYTES as usize;
+    // The most recipients, and the longest payload: both at the bound.
+    for (n, payload_len) in [
+        (MAX_RECIPIENTS, fanout / MAX_RECIPIENTS - prefix),
+        (fanout / MAX_ENVELOPE_LEN, MAX_ENVELOPE_LEN - prefix),
+    ] {
+        let upload = maximal_upload(n, payload_len);
+        assert_eq!((n * (prefix + payload_len)) as u64, MAX_FANOUT_BYTES);
+        // What the relay keeps for one upload, besides the upload itself:
+        // the parsed view and one share handle per recipient, from which it
+        // writes each recipient's prefix and then the shared payload.
+        let mut delivered = 0usize;
+        let info = measure(|| {
+            let parsed = MultiRecipientEnvelope::parse(&upload).unwrap();
+            let queue: Vec<RecipientShare<'_>> = parsed.recipients().collect();
+            assert_eq!(queue.len(), n);
+            for share in &queue {
+                delivered += share.envelope_prefix().len() + parsed.payload().len();
+            }
+        });
+        assert_eq!(delivered as u64, MAX_FANOUT_BYTES, "what the relay streams out");
+        assert!(
+            info.bytes_max <= upload.len() as u64,
+            "{n} recipients: the relay held {} bytes beside a {}-byte upload",
+            info.bytes_max,
+            upload.len()
+        );
+        // (Copying each envelope, as the earlier `split` did, would have
+        // allocated MAX_FANOUT_BYTES: 4 GiB.)
+
+        // One byte more of payload is past the bound.
+        let over = maximal_upload(n, payload_len + 1);
+        assert_eq!(
+            MultiRecipientEnvelope::parse(&over).unwrap_err(),
+            sealwire::DecodeError::TooLong
+        );
+    }
+}
+
+#[test]
+fn a_delivered_envelope_is_the_prefix_and_the_shared_payload() {
+    use sealwire::{MultiRecipientEnvelope, SealedEnvelope};
+    // Three recipients with real identity keys, so that each delivered
+    // envelope parses as a sealed envelope (which decodes the key).
+    let mut rng = rng(9);
+    let mut upload = maximal_upload(3, 1000);
+    for i in 0..3 {
+        let key = sealwire::IdentityKeyPair::generate(&mut rng).public().to_bytes();
+        let at = 70 + i * 81;
+        upload[at..at + 33].copy_from_slice(&key);
+    }
+    let parsed = MultiRecipientEnvelope::parse(&upload).unwrap();
+    for share in parsed.recipients() {
+        let mut envelope = share.envelope_prefix().to_vec();
+        envelope.extend_from_slice(parsed.payload());
+        let sealed = SealedEnvelope::parse(&envelope).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(sealed.payload(), parsed.payload());
+        assert_eq!(&envelope[1..34], share.recipient());
+        assert_eq!(envelope, share.to_envelope());
+    }
+}

@@ -15,7 +15,9 @@ fn app_ids_at_their_limits() {
     assert!(AppId::new(&"a".repeat(MAX_APP_ID_LEN)).is_ok());
     assert_eq!(AppId::new(&"a".repeat(MAX_APP_ID_LEN + 1)), Err(DecodeError::TooLong));
     assert_eq!(AppId::new(""), Err(DecodeError::InvalidValue));
-    for bad in ["app a", "app/a", "äpp", "app\0", "a\u{430}p"] {
+    // Upper case is refused, so no two ids differ only in case; so are
+    // characters of other scripts that look like ASCII (Cyrillic а).
+    for bad in ["app a", "app/a", "äpp", "app\0", "a\u{430}p", "App-a", "chat.ALPHA", "I"] {
         assert_eq!(AppId::new(bad), Err(DecodeError::InvalidValue), "{bad:?}");
     }
     assert_eq!(AppId::new("chat.example-a_1").unwrap().as_str(), "chat.example-a_1");
@@ -93,4 +95,92 @@ fn debug_of_signing_keys_hides_the_secret() {
     assert!(shown.contains("[redacted]"));
     let hex: String = seed[1..9].iter().map(|b| format!("{b:02x}")).collect();
     assert!(!shown.contains(&hex));
+}
+
+#[test]
+fn a_leaked_issuer_key_is_revoked_under_every_key_id() {
+    let mut rng = rng(20);
+    let app = App::new(&mut rng, "app-a");
+    // The same issuer key, certified a second time under key id 7.
+    let again = IssuerCertificate::issue(
+        &app.root,
+        &app.id,
+        7,
+        &app.issuer_key.public(),
+        Timestamp(0),
+        Timestamp(1_000_000),
+    )
+    .unwrap();
+    let identity = IdentityKeyPair::generate(&mut rng);
+    let first = app.certify("alice", 1, identity.public());
+    let second = SenderCertificate::issue(
+        &app.issuer_key,
+        &again,
+        UserId::new(b"alice").unwrap(),
+        DeviceId(1),
+        identity.public(),
+        Timestamp(1_000_000),
+    )
+    .unwrap();
+    // Revoking key id 1 leaves the certificate under key id 7 valid...
+    let mut trust = trusting(&[&app]);
+    trust.revoke(&app.id, 1);
+    assert_eq!(trust.validate(&first, NOW), Err(CertificateError::Revoked));
+    assert_eq!(trust.validate(&second, NOW), Ok(()));
+    // ...revoking the key itself refuses both.
+    trust.revoke_issuer_key(&app.issuer_key.public());
+    assert_eq!(trust.validate(&second, NOW), Err(CertificateError::Revoked));
+    assert_eq!(CertificateError::Revoked.action(), sealwire::Action::Alarm);
+}
+
+#[test]
+fn one_sender_device_can_be_denied_before_its_certificate_expires() {
+    let mut rng = rng(21);
+    let app = App::new(&mut rng, "app-a");
+    let lost = IdentityKeyPair::generate(&mut rng);
+    let other = IdentityKeyPair::generate(&mut rng);
+    let lost_cert = app.certify("alice", 1, lost.public());
+    let renewed = app.certify_until("alice", 1, lost.public(), 900_000);
+    let other_cert = app.certify("alice", 2, other.public());
+    let mut trust = trusting(&[&app]);
+
+    // By identity key: every certificate for it.
+    trust.deny_identity(lost.public());
+    assert_eq!(trust.validate(&lost_cert, NOW), Err(CertificateError::Denied));
+    assert_eq!(trust.validate(&renewed, NOW), Err(CertificateError::Denied));
+    assert_eq!(trust.validate(&other_cert, NOW), Ok(()), "the user's other device");
+    trust.allow_identity(lost.public());
+    assert_eq!(trust.validate(&lost_cert, NOW), Ok(()));
+
+    // By certificate: that one only.
+    trust.deny_certificate(&lost_cert);
+    assert_eq!(trust.validate(&lost_cert, NOW), Err(CertificateError::Denied));
+    assert_eq!(trust.validate(&renewed, NOW), Ok(()));
+    assert_eq!(CertificateError::Denied.action(), sealwire::Action::Alarm);
+    // The deny list shows in Debug as a count.
+    assert!(format!("{trust:?}").contains("denied_certificates: 1"));
+}
+
+#[test]
+fn a_denied_sender_is_refused_when_unsealing() {
+    use sealwire::{Padding, Sealer, Session, UnsealError, unseal};
+    let mut rng = rng(22);
+    let app = App::new(&mut rng, "app-a");
+    let alice = IdentityKeyPair::generate(&mut rng);
+    let mut bob = common::Device::new(&mut rng, 1);
+    let mut sealer = Sealer::new(app.certify("alice", 1, alice.public()));
+    let mut session = Session::initiate(&mut rng, &alice, &bob.bundle()).unwrap();
+    let m = session.encrypt(&mut rng, b"hi").unwrap();
+    let envelope =
+        sealer.seal(&mut rng, &alice, bob.identity.public(), &m, Padding::Buckets).unwrap();
+    let mut trust = trusting(&[&app]);
+    trust.deny_identity(alice.public());
+    assert_eq!(
+        unseal(&bob.identity, &trust, NOW, &envelope).unwrap_err(),
+        UnsealError::Certificate(CertificateError::Denied)
+    );
+    trust.allow_identity(alice.public());
+    let opened = unseal(&bob.identity, &trust, NOW, &envelope).unwrap();
+    let (_, text) = opened.accept(&bob.identity, &mut bob.store).unwrap();
+    assert_eq!(text, b"hi");
 }

@@ -382,3 +382,130 @@ fn payload_lengths_at_their_edges() {
         DecodeError::TooLong
     );
 }
+
+/// A malicious sender wraps a different envelope secret for each of two
+/// recipients, and makes one payload that ChaCha20-Poly1305 accepts under
+/// both derived keys (Poly1305 does not commit to its key: one solved
+/// ciphertext block is enough). Without the commitment K_C the two would
+/// read different contents from the same envelope. With it, the second
+/// recipient refuses (docs/protocol.md §10.1, §10.5).
+#[test]
+fn a_sender_who_wraps_a_different_secret_for_each_recipient_is_caught() {
+    use chacha20::cipher::{KeyIvInit, StreamCipher, StreamCipherSeek};
+    use chacha20poly1305::aead::AeadInOut;
+    use chacha20poly1305::{ChaCha20Poly1305, KeyInit, Nonce};
+    use common::forge;
+    use common::poly1305::{blocks, chacha_poly_key, collide, tag};
+    use rand_core::Rng;
+
+    let mut f = Fanout::new(12);
+    let (to0, to1) = (*f.devices[0].identity.public(), *f.devices[1].identity.public());
+    let certificate = f.sealer.certificate().clone();
+    // Entries carrying ratchet messages, whose bytes unsealing does not
+    // read (the session does): room for the block the attack solves for.
+    let junk = |seed: u8| [&[0x32u8][..], &[seed; 160]].concat();
+    let (junk0, junk1) = (junk(1), junk(2));
+    let content = forge::content(&certificate, &[(to0, &junk0), (to1, &junk1)], 0);
+    let message_at = 4 + certificate.to_bytes().len() + 4 + 33 + 1 + 4;
+    let block = (message_at + 8).div_ceil(16);
+
+    let mut e = [0u8; 32];
+    f.rng.fill_bytes(&mut e);
+    let encoded_e = forge::encoded_ephemeral(&e);
+    let mut s1 = [0u8; 32];
+    f.rng.fill_bytes(&mut s1);
+    let (k1, n1, commitment) = forge::payload_keys(&s1);
+    let keystream = |key: &[u8; 32], nonce: &[u8; 12], len: usize| {
+        let mut out = vec![0u8; len];
+        let mut cipher = chacha20::ChaCha20::new(key.into(), nonce.into());
+        cipher.seek(64u32);
+        cipher.apply_keystream(&mut out);
+        out
+    };
+    let mut ciphertext: Vec<u8> =
+        content.iter().zip(keystream(&k1, &n1, content.len())).map(|(p, k)| p ^ k).collect();
+    // A second secret whose key admits a colliding block (a few tries).
+    let (s2, k2, n2) = loop {
+        let mut s2 = [0u8; 32];
+        f.rng.fill_bytes(&mut s2);
+        let (k2, n2, _) = forge::payload_keys(&s2);
+        let (first, second) = (chacha_poly_key(&k1, &n1), chacha_poly_key(&k2, &n2));
+        if let Some(x) =
+            collide(&encoded_e, &ciphertext, block, (&first.0, &first.1), (&second.0, &second.1))
+        {
+            ciphertext[block * 16..block * 16 + 16].copy_from_slice(&x);
+            break (s2, k2, n2);
+        }
+    };
+    let (r1, t1) = chacha_poly_key(&k1, &n1);
+    let mut payload = ciphertext.clone();
+    payload.extend_from_slice(&tag(&r1, &t1, &blocks(&encoded_e, &ciphertext)));
+
+    // Control: the payload opens under both keys, to two different
+    // contents. Without the commitment, each recipient would read its own.
+    let open = |key: &[u8; 32], nonce: &[u8; 12]| {
+        let mut buf = ciphertext.clone();
+        let t: [u8; 16] = payload[ciphertext.len()..].try_into().unwrap();
+        ChaCha20Poly1305::new(&(*key).into())
+            .decrypt_inout_detached(
+                &Nonce::from(*nonce),
+                &encoded_e,
+                buf.as_mut_slice().into(),
+                &t.into(),
+            )
+            .map(|()| buf)
+    };
+    let (read1, read2) = (open(&k1, &n1).unwrap(), open(&k2, &n2).unwrap());
+    assert_ne!(read1, read2);
+
+    // The envelope: one commitment (to s1), a share of s1 for device 0 and
+    // of s2 for device 1, both tagged honestly by the sender's key.
+    let shares = [
+        forge::share(&e, &f.alice, f.alice.public(), &to0, &s1, &commitment, &payload),
+        forge::share(&e, &f.alice, f.alice.public(), &to1, &s2, &commitment, &payload),
+    ];
+    let upload = forge::multi(&e, &commitment, &shares, &payload);
+    let split = common::split(&MultiRecipientEnvelope::parse(&upload).unwrap());
+    // Device 0 opens it: its entry, with the solved block in it.
+    let opened = unseal(&f.devices[0].identity, &f.trust, NOW, &split[0].1).unwrap();
+    assert_eq!(opened.message_unchecked(), &read1[message_at..message_at + junk0.len()]);
+    // Device 1's secret does not match the commitment: refused before its
+    // key is ever used on the payload.
+    assert_eq!(
+        unseal(&f.devices[1].identity, &f.trust, NOW, &split[1].1).unwrap_err(),
+        UnsealError::Failed
+    );
+}
+
+#[test]
+fn the_fan_out_bound_at_its_edge_when_sealing() {
+    use sealwire::limits::MAX_FANOUT_BYTES;
+    // Recipients times envelope length may reach MAX_FANOUT_BYTES and not
+    // pass it. Envelopes padded to the 4 MiB bucket: 1024 recipients are
+    // exactly 4 GiB, 1025 one envelope more.
+    let mut rng = rng(13);
+    let a = App::new(&mut rng, "app-a");
+    let alice = IdentityKeyPair::generate(&mut rng);
+    let mut sealer = Sealer::new(a.certify("alice", 1, alice.public()));
+    let mut device = Device::new(&mut rng, 1);
+    let mut session = Session::initiate(&mut rng, &alice, &device.bundle()).unwrap();
+    let first = session.encrypt(&mut rng, b"open").unwrap();
+    let (mut theirs, _) = device.accept(&first).unwrap();
+    session.decrypt(&theirs.encrypt(&mut rng, b"ok").unwrap()).unwrap();
+    // A ratchet message (2,086 bytes with its entry) that takes 1025
+    // entries past 2 MiB, into the 4 MiB bucket.
+    let message = session.encrypt(&mut rng, &[7u8; 2000]).unwrap();
+    let recipients: Vec<IdentityKey> =
+        (0..1025).map(|_| *IdentityKeyPair::generate(&mut rng).public()).collect();
+    let msgs: Vec<(IdentityKey, &[u8])> = recipients.iter().map(|r| (*r, &message[..])).collect();
+    let at_bound = sealer.seal_to_many(&mut rng, &alice, &msgs[..1024], Padding::Buckets).unwrap();
+    let parsed = MultiRecipientEnvelope::parse(&at_bound).unwrap();
+    assert_eq!(parsed.envelope_len(), MAX_ENVELOPE_LEN);
+    assert_eq!((parsed.recipient_count() * parsed.envelope_len()) as u64, MAX_FANOUT_BYTES);
+    assert_eq!(
+        sealer.seal_to_many(&mut rng, &alice, &msgs, Padding::Buckets).unwrap_err(),
+        SealError::TooLong
+    );
+    // Unpadded, the same 1025 entries stay under it.
+    assert!(sealer.seal_to_many(&mut rng, &alice, &msgs, Padding::None).is_ok());
+}

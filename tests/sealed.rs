@@ -367,7 +367,7 @@ fn an_initial_message_naming_another_identity() {
     // Built by hand, Bob refuses it.
     let envelope =
         common::forge::seal(&mut w.rng, &certificate, &m1, w.bob.identity.public(), &initial);
-    w.refused(&envelope, NOW, UnsealError::SenderMismatch);
+    w.refused(&envelope, NOW, UnsealError::ForeignInitialMessage);
     // Control: the same hand-built envelope with M2's own certificate opens.
     let own = w.a.certify("mallory", 2, m2.public());
     let envelope = common::forge::seal(&mut w.rng, &own, &m2, w.bob.identity.public(), &initial);
@@ -391,7 +391,7 @@ fn an_unsealed_message_is_only_decrypted_by_its_senders_session() {
     // the session is touched.
     let before = state(&w.bob_session);
     let err = opened.decrypt(&mut w.bob_session).unwrap_err();
-    assert_eq!(err, sealwire::Error::Unseal(UnsealError::SenderMismatch));
+    assert_eq!(err, sealwire::Error::Unseal(UnsealError::WrongSession));
     assert_eq!(state(&w.bob_session), before);
 }
 

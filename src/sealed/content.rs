@@ -73,11 +73,14 @@ pub(crate) struct Outgoing<'m> {
 /// a `usize` (on a 32-bit target, 4096 entries of the longest message
 /// would not).
 pub(crate) fn unpadded_len(certificate: &[u8], entries: &[(IdentityKey, &[u8])]) -> Option<usize> {
-    entries
-        .iter()
-        .try_fold(4usize.checked_add(certificate.len())?.checked_add(4)?, |sum, (_, m)| {
-            sum.checked_add(ENTRY_OVERHEAD)?.checked_add(m.len())
-        })
+    unpadded_len_of(certificate.len(), entries.iter().map(|(_, m)| m.len()))
+}
+
+/// [`unpadded_len`] from the lengths alone.
+fn unpadded_len_of(certificate: usize, messages: impl Iterator<Item = usize>) -> Option<usize> {
+    messages.fold(4usize.checked_add(certificate)?.checked_add(4), |sum, m| {
+        sum?.checked_add(ENTRY_OVERHEAD)?.checked_add(m)
+    })
 }
 
 /// Appends the content and `padding` zero bytes. Callers have checked
@@ -133,4 +136,21 @@ pub(crate) fn read(plaintext: &[u8]) -> Result<(SenderCertificate, Vec<Entry<'_>
         return Err(DecodeError::InvalidValue);
     }
     Ok((certificate, entries))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_length_is_checked_where_a_usize_is_32_bits() {
+        assert_eq!(unpadded_len_of(100, [10, 20].into_iter()), Some(8 + 100 + 2 * 38 + 30));
+        // What would wrap on a 32-bit target, written for this one: a sum
+        // past usize::MAX is None, not a small number.
+        assert_eq!(unpadded_len_of(usize::MAX - 8, core::iter::empty()), Some(usize::MAX));
+        assert_eq!(unpadded_len_of(usize::MAX - 7, core::iter::empty()), None);
+        assert_eq!(unpadded_len_of(0, [usize::MAX - 46].into_iter()), Some(usize::MAX));
+        assert_eq!(unpadded_len_of(0, [usize::MAX - 45].into_iter()), None);
+        assert_eq!(unpadded_len_of(0, [usize::MAX / 2, usize::MAX / 2].into_iter()), None);
+    }
 }

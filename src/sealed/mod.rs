@@ -467,11 +467,11 @@ impl Unsealed {
     /// session's peer is the identity that sealed the envelope.
     ///
     /// # Errors
-    /// [`UnsealError::SenderMismatch`] (as [`Error::Unseal`]) if the session
+    /// [`UnsealError::WrongSession`] (as [`Error::Unseal`]) if the session
     /// is with someone else; otherwise as [`Session::decrypt`].
     pub fn decrypt(&self, session: &mut Session) -> Result<Vec<u8>, Error> {
         if session.remote_identity() != self.identity_key() {
-            return Err(UnsealError::SenderMismatch.into());
+            return Err(UnsealError::WrongSession.into());
         }
         Ok(session.decrypt(&self.message)?)
     }
@@ -511,8 +511,8 @@ impl Unsealed {
 /// [`UnsealError::SenderMismatch`] (not sealed by the certificate's
 /// identity), [`UnsealError::Certificate`] (the chain does not validate),
 /// [`UnsealError::NotForRecipient`] (no entry for this identity),
-/// [`UnsealError::SenderMismatch`] (an initial message that names another
-/// identity). [`UnsealError::action`] says what to do with each.
+/// [`UnsealError::ForeignInitialMessage`] (an initial message that names
+/// another identity). [`UnsealError::action`] says what to do with each.
 pub fn unseal(
     identity: &IdentityKeyPair,
     trust: &TrustStore,
@@ -577,7 +577,7 @@ pub fn unseal(
     if entry.content_type == ContentType::Initial {
         let initial = InitialMessage::parse(entry.message)?;
         if *initial.identity() != sender {
-            return Err(UnsealError::SenderMismatch);
+            return Err(UnsealError::ForeignInitialMessage);
         }
     }
     Ok(Unsealed { content_type: entry.content_type, message: entry.message.to_vec(), certificate })

@@ -195,3 +195,4 @@ pub fn split(
 }
 
 pub mod forge;
+pub mod poly1305;
