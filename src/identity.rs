@@ -14,13 +14,14 @@ use core::fmt;
 use curve25519_dalek::edwards::CompressedEdwardsY;
 use ed25519_dalek::VerifyingKey;
 use rand_core::CryptoRng;
+use sha2::{Digest, Sha256};
 use subtle::{Choice, ConstantTimeEq};
 use x25519_dalek::StaticSecret;
 use zeroize::Zeroizing;
 
 use crate::codec::{Codec, Reader, Writer, decode_all};
 use crate::error::DecodeError;
-use crate::labels::{KEY_IDENTITY, V_IDENTITY_KEY_PAIR};
+use crate::labels::{IDENTITY_SEED_RETRY, KEY_IDENTITY, V_IDENTITY_KEY_PAIR};
 use crate::primitives::ed25519::{self, Ed25519Secret};
 use crate::primitives::x25519::{DhOutput, X25519PublicKey, dh_checked, dh_checked_edwards};
 
@@ -28,8 +29,9 @@ use crate::primitives::x25519::{DhOutput, X25519PublicKey, dh_checked, dh_checke
 ///
 /// Its one encoding, `Encode(IK)`, is the tag `0x01` followed by the 32-byte
 /// Ed25519 public key. Decoding refuses non-canonical encodings, keys of
-/// small order and keys with a torsion component, so one key has one
-/// encoding.
+/// small order, keys with a torsion component and keys with an odd `x`
+/// (the sign bit set), so that one X25519 key is the form of exactly one
+/// identity key ([`IdentityKeyPair::generate`] only makes such keys).
 ///
 /// Keys compare in constant time, hash and order by their encoding, and
 /// display as the first 8 bytes in hex (`{:#}` shows all 32), so an app
@@ -61,7 +63,8 @@ impl IdentityKey {
     ///
     /// # Errors
     /// A [`DecodeError`] for a wrong length or tag, a non-canonical point,
-    /// a key of small order or one with a torsion component.
+    /// a key of small order, one with a torsion component or one with its
+    /// sign bit set.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
         Self::decode_exact(bytes, Self::ENCODED_LEN)
     }
@@ -105,7 +108,7 @@ impl IdentityKey {
             other => return Err(DecodeError::UnexpectedKeyType(other)),
         }
         let ed25519 = r.array()?;
-        if !ed25519::y_is_canonical(&ed25519) {
+        if !ed25519::y_is_canonical(&ed25519) || ed25519::sign_bit(&ed25519) {
             return Err(DecodeError::InvalidKey);
         }
         let x25519 = X25519PublicKey::read(r)?;
@@ -176,7 +179,7 @@ impl Codec for IdentityKey {
             KEY_IDENTITY => {}
             other => return Err(DecodeError::UnexpectedKeyType(other)),
         }
-        let key = ed25519::decode_torsion_free(&r.array()?)?;
+        let key = ed25519::decode_identity(&r.array()?)?;
         Ok(Self::from_verifying_key(&key))
     }
 }
@@ -195,14 +198,38 @@ impl IdentityKeyPair {
     /// Length of the stored encoding: version tag and 32-byte seed.
     pub const ENCODED_LEN: usize = 33;
 
-    /// A fresh identity from the caller's RNG.
+    /// A fresh identity from the caller's RNG: one 32-byte draw.
+    ///
+    /// The draw is the Ed25519 seed, unless its public key has an odd `x`
+    /// (the sign bit set; half of all seeds), which an identity key may
+    /// not have: then the seed is replaced by
+    /// `SHA-256("sealwire/identity-seed/v1" || seed)` until it gives an even
+    /// one, twice on average. Deterministic from the one draw, so it ends
+    /// whatever the RNG does (`docs/protocol.md` §3).
     pub fn generate<R: CryptoRng + ?Sized>(rng: &mut R) -> Self {
-        Self::from_secret(Ed25519Secret::generate(rng))
+        let mut seed = Zeroizing::new([0u8; 32]);
+        rng.fill_bytes(seed.as_mut_slice());
+        Self::from_drawn_seed(&mut seed)
     }
 
-    /// The identity of a 32-byte Ed25519 seed (RFC 8032 secret key).
+    /// The identity of a drawn seed, in tests.
+    #[cfg(test)]
     fn from_seed(seed: &[u8; 32]) -> Self {
-        Self::from_secret(Ed25519Secret::from_seed(seed))
+        Self::from_drawn_seed(&mut { *seed })
+    }
+
+    /// The identity a drawn seed gives (see [`IdentityKeyPair::generate`]).
+    fn from_drawn_seed(seed: &mut [u8; 32]) -> Self {
+        loop {
+            let signing = Ed25519Secret::from_seed(seed);
+            if !ed25519::sign_bit(signing.verifying_key().as_bytes()) {
+                return Self::from_secret(signing);
+            }
+            let mut next = Sha256::new();
+            next.update(IDENTITY_SEED_RETRY);
+            next.update(&*seed);
+            Digest::finalize_into(next, <&mut _>::from(&mut *seed));
+        }
     }
 
     fn from_secret(signing: Ed25519Secret) -> Self {
@@ -229,13 +256,19 @@ impl IdentityKeyPair {
     /// Decodes the stored encoding.
     ///
     /// # Errors
-    /// A [`DecodeError`] for a wrong length or version tag.
+    /// A [`DecodeError`] for a wrong length or version tag;
+    /// [`DecodeError::InvalidKey`] for a seed whose public key has an odd
+    /// `x`, which [`IdentityKeyPair::generate`] never stores.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
         let seed = decode_all(bytes, Self::ENCODED_LEN, |r| {
             r.version(V_IDENTITY_KEY_PAIR)?;
             Ok(Zeroizing::new(r.array::<32>()?))
         })?;
-        Ok(Self::from_seed(&seed))
+        let signing = Ed25519Secret::from_seed(&seed);
+        if ed25519::sign_bit(signing.verifying_key().as_bytes()) {
+            return Err(DecodeError::InvalidKey);
+        }
+        Ok(Self::from_secret(signing))
     }
 
     /// Signs `message` with Ed25519.
@@ -300,6 +333,45 @@ mod tests {
         );
         assert!(pair.public().verify(b"", &sig));
         assert!(!pair.public().verify(b"x", &sig));
+    }
+
+    #[test]
+    fn a_seed_with_an_odd_key_is_hashed_until_even() {
+        // Some seed [i; 32] has an odd x.
+        let odd = (0..=255u8)
+            .map(|i| [i; 32])
+            .find(|seed| {
+                ed25519::sign_bit(Ed25519Secret::from_seed(seed).verifying_key().as_bytes())
+            })
+            .unwrap();
+        let pair = IdentityKeyPair::from_seed(&odd);
+        assert!(!ed25519::sign_bit(pair.public().ed25519_bytes()));
+        // The stored seed is the hashed one, whose key is the pair's.
+        let mut next = odd;
+        loop {
+            let digest: [u8; 32] = Sha256::new()
+                .chain_update(IDENTITY_SEED_RETRY)
+                .chain_update(next)
+                .finalize()
+                .into();
+            next = digest;
+            if !ed25519::sign_bit(Ed25519Secret::from_seed(&next).verifying_key().as_bytes()) {
+                break;
+            }
+        }
+        assert_eq!(&pair.to_bytes()[1..], &next[..]);
+        // A stored seed with an odd key is refused.
+        let mut stored = alloc::vec![V_IDENTITY_KEY_PAIR];
+        stored.extend_from_slice(&odd);
+        assert_eq!(IdentityKeyPair::from_bytes(&stored).unwrap_err(), DecodeError::InvalidKey);
+        assert_eq!(
+            IdentityKey::from_bytes(&{
+                let mut k = [KEY_IDENTITY; 33];
+                k[1..].copy_from_slice(Ed25519Secret::from_seed(&odd).verifying_key().as_bytes());
+                k
+            }),
+            Err(DecodeError::InvalidKey)
+        );
     }
 
     #[test]

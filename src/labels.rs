@@ -18,8 +18,9 @@ pub(crate) const V_INITIAL_MESSAGE: u8 = 0x22;
 pub(crate) const V_RATCHET_MESSAGE: u8 = 0x32;
 /// Version tag of stored session state, version 2.
 pub(crate) const V_SESSION: u8 = 0x42;
-/// Version tag of a stored identity key pair, version 1.
-pub(crate) const V_IDENTITY_KEY_PAIR: u8 = 0x51;
+/// Version tag of a stored identity key pair, version 2 (the seed's key
+/// has an even `x`).
+pub(crate) const V_IDENTITY_KEY_PAIR: u8 = 0x52;
 /// Version tag of a signed prekey's public record, version 1.
 pub(crate) const V_SIGNED_PREKEY: u8 = 0x61;
 /// Version tag of a stored signed prekey pair, version 1.
@@ -43,6 +44,9 @@ pub(crate) const V_TRUST_ROOT: u8 = 0xe2;
 /// Version tag of a stored certificate-signing key pair, version 1.
 pub(crate) const V_CERTIFICATE_KEY_PAIR: u8 = 0xf1;
 
+/// Prefix of the hash that replaces an identity seed whose public key has
+/// an odd `x` (`IdentityKeyPair::generate`).
+pub(crate) const IDENTITY_SEED_RETRY: &[u8] = b"sealwire/identity-seed/v1";
 /// Prefix of the message an identity key signs to certify a signed prekey.
 pub(crate) const SIGNED_PREKEY_SIGNATURE: &[u8] = b"sealwire/signed-prekey/v1";
 /// HKDF info of the X3DH key derivation.
@@ -79,6 +83,7 @@ mod tests {
     fn label_lengths_match_the_specification() {
         for (label, len) in [
             (SIGNED_PREKEY_SIGNATURE, 25),
+            (IDENTITY_SEED_RETRY, 25),
             (X3DH_INFO, 16),
             (ROOT_KDF_INFO, 24),
             (ISSUER_CERTIFICATE_SIGNATURE, 30),

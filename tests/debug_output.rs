@@ -9,7 +9,7 @@ use sealwire::*;
 
 fn snapshots() -> Vec<(&'static str, String)> {
     let mut rng = rng(2026);
-    let identity = IdentityKeyPair::from_bytes(&[&[0x51u8][..], &[7u8; 32]].concat()).unwrap();
+    let identity = IdentityKeyPair::from_bytes(&[&[0x52u8][..], &[7u8; 32]].concat()).unwrap();
     let signed = SignedPreKeyPair::from_bytes(
         &[&[0x71u8][..], &1u32.to_be_bytes(), &[8u8; 32], &[9u8; 64]].concat(),
     )

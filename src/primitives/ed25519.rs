@@ -79,16 +79,26 @@ pub(crate) fn decode_public(bytes: &[u8; 32]) -> Result<VerifyingKey, DecodeErro
     Ok(key)
 }
 
-/// [`decode_public`], and further refuses a point with a torsion component:
-/// one that is not in the prime-order subgroup. Identity keys go through
-/// here, so that one key has exactly one encoding up to its sign: `A` and
-/// `A + T` (`T` of order 2, 4 or 8) give the same X25519 results, and would
-/// otherwise be two identities with one secret.
+/// Whether the encoded point's `x` is odd: the sign bit, the top bit of
+/// the last byte.
+pub(crate) const fn sign_bit(bytes: &[u8; 32]) -> bool {
+    bytes[31] & 0x80 != 0
+}
+
+/// [`decode_public`] for an identity key, which must further have an even
+/// `x` (sign bit clear) and no torsion component (be in the prime-order
+/// subgroup). Together they make one X25519 key the form of exactly one
+/// identity: `A`, `−A` and `±A + T` (`T` of order 2, 4 or 8) all give the
+/// same X25519 results, and would otherwise be up to sixteen identities with
+/// one secret.
 ///
-/// The test is `[8⁻¹ mod ℓ]([8]A) = A`, true exactly when `A` has no
-/// torsion component, computed in variable time (the key is public): about
-/// one scalar multiplication.
-pub(crate) fn decode_torsion_free(bytes: &[u8; 32]) -> Result<VerifyingKey, DecodeError> {
+/// The subgroup test is `[8⁻¹ mod ℓ]([8]A) = A`, true exactly when `A` has
+/// no torsion component, computed in variable time (the key is public):
+/// about one scalar multiplication.
+pub(crate) fn decode_identity(bytes: &[u8; 32]) -> Result<VerifyingKey, DecodeError> {
+    if sign_bit(bytes) {
+        return Err(DecodeError::InvalidKey);
+    }
     let key = decode_public(bytes)?;
     let point = key.to_edwards();
     let inverse_of_eight = Scalar::from_bytes_mod_order(INVERSE_OF_EIGHT);
@@ -171,16 +181,25 @@ mod tests {
     }
 
     #[test]
-    fn torsion_free_keys_only() {
+    fn identity_keys_are_even_and_torsion_free() {
         use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT, EIGHT_TORSION};
-        let point = ED25519_BASEPOINT_POINT * Scalar::from(0x1234_5678_u64);
-        assert!(decode_torsion_free(&point.compress().to_bytes()).is_ok());
+        let mut point = ED25519_BASEPOINT_POINT * Scalar::from(0x1234_5678_u64);
+        if sign_bit(&point.compress().to_bytes()) {
+            point = -point;
+        }
+        assert!(decode_identity(&point.compress().to_bytes()).is_ok());
+        // Its negation: the same X25519 key, refused.
+        let negated = (-point).compress().to_bytes();
+        assert!(decode_public(&negated).is_ok());
+        assert_eq!(decode_identity(&negated), Err(DecodeError::InvalidKey));
         // Every torsion component but the trivial one is refused, though
-        // the plain decoder takes the mixed points.
+        // the plain decoder takes the mixed points (whatever their sign).
         for torsion in EIGHT_TORSION.iter().skip(1) {
-            let mixed = (point + torsion).compress().to_bytes();
-            assert!(decode_public(&mixed).is_ok());
-            assert_eq!(decode_torsion_free(&mixed), Err(DecodeError::InvalidKey));
+            for mixed in [point + torsion, -(point + torsion)] {
+                let mixed = mixed.compress().to_bytes();
+                assert!(decode_public(&mixed).is_ok());
+                assert_eq!(decode_identity(&mixed), Err(DecodeError::InvalidKey));
+            }
         }
     }
 
