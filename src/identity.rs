@@ -227,7 +227,7 @@ impl IdentityKeyPair {
             }
             let mut next = Sha256::new();
             next.update(IDENTITY_SEED_RETRY);
-            next.update(&*seed);
+            next.update(seed.as_slice());
             Digest::finalize_into(next, <&mut _>::from(&mut *seed));
         }
     }
