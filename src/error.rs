@@ -1,7 +1,7 @@
 //! Errors, one enum per area, and a top-level [`Error`] that wraps them.
 //!
 //! Every variant has a stable numeric code ([`Error::code`]) for callers
-//! that cannot match on Rust enums, such as the C ABI. Codes are never
+//! that cannot match on Rust enums (code in other languages, logs). Codes are never
 //! reused: a variant that is removed leaves a gap.
 //!
 //! Decryption failures are deliberately coarse: [`DecryptError::Failed`]

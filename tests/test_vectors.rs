@@ -3,7 +3,6 @@
 //! implementation agree byte for byte.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
-mod common;
 mod vectors;
 
 use std::path::Path;

@@ -55,16 +55,21 @@ fn read_payload<'a>(r: &mut Reader<'a>) -> Result<&'a [u8], DecodeError> {
     Ok(payload)
 }
 
-/// Checks a recipient field on its bytes alone: the identity key tag and a
-/// canonical `y`. The relay routes by these 33 bytes; it need not decode
-/// the point (a recipient compares them with its own encoding).
+/// Checks a recipient field on its bytes alone: the identity key tag, a
+/// clear sign bit and a canonical `y`. The relay routes by these 33 bytes;
+/// it need not decode the point (a recipient compares them with its own
+/// encoding).
 fn check_recipient_field(field: &[u8; IdentityKey::ENCODED_LEN]) -> Result<(), DecodeError> {
     let (tag, key) = field.split_first_chunk::<1>().ok_or(DecodeError::Truncated)?;
     if tag[0] != KEY_IDENTITY {
         return Err(DecodeError::UnexpectedKeyType(tag[0]));
     }
     let key: &[u8; 32] = key.try_into().map_err(|_| DecodeError::Truncated)?;
-    if ed25519::y_is_canonical(key) { Ok(()) } else { Err(DecodeError::InvalidKey) }
+    if ed25519::y_is_canonical(key) && !ed25519::sign_bit(key) {
+        Ok(())
+    } else {
+        Err(DecodeError::InvalidKey)
+    }
 }
 
 /// A sealed envelope's fields with the recipient left as its encoding: all

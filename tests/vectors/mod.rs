@@ -17,6 +17,8 @@
     clippy::indexing_slicing
 )]
 
+#[path = "../common/poly1305.rs"]
+pub mod poly1305;
 pub mod reference;
 
 use std::collections::VecDeque;
@@ -36,13 +38,23 @@ pub fn h(bytes: impl AsRef<[u8]>) -> Value {
     Value::String(bytes.as_ref().iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// An RNG that hands out a fixed list of 32-byte secrets, in order. Every
-/// draw sealwire makes is exactly 32 bytes; the script must be used up.
-pub struct ScriptedRng(VecDeque<[u8; 32]>);
+/// The 24-byte nonce draw for a label: the first 24 bytes of its secret.
+pub fn nonce(label: &str) -> [u8; 24] {
+    secret(label)[..24].try_into().unwrap()
+}
+
+/// An RNG that hands out a fixed list of draws, in order. Every draw
+/// sealwire makes is 32 bytes, or 24 for a message nonce; each must be
+/// asked for with exactly its length, and the script must be used up.
+pub struct ScriptedRng(VecDeque<Vec<u8>>);
 
 impl ScriptedRng {
     pub fn new(secrets: &[[u8; 32]]) -> Self {
-        Self(secrets.iter().copied().collect())
+        Self(secrets.iter().map(|s| s.to_vec()).collect())
+    }
+
+    pub fn draws(draws: Vec<Vec<u8>>) -> Self {
+        Self(draws.into())
     }
 
     pub fn finished(&self) -> bool {
@@ -62,8 +74,9 @@ impl TryRng for ScriptedRng {
     }
 
     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
-        assert_eq!(dst.len(), 32, "every draw is 32 bytes");
-        dst.copy_from_slice(&self.0.pop_front().expect("the script ran out of secrets"));
+        let next = self.0.pop_front().expect("the script ran out of draws");
+        assert_eq!(dst.len(), next.len(), "a draw of another length than scripted");
+        dst.copy_from_slice(&next);
         Ok(())
     }
 }
@@ -90,11 +103,13 @@ fn refused(
         .collect()
 }
 
+/// An identity generated from the draw `secret(label)` (§3), by both.
 fn identity(label: &str) -> (Identity, IdentityKeyPair) {
-    let seed = secret(label);
-    let ours = IdentityKeyPair::from_bytes(&cat(&[&[0x51], &seed])).unwrap();
-    let theirs = Identity::from_seed(seed);
+    let draw = secret(label);
+    let ours = IdentityKeyPair::generate(&mut ScriptedRng::new(&[draw]));
+    let theirs = Identity::generate(draw);
     assert_eq!(ours.public().to_bytes(), theirs.encoded());
+    assert_eq!(*ours.to_bytes(), cat(&[&[0x52], &theirs.seed]));
     (theirs, ours)
 }
 
@@ -121,8 +136,15 @@ pub fn render(value: &Value) -> String {
 
 fn identity_family() -> Value {
     let mut vectors = Vec::new();
-    for label in ["identity A", "identity B"] {
+    // The first label whose draw gives an odd key, so that one vector shows
+    // the seed rehashed (§3).
+    let odd = (0..)
+        .map(|i| format!("identity rehashed {i}"))
+        .find(|l| Identity::from_seed(secret(l)).ed25519[31] & 0x80 != 0)
+        .unwrap();
+    for label in ["identity A", "identity B", odd.as_str()] {
         let (id, ours) = identity(label);
+        let draw = secret(label);
         let peer = secret(&format!("{label} peer x25519"));
         let peer_public = x25519_public(&peer);
         let dh = reference::x25519(&id.x25519_scalar, &peer_public);
@@ -155,6 +177,8 @@ fn identity_family() -> Value {
 
         vectors.push(json!({
             "name": label,
+            "rng": [h(draw)],
+            "draw_public_is_odd": draw != id.seed,
             "seed": h(id.seed),
             "ed25519_public": h(id.ed25519),
             "x25519_scalar": h(id.x25519_scalar),
@@ -185,18 +209,36 @@ fn identity_family() -> Value {
     }
 
     let (a, _) = identity("identity A");
-    let mut bad_signature =
-        cat(&[&[0x61], &7u32.to_be_bytes(), &encode_x25519(&x25519_public(&secret("x")))]);
-    bad_signature.extend(a.sign(b"something else"));
-    let record = SignedPreKey::from_bytes(&bad_signature).unwrap();
     let identity_key = IdentityKey::from_bytes(&a.encoded()).unwrap();
-    let mut negative = vec![json!({
-        "description": "a signed prekey whose signature is over another message",
-        "operation": "verify signed prekey",
-        "identity": h(a.encoded()),
-        "input": h(&bad_signature),
-        "error": error(record.verify(&identity_key).unwrap_err()),
-    })];
+    let spk_public = x25519_public(&secret("x"));
+    let spk_message = reference::signed_prekey_message(7, &spk_public);
+    let record_with = |signature: &[u8]| {
+        cat(&[&[0x61], &7u32.to_be_bytes(), &encode_x25519(&spk_public), signature])
+    };
+    let mut negative = Vec::new();
+    // Signatures strict verification refuses (§3).
+    let strict = strict_rejections(&a, &spk_message);
+    for (description, signature) in [
+        (
+            "a signed prekey whose signature is over another message",
+            a.sign(b"something else").to_vec(),
+        ),
+        (
+            "a signature whose R is the neutral point and S = k·a: valid under the cofactorless equation, refused by strict verification (R of small order)",
+            strict.small_order_r,
+        ),
+        ("a valid signature with ℓ added to S (S not below ℓ)", strict.s_plus_l),
+    ] {
+        let input = record_with(&signature);
+        let record = SignedPreKey::from_bytes(&input).unwrap();
+        negative.push(json!({
+            "description": description,
+            "operation": "verify signed prekey",
+            "identity": h(a.encoded()),
+            "input": h(&input),
+            "error": error(record.verify(&identity_key).unwrap_err()),
+        }));
+    }
     let mut p_minus = [0xffu8; 32];
     p_minus[31] = 0x7f;
     p_minus[0] = 0xed;
@@ -205,6 +247,16 @@ fn identity_family() -> Value {
     y_p_plus_1[31] = 0x7f;
     let mut one = [0u8; 32];
     one[0] = 1;
+    let point = curve25519_dalek::edwards::CompressedEdwardsY(a.ed25519).decompress().unwrap();
+    let negated = (-point).compress().to_bytes();
+    let with_torsion =
+        (point + curve25519_dalek::constants::EIGHT_TORSION[1]).compress().to_bytes();
+    let with_torsion = if with_torsion[31] & 0x80 != 0 {
+        (-(point + curve25519_dalek::constants::EIGHT_TORSION[1])).compress().to_bytes()
+    } else {
+        with_torsion
+    };
+    let odd_seed = secret(&odd);
     for (description, decoder, input) in [
         (
             "identity key of small order (the neutral point, y = 1)",
@@ -215,6 +267,16 @@ fn identity_family() -> Value {
             "identity key with y = p + 1, a non-canonical encoding",
             "IdentityKey",
             encode_identity(&y_p_plus_1).to_vec(),
+        ),
+        (
+            "identity key A negated: the same X25519 key, an odd x",
+            "IdentityKey",
+            encode_identity(&negated).to_vec(),
+        ),
+        (
+            "identity key A plus a point of order 8 (sign bit clear): a torsion component",
+            "IdentityKey",
+            encode_identity(&with_torsion).to_vec(),
         ),
         ("identity key with the X25519 tag", "IdentityKey", cat(&[&[0x02], &a.ed25519])),
         ("identity key one byte short", "IdentityKey", a.encoded()[..32].to_vec()),
@@ -227,9 +289,14 @@ fn identity_family() -> Value {
         (
             "identity key pair with a trailing byte",
             "IdentityKeyPair",
-            cat(&[&[0x51], &a.seed, &[0]]),
+            cat(&[&[0x52], &a.seed, &[0]]),
         ),
-        ("identity key pair with another version", "IdentityKeyPair", cat(&[&[0x52], &a.seed])),
+        ("identity key pair of version 1", "IdentityKeyPair", cat(&[&[0x51], &a.seed])),
+        (
+            "identity key pair whose seed gives an odd key",
+            "IdentityKeyPair",
+            cat(&[&[0x52], &odd_seed]),
+        ),
     ] {
         let err: DecodeError = match decoder {
             "IdentityKey" => IdentityKey::from_bytes(&input).unwrap_err(),
@@ -242,11 +309,65 @@ fn identity_family() -> Value {
 
     json!({
         "family": "identity",
-        "version": 1,
-        "description": "Identity keys (Ed25519 and their X25519 form), signed and one-time prekeys, certificate-signing keys. docs/protocol.md §2, §3, §4, §12.",
+        "version": 2,
+        "description": "Identity keys (Ed25519 with an even x, and their X25519 form) generated from one draw, one of them rehashed; signed and one-time prekeys; certificate-signing keys. docs/protocol.md §2, §3, §4, §12.",
         "vectors": vectors,
         "negative": negative,
     })
+}
+
+/// Signatures of `message` by `id` that strict verification refuses.
+struct Strict {
+    small_order_r: Bytes,
+    s_plus_l: Bytes,
+}
+
+fn strict_rejections(id: &Identity, message: &[u8]) -> Strict {
+    use curve25519_dalek::scalar::Scalar;
+    use sha2::{Digest, Sha512};
+    // R = the neutral point, S = k·a: [S]B − [k]A = O = R, so the
+    // cofactorless equation holds, but R has small order.
+    let mut r = [0u8; 32];
+    r[0] = 1;
+    let k = Scalar::from_bytes_mod_order_wide(
+        &Sha512::new()
+            .chain_update(r)
+            .chain_update(id.ed25519)
+            .chain_update(message)
+            .finalize()
+            .into(),
+    );
+    let mut clamped = id.x25519_scalar;
+    clamped[0] &= 248;
+    clamped[31] &= 127;
+    clamped[31] |= 64;
+    let s = k * Scalar::from_bytes_mod_order(clamped);
+    let small_order_r = cat(&[&r, s.as_bytes()]);
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&id.ed25519).unwrap();
+    let signature = ed25519_dalek::Signature::from_slice(&small_order_r).unwrap();
+    assert!(key.verify_strict(message, &signature).is_err());
+    assert!(
+        ed25519_dalek::Verifier::verify(&key, message, &signature).is_ok(),
+        "valid under the cofactorless equation"
+    );
+    // A valid signature with ℓ added to S.
+    let good = id.sign(message);
+    let mut s_wide = [0u8; 33];
+    s_wide[..32].copy_from_slice(&good[32..]);
+    // ℓ, little-endian.
+    let l: [u8; 32] = [
+        0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde,
+        0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+    ];
+    let mut carry = 0u16;
+    for i in 0..32 {
+        let sum = u16::from(s_wide[i]) + u16::from(l[i]) + carry;
+        s_wide[i] = sum as u8;
+        carry = sum >> 8;
+    }
+    assert_eq!(carry, 0, "S + ℓ fits 32 bytes");
+    let s_plus_l = cat(&[&good[..32], &s_wide[..32]]);
+    Strict { small_order_r, s_plus_l }
 }
 
 // ---- X3DH -------------------------------------------------------------------------
@@ -286,6 +407,7 @@ fn x3dh_family() -> Value {
         let mut ag = agreement(name, with_opk);
         let ek = secret(&format!("{name} alice ephemeral"));
         let ratchet = secret(&format!("{name} alice first ratchet key"));
+        let first_nonce = nonce(&format!("{name} alice first nonce"));
         let plaintext = format!("first message, {name}").into_bytes();
         let spk_public = x25519_public(&ag.spk_secret);
         let opk_public = ag.opk_secret.map(|s| x25519_public(&s));
@@ -293,7 +415,7 @@ fn x3dh_family() -> Value {
         // Reference.
         let x = reference::x3dh(&ag.alice.0, &ek, &ag.bob.0, &spk_public, opk_public.as_ref());
         let (mut party, ratchet_dh) = Party::initiator(x.sk, x.ad.clone(), spk_public, ratchet);
-        let sent = party.encrypt(&plaintext, [0; 32]);
+        let sent = party.encrypt(&plaintext, [0; 32], first_nonce);
         let initial = reference::initial_message(
             &ag.alice.0,
             &x25519_public(&ek),
@@ -303,7 +425,7 @@ fn x3dh_family() -> Value {
         );
 
         // sealwire.
-        let mut rng = ScriptedRng::new(&[ek, ratchet]);
+        let mut rng = ScriptedRng::draws(vec![ek.to_vec(), ratchet.to_vec(), first_nonce.to_vec()]);
         let mut session = Session::initiate(&mut rng, &ag.alice.1, &ag.bundle).unwrap();
         let wire = session.encrypt(&mut rng, &plaintext).unwrap();
         assert!(rng.finished());
@@ -320,7 +442,7 @@ fn x3dh_family() -> Value {
                 "bob_identity_seed": h(ag.bob.0.seed),
                 "bob_signed_prekey": { "id": 1, "secret": h(ag.spk_secret) },
                 "bob_one_time_prekey": ag.opk_secret.map(|s| json!({ "id": 100, "secret": h(s) })),
-                "rng": [h(ek), h(ratchet)],
+                "rng": [h(ek), h(ratchet), h(first_nonce)],
                 "plaintext": h(&plaintext),
             },
             "bundle": h(ag.bundle.to_bytes()),
@@ -334,8 +456,8 @@ fn x3dh_family() -> Value {
             "root_key": h(sent.root_key),
             "chain_key": h(sent.chain_key),
             "message_key": h(sent.message_key),
-            "aead_key": h(&sent.aead_key),
-            "nonce": h(&sent.nonce),
+            "nonce": h(sent.nonce),
+            "xchacha_subkey": h(sent.subkey),
             "header": h(&sent.header),
             "aead_associated_data": h(cat(&[&x.ad, &sent.header])),
             "ratchet_message": h(&sent.ratchet_message),
@@ -343,12 +465,31 @@ fn x3dh_family() -> Value {
         }));
     }
 
-    // Negative vectors.
+    // Negative vectors, each with every input it needs.
     let mut negative = Vec::new();
     let mut ag = agreement("negative", true);
-    let mut rng = ScriptedRng::new(&[secret("negative ek"), secret("negative ratchet")]);
+    let draws = [secret("negative ek"), secret("negative ratchet")];
+    let mut rng = ScriptedRng::draws(vec![
+        draws[0].to_vec(),
+        draws[1].to_vec(),
+        nonce("negative nonce").to_vec(),
+    ]);
     let mut session = Session::initiate(&mut rng, &ag.alice.1, &ag.bundle).unwrap();
     let initial = session.encrypt(&mut rng, b"negative").unwrap();
+    let initiator = h(ag.alice.0.seed);
+    let responder = json!({
+        "responder_identity_seed": h(ag.bob.0.seed),
+        "responder_prekeys": {
+            "signed": [{ "id": 1, "secret": h(ag.spk_secret) }],
+            "one_time": [{ "id": 100, "secret": h(ag.opk_secret.unwrap()) }],
+        },
+    });
+    let with_responder = |mut v: Value| {
+        for (k, val) in responder.as_object().unwrap() {
+            v[k] = val.clone();
+        }
+        v
+    };
 
     let mut forged = ag.bundle.to_bytes();
     forged[1..34].copy_from_slice(&identity("negative mallory").0.encoded());
@@ -358,6 +499,8 @@ fn x3dh_family() -> Value {
     negative.push(json!({
         "description": "a bundle whose identity key was replaced: the signed prekey signature does not verify",
         "operation": "initiate",
+        "initiator_identity_seed": initiator,
+        "rng": [],
         "bundle": h(&forged),
         "error": error(err),
     }));
@@ -371,6 +514,8 @@ fn x3dh_family() -> Value {
     negative.push(json!({
         "description": "a bundle whose one-time prekey is the zero point: DH4 is all zero",
         "operation": "initiate",
+        "initiator_identity_seed": initiator,
+        "rng": [h(secret("x"))],
         "bundle": h(&low_order),
         "error": error(err),
     }));
@@ -381,38 +526,36 @@ fn x3dh_family() -> Value {
     let err =
         Session::accept(&ag.bob.1, &mut ag.bob_store, &InitialMessage::parse(&tampered).unwrap())
             .unwrap_err();
-    negative.push(json!({
+    negative.push(with_responder(json!({
         "description": "the initial message's last byte (in the tag) flipped",
         "operation": "accept",
-        "responder_identity_seed": h(ag.bob.0.seed),
-        "responder_prekeys": { "signed": { "id": 1, "secret": h(ag.spk_secret) }, "one_time": { "id": 100, "secret": h(ag.opk_secret.unwrap()) } },
         "input": h(&tampered),
         "error": error(err),
-    }));
+    })));
 
     let mut unknown = initial.clone();
     unknown[67..71].copy_from_slice(&9u32.to_be_bytes());
     let err =
         Session::accept(&ag.bob.1, &mut ag.bob_store, &InitialMessage::parse(&unknown).unwrap())
             .unwrap_err();
-    negative.push(json!({
+    negative.push(with_responder(json!({
         "description": "the initial message names signed prekey 9, which the responder does not hold",
         "operation": "accept",
         "input": h(&unknown),
         "error": error(err),
-    }));
+    })));
 
     Session::accept(&ag.bob.1, &mut ag.bob_store, &InitialMessage::parse(&initial).unwrap())
         .unwrap();
     let err =
         Session::accept(&ag.bob.1, &mut ag.bob_store, &InitialMessage::parse(&initial).unwrap())
             .unwrap_err();
-    negative.push(json!({
-        "description": "the same initial message accepted a second time: its one-time prekey is gone",
+    negative.push(with_responder(json!({
+        "description": "the same initial message accepted a second time: the first accept used its one-time prekey",
         "operation": "accept twice",
         "input": h(&initial),
         "error": error(err),
-    }));
+    })));
 
     let mut flag_two = initial.clone();
     flag_two[71] = 2;
@@ -423,12 +566,13 @@ fn x3dh_family() -> Value {
             ("an initial message with a trailing byte", cat(&[&initial, &[0]])),
             ("an initial message whose one-time prekey flag is 2", flag_two),
             ("an initial message one byte short", initial[..initial.len() - 1].to_vec()),
+            ("an initial message of version 1 (0x21)", cat(&[&[0x21], &initial[1..]])),
         ],
     ));
 
     json!({
         "family": "x3dh",
-        "version": 1,
+        "version": 2,
         "description": "X3DH from a bundle to the first (initial) message, with and without a one-time prekey. docs/protocol.md §4, §5, §6.3, §7.",
         "vectors": vectors,
         "negative": negative,
@@ -461,30 +605,32 @@ impl Conversation {
         let mut ag = agreement(name, true);
         let ek = secret(&format!("{name} alice ephemeral"));
         let ratchet = secret(&format!("{name} alice ratchet 0"));
+        let first_nonce = nonce(&format!("{name} alice nonce 0"));
         let spk_public = x25519_public(&ag.spk_secret);
         let opk_public = x25519_public(&ag.opk_secret.unwrap());
         let x = reference::x3dh(&ag.alice.0, &ek, &ag.bob.0, &spk_public, Some(&opk_public));
         let (alice_ref, _) = Party::initiator(x.sk, x.ad.clone(), spk_public, ratchet);
         let mut bob_ref = Party::responder(x.sk, x.ad.clone(), ag.spk_secret);
 
-        let mut rng = ScriptedRng::new(&[ek, ratchet]);
+        let mut rng = ScriptedRng::draws(vec![ek.to_vec(), ratchet.to_vec(), first_nonce.to_vec()]);
         let mut alice = Session::initiate(&mut rng, &ag.alice.1, &ag.bundle).unwrap();
         // Bob's session exists once Alice's first message arrives; make it
-        // from a throwaway first message that the reference mirrors.
+        // from a first message that the reference mirrors.
         let mut alice_ref = alice_ref;
         let first = alice.encrypt(&mut rng, b"hello").unwrap();
-        let first_ref = alice_ref.encrypt(b"hello", [0; 32]);
+        assert!(rng.finished());
+        let first_ref = alice_ref.encrypt(b"hello", [0; 32], first_nonce);
         let (bob, text) =
             Session::accept(&ag.bob.1, &mut ag.bob_store, &InitialMessage::parse(&first).unwrap())
                 .unwrap();
         assert_eq!(text, b"hello");
-        bob_ref.decrypt(&first_ref.ratchet_message);
+        bob_ref.decrypt(&first_ref.ratchet_message).unwrap();
         let setup = json!({
             "alice_identity_seed": h(ag.alice.0.seed),
             "bob_identity_seed": h(ag.bob.0.seed),
             "bob_signed_prekey": { "id": 1, "secret": h(ag.spk_secret) },
             "bob_one_time_prekey": { "id": 100, "secret": h(ag.opk_secret.unwrap()) },
-            "alice_rng": [h(ek), h(ratchet)],
+            "alice_rng": [h(ek), h(ratchet), h(first_nonce)],
             "sk": h(x.sk),
             "ad": h(&x.ad),
             "first_message": { "plaintext": h(b"hello"), "wire": h(&first) },
@@ -495,7 +641,7 @@ impl Conversation {
             bob,
             alice_ref,
             bob_ref,
-            sent: Vec::new(),
+            sent: vec![first],
             events: Vec::new(),
             draws: 0,
             alice_identity: ag.alice.0,
@@ -505,11 +651,14 @@ impl Conversation {
         }
     }
 
+    /// Sends `text`; returns the message's index in `sent` (the first
+    /// message of the setup is index 0).
     fn send(&mut self, from_alice: bool, text: &str) -> usize {
         self.draws += 1;
         let fresh = secret(&format!("{} ratchet draw {}", self.name, self.draws));
+        let nonce = nonce(&format!("{} nonce draw {}", self.name, self.draws));
         let party = if from_alice { &mut self.alice_ref } else { &mut self.bob_ref };
-        let sent = party.encrypt(text.as_bytes(), fresh);
+        let sent = party.encrypt(text.as_bytes(), fresh, nonce);
         // Alice repeats the X3DH fields until Bob's first reply.
         let wire_ref = if from_alice && !self.alice_heard_back {
             reference::initial_message(
@@ -523,8 +672,11 @@ impl Conversation {
             sent.ratchet_message.clone()
         };
         let session = if from_alice { &mut self.alice } else { &mut self.bob };
-        let script: Vec<[u8; 32]> = sent.new_ratchet_secret.into_iter().collect();
-        let mut rng = ScriptedRng::new(&script);
+        let mut script: Vec<Vec<u8>> =
+            sent.new_ratchet_secret.into_iter().map(|s| s.to_vec()).collect();
+        script.push(nonce.to_vec());
+        let rng_json: Vec<Value> = script.iter().map(h).collect();
+        let mut rng = ScriptedRng::draws(script);
         let wire = session.encrypt(&mut rng, text.as_bytes()).unwrap();
         assert!(rng.finished(), "{}: RNG draws", self.name);
         assert_eq!(wire, wire_ref, "{}: message {}", self.name, self.sent.len());
@@ -535,13 +687,13 @@ impl Conversation {
             "by": if from_alice { "alice" } else { "bob" },
             "index": index,
             "plaintext": h(text.as_bytes()),
-            "rng": sent.new_ratchet_secret.map(|s| vec![h(s)]).unwrap_or_default(),
+            "rng": rng_json,
             "dh": sent.dh.map(h),
             "root_key": h(sent.root_key),
             "chain_key": h(sent.chain_key),
             "message_key": h(sent.message_key),
-            "aead_key": h(&sent.aead_key),
-            "nonce": h(&sent.nonce),
+            "nonce": h(sent.nonce),
+            "xchacha_subkey": h(sent.subkey),
             "header": h(&sent.header),
             "ratchet_message": h(&sent.ratchet_message),
             "wire": h(&wire),
@@ -563,15 +715,13 @@ impl Conversation {
         } else {
             (&mut self.bob, &mut self.bob_ref)
         };
-        let got = party.decrypt(&ratchet_message);
+        let got = party.decrypt(&ratchet_message).unwrap();
         let text = session.decrypt(&wire).unwrap();
         assert_eq!(text, got.plaintext, "{}: receive {index}", self.name);
         assert_eq!(session.skipped_key_count(), got.skipped_after);
         let state = session.to_bytes();
-        assert_eq!(
-            &state[state.len() - party.encode_ratchet().len()..],
-            party.encode_ratchet().as_slice()
-        );
+        let ratchet_state = party.encode_ratchet();
+        assert_eq!(&state[state.len() - ratchet_state.len()..], ratchet_state.as_slice());
         self.events.push(json!({
             "event": "receive",
             "by": if by_alice { "alice" } else { "bob" },
@@ -581,7 +731,29 @@ impl Conversation {
             "root_key": h(got.root_key),
             "message_key": h(got.message_key),
             "skipped_keys_held": got.skipped_after,
+            "ratchet_state": h(&ratchet_state),
         }));
+    }
+
+    /// What the receiver (`by_alice` or Bob) answers to message `index`
+    /// now, with its state unchanged; the reference must agree.
+    fn refused(&mut self, by_alice: bool, index: usize) -> (Bytes, Bytes, DecryptError) {
+        let wire = self.sent[index].clone();
+        let (session, party) = if by_alice {
+            (&mut self.alice, &mut self.alice_ref)
+        } else {
+            (&mut self.bob, &mut self.bob_ref)
+        };
+        let before = session.to_bytes().to_vec();
+        let err = session.decrypt(&wire).unwrap_err();
+        assert_eq!(session.to_bytes().to_vec(), before);
+        let inner = match Message::parse(&wire).unwrap() {
+            Message::Initial(m) => m.message().to_bytes(),
+            Message::Ratchet(m) => m.to_bytes(),
+        };
+        let named = party.clone().decrypt(&inner).err().unwrap();
+        assert_eq!(format!("{err:?}"), named, "{}: the reference refuses alike", self.name);
+        (before, wire, err)
     }
 }
 
@@ -608,11 +780,21 @@ fn conversation() -> Conversation {
     c.receive(false, a3);
     let b2 = c.send(false, "b2");
     c.receive(true, b2);
-    let _a5 = c.send(true, "a5 (lost)");
+    let _a5 = c.send(true, "a5 (lost until its key is dropped)");
     let a6 = c.send(true, "a6");
     c.receive(false, a6);
     let b3 = c.send(false, "b3");
     c.receive(true, b3);
+    // Five more turns in which Bob misses Alice's first message each time:
+    // the sixth chain holding a skipped key makes Bob drop the oldest's
+    // (a5's) keys, and record them (docs/protocol.md §6.6 rule 2).
+    for turn in 0..5 {
+        let _missed = c.send(true, &format!("turn {turn}: missed"));
+        let seen = c.send(true, &format!("turn {turn}: seen"));
+        c.receive(false, seen);
+        let reply = c.send(false, &format!("turn {turn}: reply"));
+        c.receive(true, reply);
+    }
     c
 }
 
@@ -620,8 +802,8 @@ fn ratchet_family() -> Value {
     let c = conversation();
     json!({
         "family": "ratchet",
-        "version": 1,
-        "description": "A conversation: Alice sends initial messages until Bob replies, then six DH ratchet steps, a message skipped and delivered late across a chain, a reordered pair and a lost message. Events are in order; every send lists the ratchet secret it drew (if any), every receive the values the receiver derived. docs/protocol.md §6, §7, §8.",
+        "version": 2,
+        "description": "A conversation: Alice sends initial messages until Bob replies, then DH ratchet steps with messages skipped, delivered late across a chain, reordered and lost; at the end Bob holds skipped keys in six chains and drops the oldest chain's. Index 0 is the setup's first message. Events are in order; every send lists its RNG draws (a ratchet secret when a DH step is due, then the 24-byte nonce), every receive the values the receiver derived and the ratchet part of its stored state (docs/protocol.md §8.2, from RK on). docs/protocol.md §6, §7, §8.",
         "setup": c.setup,
         "events": c.events,
         "negative": ratchet_negative(),
@@ -629,6 +811,32 @@ fn ratchet_family() -> Value {
 }
 
 fn ratchet_negative() -> Vec<Value> {
+    let mut out = Vec::new();
+    // What the conversation's receivers answer at its end.
+    let mut c = conversation();
+    let a5 = c
+        .events
+        .iter()
+        .find(|e| e["plaintext"] == h(b"a5 (lost until its key is dropped)"))
+        .and_then(|e| e["index"].as_u64())
+        .unwrap() as usize;
+    let a1 = 2;
+    for (description, by_alice, index) in [
+        ("a message whose key Bob dropped under MAX_RECEIVING_CHAINS before it arrived", false, a5),
+        ("a message Bob read three chains ago, replayed", false, a1),
+        ("the initial message that started the session, replayed to Bob", false, 0),
+        ("a message of Bob's that Alice read, replayed", true, 4),
+    ] {
+        let (state, input, err) = c.refused(by_alice, index);
+        out.push(json!({
+            "description": description,
+            "operation": "decrypt",
+            "session_state": h(&state),
+            "input": h(&input),
+            "error": error(err),
+        }));
+    }
+
     let mut c = Conversation::new("ratchet negative");
     let r = c.send(false, "reply");
     c.receive(true, r);
@@ -637,21 +845,24 @@ fn ratchet_negative() -> Vec<Value> {
     c.receive(false, m1);
     let bob_state = c.bob.to_bytes().to_vec();
     let wire = c.sent[m0].clone();
-    let mut out = Vec::new();
     let mut tampered = wire.clone();
-    tampered[50] ^= 1;
+    tampered[80] ^= 1;
+    let mut nonce_changed = wire.clone();
+    nonce_changed[50] ^= 1;
     let mut forged_n = wire.clone();
-    forged_n[38..42].copy_from_slice(&(1 + 1000 + 2u32).to_be_bytes());
+    forged_n[38..42].copy_from_slice(&(2 + 1000 + 2u32).to_be_bytes());
     let mut pn_max = wire.clone();
     pn_max[38..42].copy_from_slice(&u32::MAX.to_be_bytes());
     for (description, input) in [
         ("a byte of the ciphertext flipped", tampered),
+        ("a byte of the nonce flipped", nonce_changed),
         (
             "the message number raised so that 1002 messages would be skipped (MAX_SKIP is 1000)",
             forged_n,
         ),
         ("the message number 2^32 - 1, which no sender uses", pn_max),
         ("a message with a trailing byte", cat(&[&wire, &[0]])),
+        ("a ratchet message of version 1 (0x31)", cat(&[&[0x31], &wire[1..]])),
     ] {
         let mut session = Session::from_bytes(&bob_state).unwrap();
         let err = session.decrypt(&input).unwrap_err();
@@ -669,7 +880,7 @@ fn ratchet_negative() -> Vec<Value> {
     let after = session.to_bytes().to_vec();
     let err = session.decrypt(&wire).unwrap_err();
     out.push(json!({
-        "description": "a message decrypted twice: its key is gone",
+        "description": "a message decrypted twice",
         "operation": "decrypt",
         "session_state": h(&after),
         "input": h(&wire),
@@ -719,31 +930,47 @@ fn session_state_family() -> Value {
         "state_after": h(c.alice.to_bytes().as_slice()),
     }));
 
+    // Bob at the end of the ratchet conversation: six received chains, the
+    // oldest with its keys dropped and recorded as a range.
+    let end = conversation();
+    let bob_end = end.bob.to_bytes().to_vec();
+    vectors.push(json!({
+        "name": "responder holding a dropped range and earlier chains without keys",
+        "state": h(&bob_end),
+        "skipped_keys": end.bob.skipped_key_count(),
+        "note": "decode and re-encode; the ratchet conversation's last receive by Bob leaves this state",
+    }));
+
     let mut negative = Vec::new();
+    // Bob after a2: one received chain with keys 1 and 2, then no ranges.
     let mut awaiting = bob_mid.clone();
-    awaiting[176] = 1;
+    awaiting[1 + 1 + 8 + 66 + 66 + 33 + 4 + 1 + 4] = 1;
     let mut swapped = bob_mid.clone();
     let n = swapped.len();
-    let (a, b) = (bob_mid[n - 72..n - 36].to_vec(), bob_mid[n - 36..].to_vec());
-    swapped[n - 72..n - 36].copy_from_slice(&b);
-    swapped[n - 36..].copy_from_slice(&a);
+    let (first, second) = (n - 4 - 72, n - 4 - 36);
+    let (a, b) = (bob_mid[first..second].to_vec(), bob_mid[second..n - 4].to_vec());
+    swapped[first..second].copy_from_slice(&b);
+    swapped[second..n - 4].copy_from_slice(&a);
     let mut role = bob_mid.clone();
     role[1] = 3;
+    let mut beyond_end = bob_mid.clone();
+    beyond_end[second..second + 4].copy_from_slice(&9u32.to_be_bytes());
     negative.extend(refused(
         "Session",
         |b| Session::from_bytes(b).map(drop),
         vec![
             ("a responder state with the awaiting-reply flag set", awaiting),
             ("skipped keys out of order", swapped),
+            ("a skipped key numbered at or past its chain's end", beyond_end),
             ("role byte 3", role),
             ("a state one byte short", bob_mid[..n - 1].to_vec()),
-            ("version tag 0x42", cat(&[&[0x42], &bob_mid[1..]])),
+            ("a state of version 1 (0x41)", cat(&[&[0x41], &bob_mid[1..]])),
         ],
     ));
 
     json!({
         "family": "session-state",
-        "version": 1,
+        "version": 2,
         "description": "Stored session states: decode, decrypt the next message, and the state must encode to state_after. docs/protocol.md §8.2.",
         "vectors": vectors,
         "negative": negative,
@@ -788,13 +1015,59 @@ fn authority(name: &str) -> Authority {
 const NOW: u64 = 1_800_000_000;
 
 fn trust(authorities: &[&Authority]) -> TrustStore {
-    let mut store = TrustStore::new();
-    for a in authorities {
-        let key = CertificateKey::from_bytes(&reference::encode_certificate_key(&a.root.ed25519))
-            .unwrap();
-        store.add_root(&TrustRoot::new(a.app.clone(), key));
+    TrustSpec::roots(authorities).store()
+}
+
+/// A trust store as the vectors write it (test-vectors/README.md): the
+/// roots, the revocations and the denials.
+#[derive(Clone, Default)]
+struct TrustSpec {
+    roots: Vec<(String, [u8; 32])>,
+    revoked_key_ids: Vec<(String, u32)>,
+    revoked_keys: Vec<[u8; 32]>,
+    denied_identities: Vec<[u8; 33]>,
+    denied_certificates: Vec<[u8; 32]>,
+}
+
+impl TrustSpec {
+    fn roots(authorities: &[&Authority]) -> Self {
+        Self {
+            roots: authorities
+                .iter()
+                .map(|a| (a.app.as_str().to_string(), a.root.ed25519))
+                .collect(),
+            ..Self::default()
+        }
     }
-    store
+
+    fn store(&self) -> TrustStore {
+        let mut store = TrustStore::new();
+        for (app, key) in &self.roots {
+            let key = CertificateKey::from_bytes(&reference::encode_certificate_key(key)).unwrap();
+            store.add_root(&TrustRoot::new(AppId::new(app).unwrap(), key));
+        }
+        for (app, id) in &self.revoked_key_ids {
+            store.revoke(&AppId::new(app).unwrap(), *id);
+        }
+        for key in &self.revoked_keys {
+            let key = CertificateKey::from_bytes(&reference::encode_certificate_key(key)).unwrap();
+            store.revoke_issuer_key(&key);
+        }
+        for identity in &self.denied_identities {
+            store.deny_identity(&IdentityKey::from_bytes(identity).unwrap());
+        }
+        store
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "roots": self.roots.iter().map(|(app, key)| json!({ "app_id": app, "key": h(key) })).collect::<Vec<_>>(),
+            "revoked_key_ids": self.revoked_key_ids.iter().map(|(app, id)| json!({ "app_id": app, "key_id": id })).collect::<Vec<_>>(),
+            "revoked_keys": self.revoked_keys.iter().map(h).collect::<Vec<_>>(),
+            "denied_identities": self.denied_identities.iter().map(h).collect::<Vec<_>>(),
+            "denied_certificates": self.denied_certificates.iter().map(h).collect::<Vec<_>>(),
+        })
+    }
 }
 
 fn sender_certificate(
@@ -831,7 +1104,8 @@ fn sealed_json(s: &reference::Sealed, ephemeral: &[u8; 32], secret_m: &[u8; 32])
     let shares: Vec<Value> = s
         .shares
         .iter()
-        .map(|share| {
+        .enumerate()
+        .map(|(i, share)| {
             json!({
                 "recipient": h(share.recipient),
                 "ephemeral_dh": h(share.ephemeral_dh),
@@ -840,6 +1114,7 @@ fn sealed_json(s: &reference::Sealed, ephemeral: &[u8; 32], secret_m: &[u8; 32])
                 "static_dh": h(share.static_dh),
                 "auth_key": h(&share.auth_key),
                 "tag": h(&share.tag),
+                "envelope_prefix": h(s.prefix(i)),
             })
         })
         .collect();
@@ -850,63 +1125,94 @@ fn sealed_json(s: &reference::Sealed, ephemeral: &[u8; 32], secret_m: &[u8; 32])
         "padding_length": s.padding,
         "payload_key": h(&s.payload_key),
         "payload_nonce": h(&s.payload_nonce),
+        "commitment": h(&s.commitment),
         "payload": h(&s.payload),
         "payload_hash": h(s.payload_hash),
         "shares": shares,
     })
 }
 
+/// Seals `inner` from x3dh's Alice to `bob` with sealwire and the
+/// reference, checks they agree and that Bob opens it; returns the vector.
+#[allow(clippy::too_many_arguments)]
+fn sealed_vector(
+    name: &str,
+    padded: bool,
+    sender: &(Identity, IdentityKeyPair),
+    cert: &[u8],
+    recipient: &(Identity, IdentityKeyPair),
+    inner: &[u8],
+    trust_spec: &TrustSpec,
+) -> Value {
+    let ephemeral = secret(&format!("sealed {name} ephemeral"));
+    let m = secret(&format!("sealed {name} envelope secret"));
+    let s = reference::seal(&sender.0, cert, &[(&recipient.0, inner)], &ephemeral, &m, padded);
+    let envelope = s.envelope(0);
+    let mut sealer = Sealer::new(SenderCertificate::from_bytes(cert).unwrap());
+    let mut rng = ScriptedRng::new(&[ephemeral, m]);
+    let padding = if padded { Padding::Buckets } else { Padding::None };
+    let ours = sealer.seal(&mut rng, &sender.1, recipient.1.public(), inner, padding).unwrap();
+    assert!(rng.finished());
+    assert_eq!(ours, envelope, "sealed {name}");
+    let opened = unseal(&recipient.1, &trust_spec.store(), Timestamp(NOW), &envelope).unwrap();
+    assert_eq!(opened.message_unchecked(), inner);
+    let mut v = sealed_json(&s, &ephemeral, &m);
+    v["name"] = json!(name);
+    v["padded"] = json!(padded);
+    v["sender_identity_seed"] = h(sender.0.seed);
+    v["recipient_identity_seed"] = h(recipient.0.seed);
+    v["sender_certificate"] = h(cert);
+    v["inner_message"] = h(inner);
+    v["envelope"] = h(&envelope);
+    v["unsealed"] = json!({
+        "now": NOW,
+        "trust": trust_spec.json(),
+        "app_id": opened.app_id().as_str(),
+        "user_id": h(opened.user_id().as_bytes()),
+        "device_id": opened.device_id().0,
+        "identity_key": h(opened.identity_key().to_bytes()),
+        "content_type": if inner[0] == 0x22 { 1 } else { 2 },
+    });
+    v
+}
+
 fn sealed_family() -> Value {
     let app_a = authority("app-a");
     let app_b = authority("app-b");
-    let (bob, bob_pair) = identity("sealed bob");
+    let bob = identity("sealed bob");
     // The inner message: the initial message of the x3dh vector with a
     // one-time prekey, as a fixed byte string. It names x3dh's Alice, so
     // she is the sender here.
     let x3dh = x3dh_family();
     let inner = hex_decode(x3dh["vectors"][0]["initial_message"].as_str().unwrap());
-    let (x_alice, x_alice_pair) = identity("with one-time prekey alice");
-    let (x_cert_message, x_cert) = sender_certificate(&app_a, "alice", 1, &x_alice, 1_850_000_000);
+    let x_alice = identity("with one-time prekey alice");
+    let (x_cert_message, x_cert) =
+        sender_certificate(&app_a, "alice", 1, &x_alice.0, 1_850_000_000);
+    let both = TrustSpec::roots(&[&app_a, &app_b]);
 
     let mut vectors = Vec::new();
     for (name, padded) in [("padded", true), ("unpadded", false)] {
-        let ephemeral = secret(&format!("sealed {name} ephemeral"));
-        let m = secret(&format!("sealed {name} envelope secret"));
-        let s = reference::seal(&x_alice, &x_cert, &[(&bob, &inner)], &ephemeral, &m, padded);
-        let envelope = s.envelope(0);
-        let certificate = SenderCertificate::from_bytes(&x_cert).unwrap();
-        let mut sealer = Sealer::new(certificate);
-        let mut rng = ScriptedRng::new(&[ephemeral, m]);
-        let padding = if padded { Padding::Buckets } else { Padding::None };
-        let ours =
-            sealer.seal(&mut rng, &x_alice_pair, bob_pair.public(), &inner, padding).unwrap();
-        assert!(rng.finished());
-        assert_eq!(ours, envelope, "sealed {name}");
-        let opened =
-            unseal(&bob_pair, &trust(&[&app_a, &app_b]), Timestamp(NOW), &envelope).unwrap();
-        assert_eq!(opened.message_unchecked(), inner.as_slice());
-        let mut v = sealed_json(&s, &ephemeral, &m);
-        v["name"] = json!(name);
-        v["sender_identity_seed"] = h(x_alice.seed);
-        v["recipient_identity_seed"] = h(bob.seed);
-        v["sender_certificate"] = h(&x_cert);
-        v["inner_message"] = h(&inner);
-        v["envelope"] = h(&envelope);
-        v["unsealed"] = json!({
-            "now": NOW,
-            "app_id": "app-a",
-            "user_id": h(b"alice"),
-            "device_id": 1,
-            "identity_key": h(x_alice.encoded()),
-            "content_type": 1,
-        });
+        vectors.push(sealed_vector(name, padded, &x_alice, &x_cert, &bob, &inner, &both));
+    }
+    // Padding at a bucket's edge: a ratchet message whose envelope is 1024
+    // bytes unpadded gets no padding; one byte longer, 1023 bytes of it.
+    let fixed = 151 + 16 + 4 + x_cert.len() + 4 + 38 + 86;
+    for (name, plaintext_len) in
+        [("exactly 1024 bytes unpadded", 1024 - fixed), ("1025 bytes unpadded", 1025 - fixed)]
+    {
+        let mut c = Conversation::new("sealed edge");
+        let index = c.send(false, &"x".repeat(plaintext_len));
+        let message = c.sent[index].clone();
+        let v = sealed_vector(name, true, &x_alice, &x_cert, &bob, &message, &both);
+        let envelope_len = v["envelope"].as_str().unwrap().len() / 2;
+        assert_eq!(envelope_len, if plaintext_len + fixed == 1024 { 1024 } else { 2048 });
         vectors.push(v);
     }
 
     let certificates = json!({
         "trust_roots": [
-            { "app_id": "app-a", "root_seed": h(app_a.root.seed), "encoded": h(cat(&[&[0xe1], &reference::encode_certificate_key(&app_a.root.ed25519), &reference::with_len(b"app-a")])) },
-            { "app_id": "app-b", "root_seed": h(app_b.root.seed), "encoded": h(cat(&[&[0xe1], &reference::encode_certificate_key(&app_b.root.ed25519), &reference::with_len(b"app-b")])) },
+            { "app_id": "app-a", "root_seed": h(app_a.root.seed), "encoded": h(cat(&[&[0xe2], &reference::encode_certificate_key(&app_a.root.ed25519), &reference::with_len(b"app-a")])) },
+            { "app_id": "app-b", "root_seed": h(app_b.root.seed), "encoded": h(cat(&[&[0xe2], &reference::encode_certificate_key(&app_b.root.ed25519), &reference::with_len(b"app-b")])) },
         ],
         "issuer": {
             "app_id": "app-a",
@@ -920,10 +1226,11 @@ fn sealed_family() -> Value {
         "sender": {
             "user_id": h(b"alice"),
             "device_id": 1,
-            "identity_seed": h(x_alice.seed),
+            "identity_seed": h(x_alice.0.seed),
             "expires": 1_850_000_000u64,
             "signed_message": h(&x_cert_message),
             "certificate": h(&x_cert),
+            "fingerprint": h(reference::sha256(&x_cert)),
         },
     });
     for root in certificates["trust_roots"].as_array().unwrap() {
@@ -931,75 +1238,100 @@ fn sealed_family() -> Value {
         assert_eq!(TrustRoot::from_bytes(&bytes).unwrap().to_bytes(), bytes);
     }
 
-    // Negative vectors: unsealing at Bob's, trusting apps A and B.
+    // Negative vectors: unsealing at Bob's.
     let base = hex_decode(vectors[1]["envelope"].as_str().unwrap());
-    let store = trust(&[&app_a, &app_b]);
     let (carol, _) = identity("sealed carol");
     let mut negative = Vec::new();
-    let mut cases: Vec<(&str, Bytes, u64, TrustStore)> = Vec::new();
+    let mut cases: Vec<(&str, Bytes, u64, TrustSpec)> = Vec::new();
     let flip = |at: usize| {
         let mut e = base.clone();
         e[at] ^= 1;
         e
     };
-    cases.push(("the wrapped secret altered", flip(80), NOW, store.clone()));
-    cases.push(("the share tag altered", flip(100), NOW, store.clone()));
-    cases.push(("the payload's AEAD tag altered", flip(base.len() - 1), NOW, store.clone()));
+    cases.push(("the commitment altered", flip(80), NOW, both.clone()));
+    cases.push(("the wrapped secret altered", flip(110), NOW, both.clone()));
+    cases.push(("the share tag altered", flip(135), NOW, both.clone()));
+    cases.push(("the payload's AEAD tag altered", flip(base.len() - 1), NOW, both.clone()));
     let mut relabeled = base.clone();
     relabeled[1..34].copy_from_slice(&carol.encoded());
     cases.push((
         "addressed to another identity (the recipient field rewritten)",
         relabeled,
         NOW,
-        store.clone(),
+        both.clone(),
     ));
     cases.push((
         "one second after the sender certificate expires",
         base.clone(),
         1_850_000_001,
-        store.clone(),
+        both.clone(),
     ));
     cases.push((
         "after the issuer certificate's window",
         base.clone(),
         1_900_000_001,
-        store.clone(),
+        both.clone(),
     ));
     cases.push((
         "before the issuer certificate's window",
         base.clone(),
         1_699_999_999,
-        store.clone(),
+        both.clone(),
     ));
-    cases.push(("the recipient trusts only app B", base.clone(), NOW, trust(&[&app_b])));
-    let mut revoked = store.clone();
-    revoked.revoke(&app_a.app, 1);
-    cases.push(("issuer 1 of app A revoked", base.clone(), NOW, revoked));
-    let mut wrong_root = TrustStore::new();
-    wrong_root.add_root(&TrustRoot::new(
-        app_a.app.clone(),
-        CertificateKey::from_bytes(&reference::encode_certificate_key(&app_b.root.ed25519))
-            .unwrap(),
+    cases.push(("the recipient trusts only app-b", base.clone(), NOW, TrustSpec::roots(&[&app_b])));
+    let mut revoked = both.clone();
+    revoked.revoked_key_ids.push(("app-a".to_string(), 1));
+    cases.push(("issuer key id 1 of app-a revoked", base.clone(), NOW, revoked));
+    let mut revoked_key = both.clone();
+    revoked_key.revoked_keys.push(app_a.issuer.ed25519);
+    cases.push(("app-a's issuer key revoked by key", base.clone(), NOW, revoked_key));
+    let mut denied = both.clone();
+    denied.denied_identities.push(x_alice.0.encoded());
+    cases.push(("the sender's identity key denied", base.clone(), NOW, denied));
+    let wrong_root = TrustSpec {
+        roots: vec![("app-a".to_string(), app_b.root.ed25519)],
+        ..TrustSpec::default()
+    };
+    cases.push(("app-a's root replaced by app-b's key", base.clone(), NOW, wrong_root));
+    cases.push(("truncated by one byte", base[..base.len() - 1].to_vec(), NOW, both.clone()));
+    cases.push((
+        "a sealed envelope of version 1 (0xc1)",
+        cat(&[&[0xc1], &base[1..]]),
+        NOW,
+        both.clone(),
     ));
-    cases.push(("app A's root replaced by app B's key", base.clone(), NOW, wrong_root));
-    cases.push(("truncated by one byte", base[..base.len() - 1].to_vec(), NOW, store.clone()));
-    for (description, envelope, now, trust_store) in cases {
-        let err = unseal(&bob_pair, &trust_store, Timestamp(now), &envelope).unwrap_err();
+    for (description, envelope, now, spec) in cases {
+        let err = unseal(&bob.1, &spec.store(), Timestamp(now), &envelope).unwrap_err();
         negative.push(json!({
             "description": description,
             "operation": "unseal",
-            "recipient_identity_seed": h(bob.seed),
-            "trust": format!("{trust_store:?}"),
+            "recipient_identity_seed": h(bob.0.seed),
+            "trust": spec.json(),
             "now": now,
             "input": h(&envelope),
             "error": error(err),
         }));
     }
+    // Denied by certificate fingerprint: the store holds the fingerprint.
+    let mut store = both.store();
+    store.deny_certificate(&SenderCertificate::from_bytes(&x_cert).unwrap());
+    let mut spec = both.clone();
+    spec.denied_certificates.push(reference::sha256(&x_cert));
+    let err = unseal(&bob.1, &store, Timestamp(NOW), &base).unwrap_err();
+    negative.push(json!({
+        "description": "the sender's certificate denied by its fingerprint",
+        "operation": "unseal",
+        "recipient_identity_seed": h(bob.0.seed),
+        "trust": spec.json(),
+        "now": NOW,
+        "input": h(&base),
+        "error": error(err),
+    }));
 
     json!({
         "family": "sealed",
-        "version": 1,
-        "description": "Certificates, and sealed envelopes for one recipient. Unsealing is at the recipient with trust roots for app-a and app-b, at time `unsealed.now`. docs/protocol.md §9, §10.",
+        "version": 2,
+        "description": "Certificates, and sealed envelopes for one recipient, padded and not, and at a padding bucket's edge. Each vector unseals at the recipient with the trust store and time under `unsealed`. docs/protocol.md §9, §10.",
         "certificates": certificates,
         "vectors": vectors,
         "negative": negative,
@@ -1008,8 +1340,8 @@ fn sealed_family() -> Value {
 
 fn multi_family() -> Value {
     let app_a = authority("app-a");
-    let (alice, alice_pair) = identity("multi alice");
-    let (_, cert) = sender_certificate(&app_a, "alice", 2, &alice, 1_850_000_000);
+    let alice = identity("multi alice");
+    let (_, cert) = sender_certificate(&app_a, "alice", 2, &alice.0, 1_850_000_000);
     let recipients: Vec<(Identity, IdentityKeyPair)> =
         (1..=3).map(|i| identity(&format!("multi bob device {i}"))).collect();
     // Each recipient's entry: a ratchet message from the ratchet vector
@@ -1027,7 +1359,7 @@ fn multi_family() -> Value {
     let m = secret("multi envelope secret");
     let entries: Vec<(&Identity, &[u8])> =
         recipients.iter().zip(&messages).map(|((r, _), msg)| (r, msg.as_slice())).collect();
-    let s = reference::seal(&alice, &cert, &entries, &ephemeral, &m, true);
+    let s = reference::seal(&alice.0, &cert, &entries, &ephemeral, &m, true);
     let multi = s.multi();
     let mut sealer = Sealer::new(SenderCertificate::from_bytes(&cert).unwrap());
     let mut rng = ScriptedRng::new(&[ephemeral, m]);
@@ -1036,37 +1368,42 @@ fn multi_family() -> Value {
         .zip(&messages)
         .map(|((_, pair), msg)| (*pair.public(), msg.as_slice()))
         .collect();
-    let ours = sealer.seal_to_many(&mut rng, &alice_pair, &ours_entries, Padding::Buckets).unwrap();
+    let ours = sealer.seal_to_many(&mut rng, &alice.1, &ours_entries, Padding::Buckets).unwrap();
     assert!(rng.finished());
     assert_eq!(ours, multi, "multi-recipient envelope");
     let parsed = MultiRecipientEnvelope::parse(&multi).unwrap();
+    let trust_spec = TrustSpec::roots(&[&app_a]);
     let split: Vec<Value> = common_split(&parsed)
         .iter()
         .enumerate()
         .map(|(i, (_, envelope))| {
             assert_eq!(*envelope, s.envelope(i));
             let opened =
-                unseal(&recipients[i].1, &trust(&[&app_a]), Timestamp(NOW), envelope).unwrap();
+                unseal(&recipients[i].1, &trust_spec.store(), Timestamp(NOW), envelope).unwrap();
             assert_eq!(opened.message_unchecked(), messages[i].as_slice());
             h(envelope)
         })
         .collect();
     let mut v = sealed_json(&s, &ephemeral, &m);
     v["name"] = json!("three devices of one user");
-    v["sender_identity_seed"] = h(alice.seed);
+    v["sender_identity_seed"] = h(alice.0.seed);
     v["sender_certificate"] = h(&cert);
     v["recipient_identity_seeds"] = recipients.iter().map(|(r, _)| h(r.seed)).collect();
     v["messages"] = messages.iter().map(h).collect();
     v["multi_recipient_envelope"] = h(&multi);
     v["split_envelopes"] = json!(split);
+    v["unsealed"] = json!({ "now": NOW, "trust": trust_spec.json() });
 
     let mut negative = Vec::new();
+    let shares_at = 1 + 33 + 32 + 4;
     let mut repeated = multi.clone();
-    repeated.copy_within(38..38 + 81, 38 + 81);
-    let mut zero = cat(&[&multi[..34], &0u32.to_be_bytes()]);
-    zero.extend_from_slice(&multi[38 + 3 * 81..]);
+    repeated.copy_within(shares_at..shares_at + 81, shares_at + 81);
+    let mut zero = cat(&[&multi[..shares_at - 4], &0u32.to_be_bytes()]);
+    zero.extend_from_slice(&multi[shares_at + 3 * 81..]);
     let mut over = multi.clone();
-    over[34..38].copy_from_slice(&4u32.to_be_bytes());
+    over[shares_at - 4..shares_at].copy_from_slice(&4u32.to_be_bytes());
+    let mut odd_recipient = multi.clone();
+    odd_recipient[shares_at + 32] |= 0x80;
     negative.extend(refused(
         "MultiRecipientEnvelope",
         |b| MultiRecipientEnvelope::parse(b).map(drop),
@@ -1074,31 +1411,130 @@ fn multi_family() -> Value {
             ("the second share repeats the first", repeated),
             ("no shares", zero),
             ("a count of four shares with three present", over),
+            ("a recipient field with the sign bit set", odd_recipient),
+            ("a multi-recipient envelope of version 1 (0xd1)", cat(&[&[0xd1], &multi[1..]])),
         ],
     ));
     // Swapped share bodies between devices 1 and 2: device 1 cannot open.
     let mut swapped = multi.clone();
-    let (s0, s1) = (38 + 33, 38 + 81 + 33);
+    let (s0, s1) = (shares_at + 33, shares_at + 81 + 33);
     let (b0, b1) = (multi[s0..s0 + 48].to_vec(), multi[s1..s1 + 48].to_vec());
     swapped[s0..s0 + 48].copy_from_slice(&b1);
     swapped[s1..s1 + 48].copy_from_slice(&b0);
     let envelope = common_split(&MultiRecipientEnvelope::parse(&swapped).unwrap())[0].1.clone();
-    let err = unseal(&recipients[0].1, &trust(&[&app_a]), Timestamp(NOW), &envelope).unwrap_err();
+    let err = unseal(&recipients[0].1, &trust_spec.store(), Timestamp(NOW), &envelope).unwrap_err();
     negative.push(json!({
         "description": "the wrapped secrets and tags of devices 1 and 2 swapped; device 1's split envelope",
         "operation": "unseal",
         "recipient_identity_seed": h(recipients[0].0.seed),
+        "trust": trust_spec.json(),
         "now": NOW,
         "input": h(&envelope),
         "error": error(err),
     }));
+    negative.push(two_keys_vector(&alice, &cert, &recipients, &trust_spec));
 
     json!({
         "family": "multi-recipient",
-        "version": 1,
-        "description": "One envelope for three recipients, padded; its split into three sealed envelopes, each opened by its recipient (trusting app-a) at time 1800000000. docs/protocol.md §10, §11.",
+        "version": 2,
+        "description": "One envelope for three recipients, padded; its split into three sealed envelopes, each opened by its recipient with the trust store and time under `unsealed`. docs/protocol.md §10, §11.",
         "vectors": [v],
         "negative": negative,
+    })
+}
+
+/// A malicious sender's envelope for two recipients: one payload valid
+/// under the keys of two envelope secrets (a solved Poly1305 block),
+/// device 1's share wrapping the secret the commitment is of, device 2's
+/// another. Device 2 must refuse it (docs/protocol.md §17.9).
+fn two_keys_vector(
+    sender: &(Identity, IdentityKeyPair),
+    cert: &[u8],
+    recipients: &[(Identity, IdentityKeyPair)],
+    trust_spec: &TrustSpec,
+) -> Value {
+    let (d1, d2) = (&recipients[0], &recipients[1]);
+    let junk = |seed: u8| cat(&[&[0x32], &[seed; 160]]);
+    let entries: Vec<(&Identity, Bytes)> = vec![(&d1.0, junk(1)), (&d2.0, junk(2))];
+    let mut content = reference::with_len(cert);
+    content.extend(2u32.to_be_bytes());
+    for (r, msg) in &entries {
+        content.extend(r.encoded());
+        content.push(0x02);
+        content.extend(reference::with_len(msg));
+    }
+    let message_at = 4 + cert.len() + 4 + 33 + 1 + 4;
+    let block = (message_at + 8).div_ceil(16);
+    let e = secret("two keys ephemeral");
+    let e_pub = x25519_public(&e);
+    let encoded_e = encode_x25519(&e_pub);
+    let s1 = secret("two keys secret 1");
+    let okm1 = reference::hkdf(&[0; 32], &s1, b"sealwire/sealed/payload/v2", 76);
+    let (k1, n1, commitment) = (&okm1[..32], &okm1[32..44], &okm1[44..]);
+    let mut ciphertext =
+        reference::aead_seal(k1, n1, &encoded_e, &content)[..content.len()].to_vec();
+    let poly_key = |k: &[u8], n: &[u8]| {
+        poly1305::chacha_poly_key(&k.try_into().unwrap(), &n.try_into().unwrap())
+    };
+    let (r1, t1) = poly_key(k1, n1);
+    let s2 = (0..)
+        .map(|i| secret(&format!("two keys secret 2, try {i}")))
+        .find_map(|s2| {
+            let okm2 = reference::hkdf(&[0; 32], &s2, b"sealwire/sealed/payload/v2", 76);
+            let (r2, t2) = poly_key(&okm2[..32], &okm2[32..44]);
+            poly1305::collide(&encoded_e, &ciphertext, block, (&r1, &t1), (&r2, &t2))
+                .map(|x| (s2, x))
+        })
+        .map(|(s2, x)| {
+            ciphertext[block * 16..block * 16 + 16].copy_from_slice(&x);
+            s2
+        })
+        .unwrap();
+    let mut payload = ciphertext.clone();
+    payload.extend(poly1305::tag(&r1, &t1, &poly1305::blocks(&encoded_e, &ciphertext)));
+    let okm2 = reference::hkdf(&[0; 32], &s2, b"sealwire/sealed/payload/v2", 76);
+    assert!(reference::aead_open(k1, n1, &encoded_e, &payload).is_some());
+    assert!(reference::aead_open(&okm2[..32], &okm2[32..44], &encoded_e, &payload).is_some());
+    let digest = reference::sha256(&payload);
+    let share = |r: &Identity, m: &[u8; 32]| {
+        let encoded_r = r.encoded();
+        let wrap = reference::hkdf(
+            &[0; 32],
+            &reference::x25519(&e, &r.x25519_public),
+            &cat(&[b"sealwire/sealed/wrap/v1", &encoded_e, &encoded_r]),
+            32,
+        );
+        let wrapped: Bytes = m.iter().zip(&wrap).map(|(a, b)| a ^ b).collect();
+        let auth = reference::hkdf(
+            &[0; 32],
+            &reference::x25519(&sender.0.x25519_scalar, &r.x25519_public),
+            &cat(&[b"sealwire/sealed/auth/v1", &sender.0.encoded(), &encoded_r]),
+            32,
+        );
+        let tag =
+            reference::hmac(&auth, &cat(&[&encoded_e, &encoded_r, commitment, &wrapped, &digest]));
+        (encoded_r, wrapped, tag[..16].to_vec())
+    };
+    let shares = [share(&d1.0, &s1), share(&d2.0, &s2)];
+    let mut multi = cat(&[&[0xd2], &encoded_e, commitment, &2u32.to_be_bytes()]);
+    for (r, w, t) in &shares {
+        multi.extend(cat(&[r, w, t]));
+    }
+    multi.extend(reference::with_len(&payload));
+    let parsed = MultiRecipientEnvelope::parse(&multi).unwrap();
+    let split = common_split(&parsed);
+    let store = trust_spec.store();
+    assert!(unseal(&d1.1, &store, Timestamp(NOW), &split[0].1).is_ok());
+    let err = unseal(&d2.1, &store, Timestamp(NOW), &split[1].1).unwrap_err();
+    json!({
+        "description": "a payload valid under the keys of two envelope secrets; this share wraps the one the commitment is not of (device 1's share, which wraps the other, opens). Without the commitment check the payload would open to a different content here.",
+        "operation": "unseal",
+        "recipient_identity_seed": h(d2.0.seed),
+        "trust": trust_spec.json(),
+        "now": NOW,
+        "secrets": [h(s1), h(s2)],
+        "input": h(&split[1].1),
+        "error": error(err),
     })
 }
 

@@ -55,6 +55,19 @@ impl Identity {
         Self { seed, ed25519, x25519_scalar, x25519_public: montgomery(&ed25519) }
     }
 
+    /// An identity key pair as §3 generates it from one 32-byte draw:
+    /// the seed is rehashed while its public key has an odd x.
+    pub fn generate(draw: [u8; 32]) -> Self {
+        let mut seed = draw;
+        loop {
+            let id = Self::from_seed(seed);
+            if id.ed25519[31] & 0x80 == 0 {
+                return id;
+            }
+            seed = sha256(&cat(&[b"sealwire/identity-seed/v1", &seed]));
+        }
+    }
+
     pub fn sign(&self, message: &[u8]) -> [u8; 64] {
         use ed25519_dalek::Signer;
         ed25519_dalek::SigningKey::from_bytes(&self.seed).sign(message).to_bytes()
@@ -174,6 +187,12 @@ pub fn signed_prekey_message(id: u32, public: &[u8; 32]) -> Bytes {
 
 // ---- Double Ratchet (§6, §7) ---------------------------------------------------
 
+pub const MAX_SKIP: u32 = 1000;
+pub const MAX_SKIPPED_KEYS: usize = 2000;
+pub const MAX_RECEIVING_CHAINS: usize = 5;
+pub const MAX_CHAIN_HISTORY: usize = 32;
+pub const MAX_DROPPED_RANGES: usize = 64;
+
 pub fn kdf_rk(rk: &[u8; 32], dh: &[u8; 32]) -> ([u8; 32], [u8; 32]) {
     let okm = hkdf(rk, dh, b"sealwire/ratchet/root/v1", 64);
     (okm[..32].try_into().unwrap(), okm[32..].try_into().unwrap())
@@ -184,14 +203,26 @@ pub fn kdf_ck(ck: &[u8; 32]) -> ([u8; 32], [u8; 32]) {
     (hmac(ck, &[0x02]), hmac(ck, &[0x01]))
 }
 
-/// (AEAD key, nonce)
-pub fn message_keys(mk: &[u8; 32]) -> (Bytes, Bytes) {
-    let okm = hkdf(&[0u8; 32], mk, b"sealwire/ratchet/message/v1", 44);
-    (okm[..32].to_vec(), okm[32..].to_vec())
+/// HChaCha20 (draft-irtf-cfrg-xchacha §2.2): the subkey of XChaCha20.
+pub fn hchacha20(key: &[u8; 32], nonce16: &[u8]) -> [u8; 32] {
+    let input = <[u8; 16]>::try_from(nonce16).unwrap();
+    chacha20::hchacha::<chacha20::R20>(&(*key).into(), &input.into()).into()
 }
 
-pub fn header(ratchet: &[u8; 32], pn: u32, n: u32) -> Bytes {
-    cat(&[&[0x31], &encode_x25519(ratchet), &u32be(pn), &u32be(n)])
+/// XChaCha20-Poly1305 as §1 defines it: the HChaCha20 subkey, then
+/// ChaCha20-Poly1305 with the nonce 0x00000000 || nonce[16..24].
+pub fn xaead_seal(key: &[u8; 32], nonce: &[u8; 24], ad: &[u8], plaintext: &[u8]) -> Bytes {
+    let subkey = hchacha20(key, &nonce[..16]);
+    aead_seal(&subkey, &cat(&[&[0; 4], &nonce[16..]]), ad, plaintext)
+}
+
+pub fn xaead_open(key: &[u8; 32], nonce: &[u8; 24], ad: &[u8], sealed: &[u8]) -> Option<Bytes> {
+    let subkey = hchacha20(key, &nonce[..16]);
+    aead_open(&subkey, &cat(&[&[0; 4], &nonce[16..]]), ad, sealed)
+}
+
+pub fn header(ratchet: &[u8; 32], pn: u32, n: u32, nonce: &[u8; 24]) -> Bytes {
+    cat(&[&[0x32], &encode_x25519(ratchet), &u32be(pn), &u32be(n), nonce])
 }
 
 /// What one encryption computed.
@@ -201,8 +232,8 @@ pub struct Sent {
     pub root_key: [u8; 32],
     pub chain_key: [u8; 32],
     pub message_key: [u8; 32],
-    pub aead_key: Bytes,
-    pub nonce: Bytes,
+    pub nonce: [u8; 24],
+    pub subkey: [u8; 32],
     pub header: Bytes,
     pub ratchet_message: Bytes,
 }
@@ -216,6 +247,27 @@ pub struct Received {
     pub skipped_after: usize,
 }
 
+/// What a session remembers of one of the peer's chains (§6.2).
+#[derive(Clone, Debug)]
+pub struct Chain {
+    pub key: [u8; 32],
+    pub end: u32,
+    pub keys: Vec<(u32, [u8; 32])>,
+    pub dropped: Vec<(u32, u32)>,
+    pub unknown_below: u32,
+}
+
+impl Chain {
+    fn drop_lowest(&mut self, n: usize) {
+        for (k, _) in self.keys.drain(..n) {
+            match self.dropped.last_mut() {
+                Some(last) if last.1 == k => last.1 = k + 1,
+                _ => self.dropped.push((k, k + 1)),
+            }
+        }
+    }
+}
+
 /// One side of a ratchet, kept as plainly as the specification states it.
 #[derive(Clone)]
 pub struct Party {
@@ -226,10 +278,9 @@ pub struct Party {
     pub sending: Option<([u8; 32], [u8; 32], [u8; 32], u32)>,
     pub pn: u32,
     pub dhr: [u8; 32],
-    /// (CKr, Nr)
-    pub receiving: Option<([u8; 32], u32)>,
-    /// (ratchet key, n, message key), oldest chain first, increasing n.
-    pub skipped: Vec<([u8; 32], u32, [u8; 32])>,
+    /// CKr; its chain is the last of `chains`, whose `end` is Nr.
+    pub receiving: Option<[u8; 32]>,
+    pub chains: Vec<Chain>,
 }
 
 impl Party {
@@ -249,7 +300,7 @@ impl Party {
             pn: 0,
             dhr: their_spk,
             receiving: None,
-            skipped: Vec::new(),
+            chains: Vec::new(),
         };
         (party, dh)
     }
@@ -263,13 +314,17 @@ impl Party {
             pn: 0,
             dhr: [0; 32],
             receiving: None,
-            skipped: Vec::new(),
+            chains: Vec::new(),
         }
     }
 
+    pub fn skipped(&self) -> usize {
+        self.chains.iter().map(|c| c.keys.len()).sum()
+    }
+
     /// Encrypts; `fresh` is the next ratchet secret, used only if a DH
-    /// ratchet step is due.
-    pub fn encrypt(&mut self, plaintext: &[u8], fresh: [u8; 32]) -> Sent {
+    /// ratchet step is due, and `nonce` the message's 24-byte draw.
+    pub fn encrypt(&mut self, plaintext: &[u8], fresh: [u8; 32], nonce: [u8; 24]) -> Sent {
         let mut new_ratchet_secret = None;
         let mut dh = None;
         if self.sending.is_none() {
@@ -283,9 +338,8 @@ impl Party {
         let (secret, public, ck, n) = self.sending.unwrap();
         let (next, mk) = kdf_ck(&ck);
         self.sending = Some((secret, public, next, n + 1));
-        let (key, nonce) = message_keys(&mk);
-        let header = header(&public, self.pn, n);
-        let body = aead_seal(&key, &nonce, &cat(&[&self.ad, &header]), plaintext);
+        let header = header(&public, self.pn, n, &nonce);
+        let body = xaead_seal(&mk, &nonce, &cat(&[&self.ad, &header]), plaintext);
         let ratchet_message = cat(&[&header, &with_len(&body)]);
         Sent {
             new_ratchet_secret,
@@ -293,72 +347,153 @@ impl Party {
             root_key: self.rk,
             chain_key: ck,
             message_key: mk,
-            aead_key: key,
             nonce,
+            subkey: hchacha20(&mk, &nonce[..16]),
             header,
             ratchet_message,
         }
     }
 
-    /// Decrypts a ratchet message (no checks beyond what the vectors need:
-    /// these inputs are honest).
-    pub fn decrypt(&mut self, message: &[u8]) -> Received {
-        let header = &message[..42];
+    /// Decrypts a ratchet message (§6.4), or names the error.
+    pub fn decrypt(&mut self, message: &[u8]) -> Result<Received, &'static str> {
+        let header = &message[..66];
         let ratchet: [u8; 32] = header[2..34].try_into().unwrap();
         let pn = u32::from_be_bytes(header[34..38].try_into().unwrap());
         let n = u32::from_be_bytes(header[38..42].try_into().unwrap());
-        let body = &message[46..];
+        let nonce: [u8; 24] = header[42..66].try_into().unwrap();
+        let body = &message[70..];
         let ad = cat(&[&self.ad, header]);
+        let gap = |from: u32, until: u32| until.saturating_sub(from) > MAX_SKIP;
 
-        if let Some(i) = self.skipped.iter().position(|(k, m, _)| *k == ratchet && *m == n) {
-            let (_, _, mk) = self.skipped.remove(i);
-            let (key, nonce) = message_keys(&mk);
-            let plaintext = aead_open(&key, &nonce, &ad, body).unwrap();
-            return Received {
+        // Steps 1 and 2.
+        let current = self.receiving.is_some() && ratchet == self.dhr;
+        let nr = self.chains.last().map_or(0, |c| c.end);
+        if !(current && n >= nr)
+            && let Some(c) = self.chains.iter().position(|c| c.key == ratchet)
+        {
+            let chain = &self.chains[c];
+            if let Some(i) = chain.keys.iter().position(|(k, _)| *k == n) {
+                let mk = chain.keys[i].1;
+                let plaintext = xaead_open(&mk, &nonce, &ad, body).ok_or("Failed")?;
+                self.chains[c].keys.remove(i);
+                let skipped_after = self.skipped();
+                return Ok(Received {
+                    plaintext,
+                    dh: None,
+                    root_key: self.rk,
+                    message_key: mk,
+                    skipped_after,
+                });
+            }
+            return Err(if n >= chain.end {
+                "Failed"
+            } else if chain.dropped.iter().any(|(a, b)| *a <= n && n < *b) {
+                "KeyDropped"
+            } else if n < chain.unknown_below {
+                "StaleMessage"
+            } else {
+                "Duplicate"
+            });
+        }
+        if current {
+            if gap(nr, n) {
+                return Err("TooManySkipped");
+            }
+            let mut ck = self.receiving.unwrap();
+            let mut kept = Vec::new();
+            for m in nr..n {
+                let (next, mk) = kdf_ck(&ck);
+                kept.push((m, mk));
+                ck = next;
+            }
+            let (next, mk) = kdf_ck(&ck);
+            let plaintext = xaead_open(&mk, &nonce, &ad, body).ok_or("Failed")?;
+            let last = self.chains.last_mut().unwrap();
+            last.keys.extend(kept);
+            last.end = n + 1;
+            self.receiving = Some(next);
+            self.enforce_limits();
+            return Ok(Received {
                 plaintext,
                 dh: None,
                 root_key: self.rk,
                 message_key: mk,
-                skipped_after: self.skipped.len(),
-            };
+                skipped_after: self.skipped(),
+            });
         }
-        let mut dh = None;
-        if self.receiving.is_none() || ratchet != self.dhr {
-            // The rest of the old chain, then the receiving half of a DH step.
-            if let Some((ck, nr)) = self.receiving {
-                let mut ck = ck;
-                for m in nr..pn {
-                    let (next, mk) = kdf_ck(&ck);
-                    self.skipped.push((self.dhr, m, mk));
-                    ck = next;
-                }
-            }
-            // PN = Ns (zero for a responder's first message).
-            let (secret, _, _, ns) = self.sending.take().unwrap();
-            self.pn = ns;
-            let d = x25519(&secret, &ratchet);
-            let (rk, ck) = kdf_rk(&self.rk, &d);
-            self.rk = rk;
-            self.dhr = ratchet;
-            self.receiving = Some((ck, 0));
-            dh = Some(d);
+        // Step 3: a new ratchet key.
+        let Some((secret, _, _, ns)) = self.sending else { return Err("Failed") };
+        if self.receiving.is_some() && gap(nr, pn) {
+            return Err("TooManySkipped");
         }
-        let (mut ck, nr) = self.receiving.unwrap();
-        for m in nr..n {
+        if gap(0, n) {
+            return Err("TooManySkipped");
+        }
+        let d = x25519(&secret, &ratchet);
+        let (rk, mut ck) = kdf_rk(&self.rk, &d);
+        let mut kept = Vec::new();
+        for m in 0..n {
             let (next, mk) = kdf_ck(&ck);
-            self.skipped.push((ratchet, m, mk));
+            kept.push((m, mk));
             ck = next;
         }
         let (next, mk) = kdf_ck(&ck);
-        self.receiving = Some((next, n + 1));
-        let (key, nonce) = message_keys(&mk);
-        let plaintext = aead_open(&key, &nonce, &ad, body).unwrap();
-        Received {
+        let plaintext = xaead_open(&mk, &nonce, &ad, body).ok_or("Failed")?;
+        // Commit: the rest of the old chain, then the new one.
+        if let Some(mut old) = self.receiving {
+            let last = self.chains.last_mut().unwrap();
+            for m in last.end..pn {
+                let (next, k) = kdf_ck(&old);
+                last.keys.push((m, k));
+                old = next;
+            }
+            last.end = last.end.max(pn);
+        }
+        self.rk = rk;
+        self.pn = ns;
+        self.sending = None;
+        self.dhr = ratchet;
+        self.receiving = Some(next);
+        self.chains.push(Chain {
+            key: ratchet,
+            end: n + 1,
+            keys: kept,
+            dropped: Vec::new(),
+            unknown_below: 0,
+        });
+        self.enforce_limits();
+        Ok(Received {
             plaintext,
-            dh,
+            dh: Some(d),
             root_key: self.rk,
             message_key: mk,
-            skipped_after: self.skipped.len(),
+            skipped_after: self.skipped(),
+        })
+    }
+
+    /// The four limits of §6.6, in order.
+    fn enforce_limits(&mut self) {
+        while self.chains.len() > MAX_CHAIN_HISTORY {
+            self.chains.remove(0);
+        }
+        let earlier = self.chains.len() - 1;
+        while self.chains[..earlier].iter().filter(|c| !c.keys.is_empty()).count()
+            > MAX_RECEIVING_CHAINS - 1
+        {
+            let c = self.chains[..earlier].iter_mut().find(|c| !c.keys.is_empty()).unwrap();
+            let n = c.keys.len();
+            c.drop_lowest(n);
+        }
+        while self.skipped() > MAX_SKIPPED_KEYS {
+            let excess = self.skipped() - MAX_SKIPPED_KEYS;
+            let c = self.chains.iter_mut().find(|c| !c.keys.is_empty()).unwrap();
+            let n = excess.min(c.keys.len());
+            c.drop_lowest(n);
+        }
+        while self.chains.iter().map(|c| c.dropped.len()).sum::<usize>() > MAX_DROPPED_RANGES {
+            let c = self.chains.iter_mut().find(|c| !c.dropped.is_empty()).unwrap();
+            let (_, end) = c.dropped.remove(0);
+            c.unknown_below = c.unknown_below.max(end);
         }
     }
 
@@ -372,23 +507,23 @@ impl Party {
             None => out.push(0),
         }
         match self.receiving {
-            Some((ck, n)) => out.extend(cat(&[&[1], &ck, &u32be(n)])),
+            Some(ck) => out.extend(cat(&[&[1], &ck])),
             None => out.push(0),
         }
-        let mut chains: Vec<([u8; 32], Vec<(u32, [u8; 32])>)> = Vec::new();
-        for (key, n, mk) in &self.skipped {
-            match chains.iter_mut().find(|(k, _)| k == key) {
-                Some((_, keys)) => keys.push((*n, *mk)),
-                None => chains.push((*key, vec![(*n, *mk)])),
-            }
-        }
-        out.extend(u32be(chains.len() as u32));
-        for (key, keys) in chains {
-            out.extend(encode_x25519(&key));
-            out.extend(u32be(keys.len() as u32));
-            for (n, mk) in keys {
-                out.extend(u32be(n));
+        out.extend(u32be(self.chains.len() as u32));
+        for c in &self.chains {
+            out.extend(encode_x25519(&c.key));
+            out.extend(u32be(c.end));
+            out.extend(u32be(c.unknown_below));
+            out.extend(u32be(c.keys.len() as u32));
+            for (n, mk) in &c.keys {
+                out.extend(u32be(*n));
                 out.extend(mk);
+            }
+            out.extend(u32be(c.dropped.len() as u32));
+            for (start, end) in &c.dropped {
+                out.extend(u32be(*start));
+                out.extend(u32be(*end));
             }
         }
         out
@@ -404,7 +539,7 @@ pub fn initial_message(
     ratchet_message: &[u8],
 ) -> Bytes {
     let mut out =
-        cat(&[&[0x21], &initiator.encoded(), &encode_x25519(base_key), &u32be(signed_prekey_id)]);
+        cat(&[&[0x22], &initiator.encoded(), &encode_x25519(base_key), &u32be(signed_prekey_id)]);
     match one_time_prekey_id {
         Some(id) => out.extend(cat(&[&[1], &u32be(id)])),
         None => out.push(0),
@@ -432,7 +567,7 @@ pub fn issuer_certificate(
     ]);
     let message = cat(&[b"sealwire/issuer-certificate/v1", &signed]);
     let signature = root.sign(&message);
-    (message, cat(&[&[0xa1], &signed, &signature]))
+    (message, cat(&[&[0xa2], &signed, &signature]))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -455,7 +590,7 @@ pub fn sender_certificate(
     ]);
     let message = cat(&[b"sealwire/sender-certificate/v1", &signed]);
     let signature = issuer.sign(&message);
-    (message, cat(&[&[0xb1], &signed, &signature]))
+    (message, cat(&[&[0xb2], &signed, &signature]))
 }
 
 // ---- Sealed envelopes (§10, §11) ---------------------------------------------------
@@ -476,6 +611,7 @@ pub struct Sealed {
     pub padding: usize,
     pub payload_key: Bytes,
     pub payload_nonce: Bytes,
+    pub commitment: Bytes,
     pub payload: Bytes,
     pub payload_hash: [u8; 32],
     pub shares: Vec<Share>,
@@ -497,15 +633,16 @@ pub fn seal(
     content.extend(u32be(recipients.len() as u32));
     for (recipient, message) in recipients {
         content.extend(recipient.encoded());
-        content.push(if message[0] == 0x21 { 0x01 } else { 0x02 });
+        content.push(if message[0] == 0x22 { 0x01 } else { 0x02 });
         content.extend(with_len(message));
     }
-    // A split envelope is 119 bytes plus the payload (content + 16).
-    let unpadded = 119 + content.len() + 16;
+    // A split envelope is its 151-byte prefix plus the payload (content + 16).
+    let unpadded = 151 + content.len() + 16;
     let padding = if padded { unpadded.max(512).next_power_of_two() - unpadded } else { 0 };
     content.extend(vec![0u8; padding]);
-    let okm = hkdf(&[0u8; 32], secret, b"sealwire/sealed/payload/v1", 44);
-    let (payload_key, payload_nonce) = (okm[..32].to_vec(), okm[32..].to_vec());
+    let okm = hkdf(&[0u8; 32], secret, b"sealwire/sealed/payload/v2", 76);
+    let (payload_key, payload_nonce, commitment) =
+        (okm[..32].to_vec(), okm[32..44].to_vec(), okm[44..].to_vec());
     let payload = aead_seal(&payload_key, &payload_nonce, &encoded_e, &content);
     let payload_hash = sha256(&payload);
     let shares = recipients
@@ -527,8 +664,10 @@ pub fn seal(
                 &cat(&[b"sealwire/sealed/auth/v1", &sender.encoded(), &encoded_r]),
                 32,
             );
-            let tag = hmac(&auth_key, &cat(&[&encoded_e, &encoded_r, &wrapped, &payload_hash]))
-                [..16]
+            let tag = hmac(
+                &auth_key,
+                &cat(&[&encoded_e, &encoded_r, &commitment, &wrapped, &payload_hash]),
+            )[..16]
                 .to_vec();
             Share {
                 recipient: encoded_r,
@@ -547,6 +686,7 @@ pub fn seal(
         padding,
         payload_key,
         payload_nonce,
+        commitment,
         payload,
         payload_hash,
         shares,
@@ -554,24 +694,31 @@ pub fn seal(
 }
 
 impl Sealed {
-    /// The sealed envelope (§10.4) for share `i`.
-    pub fn envelope(&self, i: usize) -> Bytes {
+    /// The prefix of share `i`'s sealed envelope (§10.4).
+    pub fn prefix(&self, i: usize) -> Bytes {
         let share = &self.shares[i];
         cat(&[
-            &[0xc1],
+            &[0xc2],
             &share.recipient,
             &encode_x25519(&self.ephemeral_public),
+            &self.commitment,
             &share.wrapped,
             &share.tag,
-            &with_len(&self.payload),
+            &u32be(self.payload.len() as u32),
         ])
+    }
+
+    /// The sealed envelope (§10.4) for share `i`.
+    pub fn envelope(&self, i: usize) -> Bytes {
+        cat(&[&self.prefix(i), &self.payload])
     }
 
     /// The multi-recipient envelope (§11).
     pub fn multi(&self) -> Bytes {
         let mut out = cat(&[
-            &[0xd1],
+            &[0xd2],
             &encode_x25519(&self.ephemeral_public),
+            &self.commitment,
             &u32be(self.shares.len() as u32),
         ]);
         for share in &self.shares {
