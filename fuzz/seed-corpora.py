@@ -13,16 +13,16 @@ VECTORS = ROOT.parent / "test-vectors"
 
 ROUTES = {
     0x11: ["decode_bundle"],
-    0x21: ["decode_initial_message", "session_receive"],
-    0x31: ["decode_ratchet_message", "session_receive"],
-    0x41: ["decode_session"],
-    0xA1: ["decode_certificate"],
-    0xB1: ["decode_certificate"],
-    0xE1: ["decode_certificate"],
-    0xC1: ["decode_envelope", "unseal"],
-    0xD1: ["decode_multi_envelope"],
+    0x22: ["decode_initial_message", "session_receive"],
+    0x32: ["decode_ratchet_message", "session_receive"],
+    0x42: ["decode_session"],
+    0xA2: ["decode_certificate"],
+    0xB2: ["decode_certificate"],
+    0xE2: ["decode_certificate"],
+    0xC2: ["decode_envelope", "unseal"],
+    0xD2: ["decode_multi_envelope"],
 }
-KEYS = {0x01, 0x02, 0x04, 0x51, 0x61, 0x71, 0x81, 0x91, 0xF1}
+KEYS = {0x01, 0x02, 0x04, 0x52, 0x61, 0x71, 0x81, 0x91, 0xF1}
 
 
 def strings(value):

@@ -17,7 +17,7 @@
 //!
 //! # fn main() -> Result<(), sealwire::Error> {
 //! // The caller supplies the RNG; this one asks the operating system.
-//! let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
+//! let mut rng = sealwire::rand_core::UnwrapErr(getrandom::SysRng);
 //!
 //! // Alice publishes a bundle and keeps the secrets in her prekey store.
 //! let alice = IdentityKeyPair::generate(&mut rng);
@@ -44,7 +44,9 @@
 //! let reply = alice_session.encrypt(&mut rng, b"hi Bob")?;
 //! assert_eq!(bob_session.decrypt(&reply)?, b"hi Bob");
 //!
-//! // Sessions are stored between messages (the bytes are secret).
+//! // Sessions are stored between messages (the bytes are secret): save
+//! // after every encrypt and decrypt, before the message goes out or the
+//! // plaintext is shown.
 //! let stored = alice_session.to_bytes();
 //! let mut alice_session = Session::from_bytes(&stored)?;
 //! let again = bob_session.encrypt(&mut rng, b"still there?")?;
@@ -64,6 +66,16 @@
 //! - Post-compromise recovery: each reply brings a new Diffie-Hellman
 //!   exchange, so state stolen now stops opening messages after the next
 //!   round trip, unless the thief also takes over the conversation.
+//! - Restored state: a session restored from an older copy (a crash before
+//!   saving, a backup, a clone) seals every message under a fresh random
+//!   nonce, so nothing leaks and nothing can be forged from two messages it
+//!   sends at one number. It would decrypt a replay a second time: its
+//!   [`Session::generation`] lets the app's store refuse to write it back
+//!   over a newer state.
+//! - Replays, reordering and loss: a message the session has decrypted
+//!   gets [`DecryptError::Duplicate`], one whose key was dropped under the
+//!   limits [`DecryptError::KeyDropped`], a forgery [`DecryptError::Failed`];
+//!   every error says what to do about it ([`Error::action`]).
 //! - Not hidden from the relay: who receives, when, and a size bucket (with
 //!   sealed envelopes); without them also the sender, exact lengths and
 //!   message headers (ratchet key and counters).
@@ -73,7 +85,10 @@
 //!   messages those skipped keys open.
 //! - Identity keys are only as trustworthy as the app's way of checking
 //!   them: compare [`Session::remote_identity`] with what the user
-//!   expects.
+//!   expects. One X25519 secret stands behind exactly one identity key
+//!   (identity keys are torsion-free with an even `x`).
+//! - Time comes from the caller: certificates are checked against the
+//!   device's own clock, never one the relay reports.
 //!
 //! # no_std
 //!

@@ -1,24 +1,34 @@
-//! Alice and Bob talk while the fuzzer plays the network: it chooses who
-//! sends, and delivers, drops, duplicates, tampers with and reorders
-//! messages, and stores and restores either session. Invariants:
+//! Alice and Bob talk while the fuzzer plays the network and the apps: it
+//! chooses who sends, and delivers, drops, duplicates, tampers with and
+//! reorders messages; it stores and restores either session, and takes a
+//! snapshot of one and later rolls it back to it (a crash, a backup).
+//! Invariants:
 //!
 //! - an untampered message decrypts exactly once, to what was sent, unless
-//!   its chain is old enough to have been forgotten under
-//!   `MAX_RECEIVING_CHAINS` (the only limit a run of at most `MAX_OPS`
-//!   operations can reach);
-//! - a tampered message, or a copy of one already decrypted, is refused;
+//!   its chain is old enough that its keys were dropped
+//!   (`MAX_RECEIVING_CHAINS`): then it gets `KeyDropped` (or `StaleMessage`
+//!   once the record of dropped keys overflowed), or `Failed` once the
+//!   chain itself is forgotten (`MAX_CHAIN_HISTORY`);
+//! - a copy of a message already decrypted is a `Duplicate` while its
+//!   chain is remembered; a tampered message is refused;
 //! - every refusal leaves the receiving session exactly as it was;
-//! - storing and restoring a session changes nothing.
-use std::collections::HashSet;
+//! - storing and restoring a session changes nothing;
+//! - no two messages ever sent share a nonce, rollbacks included;
+//! - after a rollback the sides no longer agree on what was sent, so the
+//!   run checks only what must hold anyway: a message that decrypts gives
+//!   the plaintext sent with those bytes, a receiver never decrypts the
+//!   same bytes twice without being rolled back itself, tampering is
+//!   refused, refusals change nothing, and nonces never repeat.
+use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 use arbitrary::Arbitrary;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
-use sealwire::limits::MAX_RECEIVING_CHAINS;
+use sealwire::limits::{MAX_CHAIN_HISTORY, MAX_RECEIVING_CHAINS};
 use sealwire::{
-    IdentityKeyPair, InitialMessage, Message, OneTimePreKeyPair, PreKeyBundle, PreKeyId, Session,
-    SignedPreKeyPair,
+    DecryptError, IdentityKeyPair, InitialMessage, Message, OneTimePreKeyPair, PreKeyBundle,
+    PreKeyId, Session, SignedPreKeyPair,
 };
 
 /// At most this many operations run per input, so no skip gap can reach
@@ -33,6 +43,8 @@ pub enum Op {
     Duplicate { which: u16 },
     Tamper { which: u16, at: u16, mask: u8 },
     Restore { bob: bool },
+    Snapshot { bob: bool },
+    Rollback { bob: bool },
 }
 
 #[derive(Clone)]
@@ -56,6 +68,41 @@ struct Side {
     /// Receiving: the newest epoch of the peer's decrypted so far.
     heard: u32,
     delivered: HashSet<u32>,
+    /// The bytes of every message this side decrypted since it was last
+    /// rolled back (or ever).
+    decrypted: HashSet<Vec<u8>>,
+    /// The state and model saved by the last `Snapshot`.
+    snapshot: Option<Box<Saved>>,
+}
+
+struct Saved {
+    state: Vec<u8>,
+    epoch: u32,
+    last_key: [u8; 32],
+    heard: u32,
+    delivered: HashSet<u32>,
+    decrypted: HashSet<Vec<u8>>,
+}
+
+impl Side {
+    fn new(state: &[u8], epoch: u32, last_key: [u8; 32], heard: u32) -> Self {
+        Self {
+            session: Session::from_bytes(state).expect("state"),
+            epoch,
+            last_key,
+            heard,
+            delivered: HashSet::new(),
+            decrypted: HashSet::new(),
+            snapshot: None,
+        }
+    }
+}
+
+fn nonce(bytes: &[u8]) -> [u8; 24] {
+    match Message::parse(bytes).expect("our own messages parse") {
+        Message::Initial(m) => m.message().header().nonce,
+        Message::Ratchet(m) => m.header().nonce,
+    }
 }
 
 /// The sessions right after Bob accepted Alice's first message, made once.
@@ -90,23 +137,17 @@ fn ratchet_key(bytes: &[u8]) -> [u8; 32] {
 /// Runs one conversation; panics when an invariant fails.
 pub fn run(ops: Vec<Op>) {
     let (alice_state, bob_state, first_key) = start();
-    let mut alice = Side {
-        session: Session::from_bytes(alice_state).expect("state"),
-        epoch: 1,
-        last_key: *first_key,
-        heard: 0,
-        delivered: HashSet::new(),
-    };
-    let mut bob = Side {
-        session: Session::from_bytes(bob_state).expect("state"),
-        epoch: 0,
-        last_key: [0; 32],
-        heard: 1,
-        delivered: HashSet::new(),
-    };
+    let mut alice = Side::new(alice_state, 1, *first_key, 0);
+    let mut bob = Side::new(bob_state, 0, [0; 32], 1);
     let mut rng = ChaCha20Rng::seed_from_u64(ops.len() as u64);
     let mut flight: Vec<InFlight> = Vec::new();
     let mut next_id = 0u32;
+    // Every nonce sent, and what was sent with each message's bytes.
+    let mut nonces: HashSet<[u8; 24]> = HashSet::new();
+    let mut sent: HashMap<Vec<u8>, Vec<u8>> = HashMap::new();
+    // Whether either side has been rolled back: the strict expectations
+    // end there.
+    let mut forked = false;
 
     for op in ops.into_iter().take(MAX_OPS) {
         match op {
@@ -114,6 +155,8 @@ pub fn run(ops: Vec<Op>) {
                 let sender = if from_bob { &mut bob } else { &mut alice };
                 let plaintext: Vec<u8> = (0..len % 64).map(|i| i ^ next_id as u8).collect();
                 let bytes = sender.session.encrypt(&mut rng, &plaintext).expect("encrypt");
+                assert!(nonces.insert(nonce(&bytes)), "a nonce was used twice");
+                sent.insert(bytes.clone(), plaintext.clone());
                 let key = ratchet_key(&bytes);
                 if key != sender.last_key {
                     sender.epoch += 1;
@@ -142,10 +185,26 @@ pub fn run(ops: Vec<Op>) {
                         "a refusal ({e:?}) changed the session"
                     );
                 }
+                let age = receiver.heard.saturating_sub(m.epoch);
+                if let Ok(plaintext) = &result {
+                    // Whatever decrypts is what was sent with these bytes,
+                    // and only once per receiver (between rollbacks).
+                    assert_eq!(sent.get(&m.bytes), Some(plaintext), "decrypted to something else");
+                    assert!(receiver.decrypted.insert(m.bytes.clone()), "the same bytes twice");
+                }
                 if m.tampered {
                     assert!(result.is_err(), "a tampered message was accepted");
+                } else if forked {
+                    if result.is_ok() {
+                        receiver.delivered.insert(m.id);
+                        receiver.heard = receiver.heard.max(m.epoch);
+                    }
                 } else if receiver.delivered.contains(&m.id) {
-                    assert!(result.is_err(), "a message decrypted twice");
+                    match result {
+                        Err(DecryptError::Duplicate) => {}
+                        Err(DecryptError::Failed) if age >= MAX_CHAIN_HISTORY as u32 => {}
+                        other => panic!("a replay got {other:?} (age {age})"),
+                    }
                 } else {
                     match result {
                         Ok(plaintext) => {
@@ -153,11 +212,12 @@ pub fn run(ops: Vec<Op>) {
                             receiver.delivered.insert(m.id);
                             receiver.heard = receiver.heard.max(m.epoch);
                         }
-                        Err(e) => assert!(
-                            receiver.heard.saturating_sub(m.epoch) >= MAX_RECEIVING_CHAINS as u32,
+                        Err(DecryptError::KeyDropped | DecryptError::StaleMessage)
+                            if age >= MAX_RECEIVING_CHAINS as u32 => {}
+                        Err(DecryptError::Failed) if age >= MAX_CHAIN_HISTORY as u32 => {}
+                        Err(e) => panic!(
                             "an honest message was refused: {e:?} (epoch {}, heard {})",
-                            m.epoch,
-                            receiver.heard
+                            m.epoch, receiver.heard
                         ),
                     }
                 }
@@ -182,6 +242,31 @@ pub fn run(ops: Vec<Op>) {
                 let stored = side.session.to_bytes();
                 side.session = Session::from_bytes(&stored).expect("a stored session decodes");
                 assert_eq!(side.session.to_bytes().as_slice(), stored.as_slice());
+            }
+            Op::Snapshot { bob: of_bob } => {
+                let side = if of_bob { &mut bob } else { &mut alice };
+                side.snapshot = Some(Box::new(Saved {
+                    state: side.session.to_bytes().to_vec(),
+                    epoch: side.epoch,
+                    last_key: side.last_key,
+                    heard: side.heard,
+                    delivered: side.delivered.clone(),
+                    decrypted: side.decrypted.clone(),
+                }));
+            }
+            Op::Rollback { bob: of_bob } => {
+                let side = if of_bob { &mut bob } else { &mut alice };
+                if let Some(saved) = side.snapshot.take() {
+                    let generation = side.session.generation();
+                    side.session = Session::from_bytes(&saved.state).expect("a snapshot decodes");
+                    assert!(side.session.generation() <= generation, "generations go forward");
+                    side.epoch = saved.epoch;
+                    side.last_key = saved.last_key;
+                    side.heard = saved.heard;
+                    side.delivered = saved.delivered;
+                    side.decrypted = saved.decrypted;
+                    forked = true;
+                }
             }
             _ => {}
         }
@@ -219,6 +304,40 @@ mod tests {
     #[test]
     fn a_tampered_message_is_refused() {
         run(vec![send(false), TAMPER, DELIVER, send(true), TAMPER, DELIVER]);
+    }
+
+    #[test]
+    fn replays_are_duplicates() {
+        run(vec![send(false), Op::Duplicate { which: 0 }, DELIVER, DELIVER]);
+    }
+
+    #[test]
+    fn a_rolled_back_sender_repeats_no_nonce() {
+        run(vec![
+            Op::Snapshot { bob: false },
+            send(false),
+            send(false),
+            DELIVER,
+            Op::Rollback { bob: false },
+            send(false),
+            send(false),
+            DELIVER,
+            DELIVER,
+            send(true),
+            DELIVER,
+        ]);
+    }
+
+    #[test]
+    fn a_rolled_back_receiver_decrypts_again_once() {
+        run(vec![
+            send(false),
+            Op::Duplicate { which: 0 },
+            Op::Snapshot { bob: true },
+            DELIVER,
+            Op::Rollback { bob: true },
+            DELIVER,
+        ]);
     }
 
     /// The first finding (docs/fuzzing.md): two equal flips of one byte

@@ -87,7 +87,7 @@ impl Padding {
 /// use sealwire::*;
 ///
 /// # fn main() -> Result<(), Error> {
-/// let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
+/// let mut rng = sealwire::rand_core::UnwrapErr(getrandom::SysRng);
 /// // The time comes from this device's own clock, never from the relay.
 /// let now = Timestamp(1_800_000_000);
 ///

@@ -1,14 +1,24 @@
 #!/usr/bin/env python3
-"""Reproduce sealwire's test vectors from docs/protocol.md alone.
+"""Reproduce sealwire's test vectors (protocol version 2) from the documents alone.
 
 A third implementation of the protocol, in Python with the `cryptography`
-package: it shares nothing with the Rust code. From each vector's secrets it
-recomputes every intermediate value and output and compares them with the
-files. Section numbers refer to docs/protocol.md.
+package, written from docs/protocol.md and test-vectors/README.md: it shares
+nothing with the Rust code. From each vector's inputs (seeds, the draws under
+`rng`, plaintexts) it recomputes every intermediate value and output and
+compares them with the files, byte for byte; it replays the ratchet
+conversation with its own Double Ratchet; and it runs every negative vector
+through its own decoders and operations, which must refuse it with the same
+error (code and name). Section numbers (§) refer to docs/protocol.md.
+
+What `cryptography` does not offer is written here in pure Python from its
+definition: HChaCha20 (for XChaCha20-Poly1305), X25519 (RFC 7748, so that an
+all-zero output can be seen rather than raised), Edwards25519 point
+arithmetic, identity-key decoding (§2.2) and strict Ed25519 verification (§3).
 
 Run: python3 test-vectors/tools/verify.py   (exit status 0 when all match)
 """
 
+import copy
 import hashlib
 import hmac
 import json
@@ -16,6 +26,7 @@ import pathlib
 import struct
 import sys
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
@@ -23,24 +34,150 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 HERE = pathlib.Path(__file__).resolve().parent.parent
-P = 2**255 - 19
-checked = 0
+checked = 0    # values compared
+refused = 0    # negative vectors refused with the expected error
 
 
 def check(what, got, want):
+    """Compare one recomputed value with the file's; stop at the first mismatch."""
     global checked
-    if isinstance(want, str):
+    if isinstance(want, str) and isinstance(got, bytes):
         want = bytes.fromhex(want)
     if got != want:
-        sys.exit(f"MISMATCH {what}:\n  got  {got.hex() if isinstance(got, bytes) else got}\n  want {want.hex() if isinstance(want, bytes) else want}")
+        show = lambda v: v.hex() if isinstance(v, bytes) else v
+        sys.exit(f"MISMATCH {what}:\n  got  {show(got)}\n  want {show(want)}")
     checked += 1
 
 
 def h(s):
-    return bytes.fromhex(s)
+    return None if s is None else bytes.fromhex(s)
 
 
-# ---- §1 notation ------------------------------------------------------------------
+# ---- §13, §15 limits and constants ---------------------------------------------------
+
+MAX_SKIP = 1000
+MAX_SKIPPED_KEYS = 2000
+MAX_RECEIVING_CHAINS = 5
+MAX_CHAIN_HISTORY = 32
+MAX_DROPPED_RANGES = 64
+MAX_PLAINTEXT_LEN = 1_048_576
+MAX_MESSAGE_LEN = 1_048_832
+MAX_N = 2**32 - 2
+SESSION_MAX_ENCODED_LEN = 74_473
+MULTI_MAX_ENCODED_LEN = 4_526_003
+MAX_ENVELOPE_LEN = 4_194_304
+MAX_FANOUT_BYTES = 2**32
+MIN_PADDED_ENVELOPE_LEN = 512
+MAX_RECIPIENTS = 4096
+MAX_APP_ID_LEN = 64
+MAX_USER_ID_LEN = 64
+ENVELOPE_PREFIX_LEN = 151
+SHARE_LEN = 81
+ENTRY_OVERHEAD = 38
+
+IDENTITY_SEED_LABEL = b"sealwire/identity-seed/v1"
+SIGNED_PREKEY_LABEL = b"sealwire/signed-prekey/v1"
+X3DH_INFO = b"sealwire/x3dh/v1"
+ROOT_INFO = b"sealwire/ratchet/root/v1"
+ISSUER_LABEL = b"sealwire/issuer-certificate/v1"
+SENDER_LABEL = b"sealwire/sender-certificate/v1"
+PAYLOAD_INFO = b"sealwire/sealed/payload/v2"
+WRAP_INFO = b"sealwire/sealed/wrap/v1"
+AUTH_INFO = b"sealwire/sealed/auth/v1"
+ZERO32 = bytes(32)
+
+# Version tags (§15) and key types (§2.2).
+KEY_IDENTITY, KEY_X25519, KEY_CERTIFICATE = 0x01, 0x02, 0x04
+TAG_BUNDLE, TAG_INITIAL, TAG_RATCHET, TAG_SESSION, TAG_IDENTITY_PAIR = 0x11, 0x22, 0x32, 0x42, 0x52
+TAG_SIGNED_PREKEY, TAG_SIGNED_PREKEY_PAIR, TAG_ONE_TIME_PREKEY, TAG_ONE_TIME_PREKEY_PAIR = 0x61, 0x71, 0x81, 0x91
+TAG_ISSUER, TAG_SENDER, TAG_SEALED, TAG_MULTI, TAG_TRUST_ROOT, TAG_CERT_KEY_PAIR = 0xA2, 0xB2, 0xC2, 0xD2, 0xE2, 0xF1
+CONTENT_INITIAL, CONTENT_RATCHET = 0x01, 0x02
+
+
+def limits_are_consistent():
+    """§13: the maximum lengths follow from the layouts and the other limits."""
+    ratchet_message = 66 + 4 + MAX_PLAINTEXT_LEN + 16                              # §7.1
+    check("a ratchet message fits MAX_MESSAGE_LEN", ratchet_message <= MAX_MESSAGE_LEN, True)
+    check("an initial message fits MAX_MESSAGE_LEN", 1 + 33 + 33 + 4 + 1 + 4 + 4 + ratchet_message <= MAX_MESSAGE_LEN, True)
+    session = (1 + 1 + 8 + 5 * 33 + 4 + 1 + 4 + 1                                 # §8.2
+               + 32 + 4 + 33 + 1 + 32 + 33 + 32 + 4 + 1 + 32 + 4
+               + MAX_CHAIN_HISTORY * 49 + MAX_SKIPPED_KEYS * 36 + MAX_DROPPED_RANGES * 8)
+    check("Session::MAX_ENCODED_LEN", session, SESSION_MAX_ENCODED_LEN)
+    multi = 1 + 33 + 32 + 4 + MAX_RECIPIENTS * SHARE_LEN + 4 + MAX_ENVELOPE_LEN - ENVELOPE_PREFIX_LEN   # §11
+    check("MultiRecipientEnvelope::MAX_ENCODED_LEN", multi, MULTI_MAX_ENCODED_LEN)
+    check("bundle maximum", 1 + 33 + 4 + 33 + 64 + 1 + 4 + 33 + 1, 174)         # §4.3
+    check("trust root maximum", 1 + 33 + 4 + MAX_APP_ID_LEN, 102)                # §9.2
+    issuer = 1 + 4 + 33 + 4 + MAX_APP_ID_LEN + 8 + 8 + 64                          # §9.3
+    check("issuer certificate maximum", issuer, 186)
+    check("sender certificate maximum", 1 + 4 + MAX_APP_ID_LEN + 4 + MAX_USER_ID_LEN + 4 + 33 + 8 + 4 + issuer + 64,
+          436)                                                                      # §9.4
+    check("envelope prefix", 1 + 33 + 33 + 32 + 32 + 16 + 4, ENVELOPE_PREFIX_LEN)   # §10.4
+    check("share", 33 + 32 + 16, SHARE_LEN)                                         # §11
+    check("entry overhead", 33 + 1 + 4, ENTRY_OVERHEAD)                             # §10.2
+
+
+# ---- §14 errors ------------------------------------------------------------------------
+
+CODES = {
+    "Decode": {"Truncated": 101, "TrailingBytes": 102, "UnknownVersion": 103, "UnexpectedKeyType": 104,
+               "InvalidKey": 105, "TooLong": 106, "InvalidValue": 107, "Unsupported": 108,
+               "InconsistentState": 109},
+    "Agreement": {"InvalidSignature": 201, "UnknownSignedPreKey": 202, "UnknownOneTimePreKey": 203,
+                  "NonContributory": 204},
+    "Decrypt": {"Malformed": 301, "Failed": 302, "StaleMessage": 303, "TooManySkipped": 304,
+                "OtherSession": 305, "Duplicate": 306, "KeyDropped": 307},
+    "Encrypt": {"PlaintextTooLong": 401, "ChainExhausted": 402, "NonContributory": 403},
+    "Certificate": {"UntrustedApp": 501, "BrokenChain": 502, "Revoked": 503, "NotYetValid": 504,
+                    "Expired": 505, "KeyMismatch": 506, "InvalidValidity": 507, "Denied": 508},
+    "Unseal": {"Malformed": 601, "NotForRecipient": 602, "Failed": 603, "SenderMismatch": 604,
+               "ForeignInitialMessage": 605, "WrongSession": 606},
+    "Seal": {"CertificateMismatch": 701, "NoRecipients": 702, "TooManyRecipients": 703,
+             "DuplicateRecipient": 704, "InvalidMessage": 705, "TooLong": 706, "NonContributory": 707,
+             "ForeignInitialMessage": 708},
+}
+
+
+class Refused(Exception):
+    """An error of §14: `code` is its stable number; `name` its Rust spelling (README "Errors")."""
+
+    def __init__(self, group, variant, code, why=None):
+        super().__init__(f"{group}({variant})")
+        self.group, self.variant, self.code, self.why = group, variant, code, why
+
+    @property
+    def name(self):
+        return f"{self.group}({self.variant})"
+
+
+def error(group, variant, arg=None):
+    return Refused(group, variant if arg is None else f"{variant}({arg})", CODES[group][variant])
+
+
+def bad(variant, arg=None, why=None):
+    """A decoding error (1xx); `why` says which rule, for reading only."""
+    e = error("Decode", variant, arg)
+    e.why = why
+    return e
+
+
+def inconsistent(why):
+    return bad("InconsistentState", why=why)
+
+
+def malformed(group, e):
+    """Decrypt::Malformed (301) and Unseal::Malformed (601) carry the 1xx error."""
+    return Refused(group, f"Malformed({e.variant})", CODES[group]["Malformed"])
+
+
+# ---- §1 notation -----------------------------------------------------------------------
+
+P = 2**255 - 19
+ELL = 2**252 + 27742317777372353535851937790883648493
+
+
+def u8(v):
+    return bytes([v])
+
 
 def u32(v):
     return struct.pack(">I", v)
@@ -54,6 +191,18 @@ def with_len(b):
     return u32(len(b)) + b
 
 
+def flag(present):
+    return b"\x01" if present else b"\x00"
+
+
+def xor(a, b):
+    return bytes(x ^ y for x, y in zip(a, b))
+
+
+def sha256(m):
+    return hashlib.sha256(m).digest()
+
+
 def hkdf(salt, ikm, info, length):
     return HKDF(hashes.SHA256(), length, salt, info).derive(ikm)
 
@@ -62,478 +211,1644 @@ def mac(key, data):
     return hmac.new(key, data, hashlib.sha256).digest()
 
 
-def x25519(scalar, u):
-    return X25519PrivateKey.from_private_bytes(scalar).exchange(X25519PublicKey.from_public_bytes(u))
+def x25519(k, u):
+    """RFC 7748 §5, in pure Python: the scalar is clamped, the top bit of u masked."""
+    k = bytearray(k)
+    k[0] &= 248
+    k[31] = (k[31] & 127) | 64
+    k = int.from_bytes(k, "little")
+    x1 = int.from_bytes(u, "little") & ((1 << 255) - 1)
+    x2, z2, x3, z3, swap = 1, 0, x1, 1, 0
+    for t in reversed(range(255)):
+        bit = (k >> t) & 1
+        if swap ^ bit:
+            x2, x3, z2, z3 = x3, x2, z3, z2
+        swap = bit
+        a, b, c, d = x2 + z2, x2 - z2, x3 + z3, x3 - z3
+        aa, bb, da, cb = a * a % P, b * b % P, d * a % P, c * b % P
+        e = aa - bb
+        x3, z3 = (da + cb) ** 2 % P, x1 * (da - cb) ** 2 % P
+        x2, z2 = aa * bb % P, e * (aa + 121665 * e) % P
+    if swap:
+        x2, z2 = x3, z3
+    return (x2 * pow(z2, P - 2, P) % P).to_bytes(32, "little")
 
 
-def x25519_public(scalar):
-    return x25519(scalar, (9).to_bytes(32, "little"))
+def x25519_public(secret):
+    return x25519(secret, (9).to_bytes(32, "little"))
 
 
-def seal(key, nonce, ad, pt):
+def aead_seal(key, nonce, ad, pt):
     return ChaCha20Poly1305(key).encrypt(nonce, pt, ad)
 
 
-def open_(key, nonce, ad, ct):
-    return ChaCha20Poly1305(key).decrypt(nonce, ct, ad)
+def aead_open(key, nonce, ad, ct):
+    """Returns None when the tag does not verify."""
+    try:
+        return ChaCha20Poly1305(key).decrypt(nonce, ct, ad)
+    except InvalidTag:
+        return None
 
 
-# ---- §2.2, §3 keys ------------------------------------------------------------------
+def hchacha20(key, nonce16):
+    """draft-irtf-cfrg-xchacha-03 §2.2: ChaCha20's 20 rounds on constants, key and
+    16-byte nonce; output words 0..3 and 12..15, without the final addition."""
+    s = [0x61707865, 0x3320646E, 0x79622D32, 0x6B206574]
+    s += list(struct.unpack("<8I", key)) + list(struct.unpack("<4I", nonce16))
+    rotl = lambda v, c: ((v << c) & 0xFFFFFFFF) | (v >> (32 - c))
+
+    def quarter(a, b, c, d):
+        s[a] = (s[a] + s[b]) & 0xFFFFFFFF; s[d] = rotl(s[d] ^ s[a], 16)
+        s[c] = (s[c] + s[d]) & 0xFFFFFFFF; s[b] = rotl(s[b] ^ s[c], 12)
+        s[a] = (s[a] + s[b]) & 0xFFFFFFFF; s[d] = rotl(s[d] ^ s[a], 8)
+        s[c] = (s[c] + s[d]) & 0xFFFFFFFF; s[b] = rotl(s[b] ^ s[c], 7)
+
+    for _ in range(10):
+        quarter(0, 4, 8, 12); quarter(1, 5, 9, 13); quarter(2, 6, 10, 14); quarter(3, 7, 11, 15)
+        quarter(0, 5, 10, 15); quarter(1, 6, 11, 12); quarter(2, 7, 8, 13); quarter(3, 4, 9, 14)
+    return struct.pack("<8I", *(s[0:4] + s[12:16]))
+
+
+def xaead_seal(key, nonce, ad, pt):
+    """§1: XChaCha20-Poly1305 = ChaCha20-Poly1305 under HChaCha20(key, nonce[0..16])."""
+    return aead_seal(hchacha20(key, nonce[:16]), b"\x00" * 4 + nonce[16:], ad, pt)
+
+
+def xaead_open(key, nonce, ad, ct):
+    return aead_open(hchacha20(key, nonce[:16]), b"\x00" * 4 + nonce[16:], ad, ct)
+
+
+def check_hchacha20():
+    """draft-irtf-cfrg-xchacha-03 §2.2.1."""
+    key = bytes(range(32))
+    nonce = h("000000090000004a0000000031415927")
+    check("HChaCha20 test vector", hchacha20(key, nonce),
+          "82413b4227b27bfed30e42508a877d73a0f9e4d58a74a853c12ec41326d3ecdc")
+
+
+# ---- §1.1 randomness --------------------------------------------------------------------
+
+class Rng:
+    """§1.1: hands out a vector's listed draws, in order; each draw has a size."""
+
+    def __init__(self, draws):
+        self.left = [h(d) for d in draws]
+        self.used = []
+
+    def draw(self, size):
+        if not self.left:
+            sys.exit(f"MISMATCH rng: a draw of {size} bytes beyond the listed ones")
+        d = self.left.pop(0)
+        check(f"rng draw size", len(d), size)
+        self.used.append(d)
+        return d
+
+    def all_used(self, what):
+        check(f"{what}: every listed draw used", len(self.left), 0)
+
+
+# ---- §2.1 rules common to every format --------------------------------------------------
+
+class Reader:
+    """§2.1: the maximum total length first (TooLong), then the version tag
+    (UnknownVersion); fields in order; nothing left over (TrailingBytes)."""
+
+    def __init__(self, data, tag, max_len):
+        if len(data) > max_len:
+            raise bad("TooLong")
+        self.data, self.o = data, 0
+        if tag is not None:
+            v = self.u8()
+            if v != tag:
+                raise bad("UnknownVersion", v)
+
+    def remaining(self):
+        return len(self.data) - self.o
+
+    def take(self, n):
+        if self.remaining() < n:
+            raise bad("Truncated")
+        self.o += n
+        return self.data[self.o - n:self.o]
+
+    def u8(self):
+        return self.take(1)[0]
+
+    def u32(self):
+        return int.from_bytes(self.take(4), "big")
+
+    def u64(self):
+        return int.from_bytes(self.take(8), "big")
+
+    def flag(self):
+        v = self.u8()
+        if v not in (0, 1):
+            raise bad("InvalidValue")
+        return v == 1
+
+    def var(self, maximum, minimum=0):
+        """Rule 3: a u32 length, compared with its maximum before the bytes are read."""
+        n = self.u32()
+        if n > maximum:
+            raise bad("TooLong")
+        if n < minimum:
+            raise bad("Truncated")
+        return self.take(n)
+
+    def count(self, maximum, smallest):
+        """Rule 4: a u32 count, its maximum, then count × smallest item against what remains."""
+        n = self.u32()
+        if n > maximum:
+            raise bad("TooLong")
+        if n * smallest > self.remaining():
+            raise bad("Truncated")
+        return n
+
+    def key_tag(self, want):
+        tag = self.u8()
+        if tag != want:
+            raise bad("UnexpectedKeyType", tag)
+
+    def identity_key(self, full=True):
+        self.key_tag(KEY_IDENTITY)
+        return decode_identity_point(self.take(32), full)
+
+    def x25519_key(self):
+        self.key_tag(KEY_X25519)
+        return decode_x25519(self.take(32))
+
+    def certificate_key(self):
+        self.key_tag(KEY_CERTIFICATE)
+        return decode_certificate_point(self.take(32))
+
+    def finish(self):
+        if self.remaining():
+            raise bad("TrailingBytes")
+
+
+# ---- Edwards25519 (RFC 8032 §5.1) --------------------------------------------------------
+
+ED_D = -121665 * pow(121666, P - 2, P) % P
+SQRT_M1 = pow(2, (P - 1) // 4, P)
+IDENTITY_POINT = (0, 1, 1, 0)   # extended coordinates (X, Y, Z, T), x = X/Z, y = Y/Z, xy = T/Z
+
+
+def ed_add(p1, p2):
+    """RFC 8032 §5.1.4 (a = −1); also doubles."""
+    x1, y1, z1, t1 = p1
+    x2, y2, z2, t2 = p2
+    a, b = (y1 - x1) * (y2 - x2) % P, (y1 + x1) * (y2 + x2) % P
+    c, d = 2 * t1 * t2 * ED_D % P, 2 * z1 * z2 % P
+    e, f, g, hh = b - a, d - c, d + c, b + a
+    return (e * f % P, g * hh % P, f * g % P, e * hh % P)
+
+
+def ed_neg(p1):
+    x, y, z, t = p1
+    return (-x % P, y, z, -t % P)
+
+
+def ed_mul(s, p1):
+    q = IDENTITY_POINT
+    while s:
+        if s & 1:
+            q = ed_add(q, p1)
+        p1 = ed_add(p1, p1)
+        s >>= 1
+    return q
+
+
+def ed_is_identity(p1):
+    x, y, z, _ = p1
+    return x % P == 0 and (y - z) % P == 0
+
+
+def ed_equal(p1, p2):
+    return (p1[0] * p2[2] - p2[0] * p1[2]) % P == 0 and (p1[1] * p2[2] - p2[1] * p1[2]) % P == 0
+
+
+def ed_compress(p1):
+    x, y, z, _ = p1
+    zi = pow(z, P - 2, P)
+    x, y = x * zi % P, y * zi % P
+    return (y | ((x & 1) << 255)).to_bytes(32, "little")
+
+
+def ed_decompress(s):
+    """RFC 8032 §5.1.3 for a y already known to be below p; None if not on the curve."""
+    y = int.from_bytes(s, "little")
+    sign, y = y >> 255, y & ((1 << 255) - 1)
+    u, v = (y * y - 1) % P, (ED_D * y * y + 1) % P
+    x = u * pow(v, 3, P) * pow(u * pow(v, 7, P), (P - 5) // 8, P) % P
+    if v * x * x % P == u:
+        pass
+    elif v * x * x % P == -u % P:
+        x = x * SQRT_M1 % P
+    else:
+        return None
+    if x == 0 and sign:
+        return None
+    if x & 1 != sign:
+        x = P - x
+    return (x, y, 1, x * y % P)
+
+
+def ed_small_order(p1):
+    return ed_is_identity(ed_mul(8, p1))
+
+
+ED_B = ed_decompress((4 * pow(5, P - 2, P) % P).to_bytes(32, "little"))
+
+
+# ---- §2.2 public keys --------------------------------------------------------------------
+
+def y_not_canonical(s):
+    return (int.from_bytes(s, "little") & ((1 << 255) - 1)) >= P
+
+
+def decode_identity_point(s, full=True):
+    """§2.2 rules 1–5, in order, all InvalidKey. A stored session (§8.2) checks only the
+    encoding (rules 1 and 2): `full=False`. Returns the 32 bytes."""
+    if s[31] & 0x80:
+        raise bad("InvalidKey")                                  # 1. odd x
+    if y_not_canonical(s):
+        raise bad("InvalidKey")                                  # 2. y ≥ p
+    if full:
+        a = ed_decompress(s)
+        if a is None:
+            raise bad("InvalidKey")                              # 3. not on the curve
+        if ed_small_order(a):
+            raise bad("InvalidKey")                              # 4. [8]A = identity
+        if not ed_is_identity(ed_mul(ELL, a)):
+            raise bad("InvalidKey")                              # 5. torsion component
+    return s
+
+
+def decode_certificate_point(s):
+    """§2.2: a certificate key is decoded with rules 2–4."""
+    if y_not_canonical(s):
+        raise bad("InvalidKey")
+    a = ed_decompress(s)
+    if a is None or ed_small_order(a):
+        raise bad("InvalidKey")
+    return s
+
+
+def decode_x25519(s):
+    """§2.2: a u-coordinate below p; low-order values decode."""
+    if int.from_bytes(s, "little") >= P:
+        raise bad("InvalidKey")
+    return s
+
+
+def encode_ik(ed):
+    return u8(KEY_IDENTITY) + ed
+
+
+def encode_pk(x):
+    return u8(KEY_X25519) + x
+
+
+def encode_ck(ed):
+    return u8(KEY_CERTIFICATE) + ed
+
+
+def decode_identity_key(data):
+    """The `IdentityKey` decoder of the negative vectors."""
+    r = Reader(data, None, 33)
+    key = r.identity_key()
+    r.finish()
+    return key
+
+
+def decode_x25519_public_key(data):
+    """The `X25519PublicKey` decoder of the negative vectors."""
+    r = Reader(data, None, 33)
+    key = r.x25519_key()
+    r.finish()
+    return key
+
+
+# ---- §2.3 Diffie-Hellman -------------------------------------------------------------------
+
+def dh(secret, public, failure):
+    """§2.3: X25519; an all-zero output raises `failure` (which depends on the operation)."""
+    out = x25519(secret, public)
+    if out == ZERO32:
+        raise failure
+    return out
+
+
+def dh_edwards(secret, ed):
+    """§2.3: the same DH computed on the Edwards curve, u of [clamp(a)]·A."""
+    k = bytearray(secret)
+    k[0] &= 248
+    k[31] = (k[31] & 127) | 64
+    p1 = ed_mul(int.from_bytes(k, "little"), ed_decompress(ed))
+    x, y, z, _ = p1
+    return ((z + y) * pow(z - y, P - 2, P) % P).to_bytes(32, "little")
+
+
+# ---- §3 identity keys --------------------------------------------------------------------
+
+def ed25519_public(seed):
+    key = Ed25519PrivateKey.from_private_bytes(seed)
+    return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def ed25519_sign(seed, m):
+    return Ed25519PrivateKey.from_private_bytes(seed).sign(m)
+
 
 def ed25519_to_x25519(ed):
-    """§3: u = (1 + y) / (1 - y) mod p, y being the encoding without its sign bit."""
+    """§3: u = (1 + y) / (1 − y) mod p."""
     y = int.from_bytes(ed, "little") & ((1 << 255) - 1)
     return ((1 + y) * pow(1 - y, P - 2, P) % P).to_bytes(32, "little")
 
 
-def encode_ik(ed):
-    return b"\x01" + ed
-
-
-def encode_pk(x):
-    return b"\x02" + x
-
-
-def encode_ck(ed):
-    return b"\x04" + ed
+def is_odd(ed):
+    return bool(ed[31] & 0x80)
 
 
 class Identity:
-    """§3: an Ed25519 key pair used for DH in its X25519 form."""
+    """§3: an Ed25519 key pair with an even x, used for DH in its X25519 form."""
 
     def __init__(self, seed):
         self.seed = seed
-        self.key = Ed25519PrivateKey.from_private_bytes(seed)
-        self.ed = self.key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        self.ed = ed25519_public(seed)
+        if is_odd(self.ed):
+            raise bad("InvalidKey")
         self.scalar = hashlib.sha512(seed).digest()[:32]
-        self.x_public = ed25519_to_x25519(self.ed)
-        # The same key, computed the other way: scalar times the base point.
-        assert self.x_public == x25519_public(self.scalar)
+        self.x = ed25519_to_x25519(self.ed)
+
+    @classmethod
+    def generate(cls, rng):
+        """§3: one draw; rehash while its key is odd."""
+        seed = rng.draw(32)
+        while is_odd(ed25519_public(seed)):
+            seed = sha256(IDENTITY_SEED_LABEL + seed)
+        return cls(seed)
 
     def sign(self, m):
-        return self.key.sign(m)
+        return ed25519_sign(self.seed, m)
 
     def encoded(self):
         return encode_ik(self.ed)
 
+    def encoded_pair(self):
+        """§12: the stored identity key pair."""
+        return u8(TAG_IDENTITY_PAIR) + self.seed
 
-# ---- §5 X3DH, §6 ratchet, §7 messages ---------------------------------------------------
 
-def kdf_rk(rk, dh):
-    okm = hkdf(rk, dh, b"sealwire/ratchet/root/v1", 64)
+def decode_identity_key_pair(data):
+    """§12, the `IdentityKeyPair` decoder."""
+    r = Reader(data, TAG_IDENTITY_PAIR, 33)
+    seed = r.take(32)
+    r.finish()
+    return Identity(seed)   # an odd key: InvalidKey
+
+
+def verify_strict(ed, message, signature):
+    """§3: RFC 8032 §5.1.7, cofactorless, refusing S ≥ ℓ, R that does not decompress or
+    is of small order, a key of small order, and R ≠ encoding of [S]B − [k]A."""
+    a = None if y_not_canonical(ed) else ed_decompress(ed)
+    if a is None or ed_small_order(a):
+        return False
+    r_bytes, s = signature[:32], int.from_bytes(signature[32:], "little")
+    if s >= ELL:
+        return False
+    r = None if y_not_canonical(r_bytes) else ed_decompress(r_bytes)
+    if r is None or ed_small_order(r):
+        return False
+    k = int.from_bytes(hashlib.sha512(r_bytes + ed + message).digest(), "little") % ELL
+    return ed_compress(ed_add(ed_mul(s, ED_B), ed_neg(ed_mul(k, a)))) == r_bytes
+
+
+class CertificateKey:
+    """§2.2, §12: a certificate-signing Ed25519 key pair (any parity)."""
+
+    def __init__(self, seed):
+        self.seed, self.ed = seed, ed25519_public(seed)
+
+    def sign(self, m):
+        return ed25519_sign(self.seed, m)
+
+    def encoded_pair(self):
+        return u8(TAG_CERT_KEY_PAIR) + self.seed
+
+
+# ---- §4 prekeys and bundles ---------------------------------------------------------------
+
+def signed_prekey_message(spk_id, spk_public):
+    """§4.1: the 62 bytes the identity key signs."""
+    return SIGNED_PREKEY_LABEL + u32(spk_id) + encode_pk(spk_public)
+
+
+def encode_signed_prekey(spk_id, public, signature):
+    """§4.1: the 102-byte public record."""
+    return u8(TAG_SIGNED_PREKEY) + u32(spk_id) + encode_pk(public) + signature
+
+
+def decode_signed_prekey(data):
+    r = Reader(data, TAG_SIGNED_PREKEY, 102)
+    spk_id, public, signature = r.u32(), r.x25519_key(), r.take(64)
+    r.finish()
+    return spk_id, public, signature
+
+
+def verify_signed_prekey(identity_encoded, record):
+    """§4.1, §5.1 step 1: the `verify signed prekey` operation."""
+    ik = decode_identity_key(identity_encoded)
+    spk_id, public, signature = decode_signed_prekey(record)
+    if not verify_strict(ik, signed_prekey_message(spk_id, public), signature):
+        raise error("Agreement", "InvalidSignature")
+
+
+def encode_one_time_prekey(opk_id, public):
+    """§4.2: 38 bytes."""
+    return u8(TAG_ONE_TIME_PREKEY) + u32(opk_id) + encode_pk(public)
+
+
+def encode_bundle(ik, spk_id, spk, signature, opk_id, opk):
+    """§4.3."""
+    out = u8(TAG_BUNDLE) + encode_ik(ik) + u32(spk_id) + encode_pk(spk) + signature
+    out += flag(opk is not None)
+    if opk is not None:
+        out += u32(opk_id) + encode_pk(opk)
+    return out + flag(False)   # no KEM prekey
+
+
+def decode_bundle(data):
+    """§4.3: at most 174 bytes; a set KEM flag is Unsupported."""
+    r = Reader(data, TAG_BUNDLE, 174)
+    b = {"ik": r.identity_key(), "spk_id": r.u32(), "spk": r.x25519_key(), "signature": r.take(64),
+         "opk_id": None, "opk": None}
+    if r.flag():
+        b["opk_id"], b["opk"] = r.u32(), r.x25519_key()
+    if r.flag():
+        raise bad("Unsupported")
+    r.finish()
+    return b
+
+
+# ---- §5 the X3DH agreement ----------------------------------------------------------------
+
+def x3dh_sk(dhs):
+    """§5.1 step 4."""
+    ikm = b"\xff" * 32 + b"".join(dhs)
+    return ikm, hkdf(ZERO32, ikm, X3DH_INFO, 32)
+
+
+def initiate(identity, bundle, rng):
+    """§5.1 and §6.3 (initiator): returns the new session and the values on the way."""
+    b = decode_bundle(bundle)
+    if not verify_strict(b["ik"], signed_prekey_message(b["spk_id"], b["spk"]), b["signature"]):
+        raise error("Agreement", "InvalidSignature")                      # step 1
+    ek = rng.draw(32)                                                      # step 2
+    nc = error("Agreement", "NonContributory")
+    ik_b_x = ed25519_to_x25519(b["ik"])
+    dhs = [dh(identity.scalar, b["spk"], nc), dh(ek, ik_b_x, nc), dh(ek, b["spk"], nc)]   # step 3
+    if b["opk"] is not None:
+        dhs.append(dh(ek, b["opk"], nc))
+    ikm, sk = x3dh_sk(dhs)                                                 # step 4
+    ad = identity.encoded() + encode_ik(b["ik"])                           # step 5
+    first = rng.draw(32)                                                   # step 6: §6.3
+    ratchet_dh = dh(first, b["spk"], nc)
+    rk, cks = kdf_rk(sk, ratchet_dh)
+    ratchet = Ratchet(rk, 0, b["spk"], Sending(first, x25519_public(first), cks, 0), None, [])
+    session = Session(1, 0, identity.ed, identity.x, b["ik"], ik_b_x, x25519_public(ek),
+                      b["spk_id"], b["opk_id"], True, ratchet)
+    return session, {"dh": dhs, "kdf_input": ikm, "sk": sk, "ad": ad, "alice_ephemeral_public": x25519_public(ek),
+                     "alice_ratchet_public": x25519_public(first), "ratchet_dh": ratchet_dh}
+
+
+class PreKeyStore:
+    """The responder's signed and one-time prekeys, by id (§5.2)."""
+
+    def __init__(self, prekeys):
+        self.signed = {p["id"]: h(p["secret"]) for p in prekeys["signed"]}
+        self.one_time = {p["id"]: h(p["secret"]) for p in prekeys["one_time"]}
+
+
+def accept(identity, store, wire):
+    """§5.2 and §6.3 (responder): a new session from an initial message, or an error."""
+    try:
+        m = decode_initial_message(wire)
+    except Refused as e:
+        raise malformed("Decrypt", e)
+    if m["spk_id"] not in store.signed:
+        raise error("Agreement", "UnknownSignedPreKey", f"PreKeyId({m['spk_id']})")      # 1
+    if m["opk_id"] is not None and m["opk_id"] not in store.one_time:
+        raise error("Agreement", "UnknownOneTimePreKey", f"PreKeyId({m['opk_id']})")     # 2
+    nc = error("Agreement", "NonContributory")
+    spk = store.signed[m["spk_id"]]
+    ik_a_x = ed25519_to_x25519(m["ik"])
+    dhs = [dh(spk, ik_a_x, nc), dh(identity.scalar, m["base_key"], nc), dh(spk, m["base_key"], nc)]  # 3
+    if m["opk_id"] is not None:
+        dhs.append(dh(store.one_time[m["opk_id"]], m["base_key"], nc))
+    _, sk = x3dh_sk(dhs)                                                                    # 4
+    ad = encode_ik(m["ik"]) + identity.encoded()
+    ratchet, info = Ratchet.responder(sk, spk, m["message"], ad)                            # 5
+    if m["opk_id"] is not None:
+        del store.one_time[m["opk_id"]]                                                     # 6
+    session = Session(2, 1, identity.ed, identity.x, m["ik"], ik_a_x, m["base_key"],
+                      m["spk_id"], m["opk_id"], False, ratchet)
+    return session, info
+
+
+# ---- §6 the Double Ratchet ------------------------------------------------------------------
+
+def kdf_rk(rk, dh_out):
+    """§6.1."""
+    okm = hkdf(rk, dh_out, ROOT_INFO, 64)
     return okm[:32], okm[32:]
 
 
 def kdf_ck(ck):
-    return mac(ck, b"\x02"), mac(ck, b"\x01")  # (next chain key, message key)
+    """§6.1: (next chain key, message key)."""
+    return mac(ck, b"\x02"), mac(ck, b"\x01")
 
 
-def message_keys(mk):
-    okm = hkdf(b"\x00" * 32, mk, b"sealwire/ratchet/message/v1", 44)
-    return okm[:32], okm[32:]
+def diff(a, b):
+    """§6.4: differences do not wrap; a negative one is 0."""
+    return max(a - b, 0)
 
 
-def header(dhs_public, pn, n):
-    return b"\x31" + encode_pk(dhs_public) + u32(pn) + u32(n)
+class Sending:
+    """§6.2: the sending chain, (DHs key pair, CKs, Ns)."""
+
+    def __init__(self, secret, public, ck, n):
+        self.secret, self.public, self.ck, self.n = secret, public, ck, n
 
 
-class Party:
-    """§6.2: the specification's state, sending chain absent after a receive."""
+class ReceivedChain:
+    """§6.2: what is remembered of one of the peer's chains."""
 
-    def __init__(self, ad, rk, sending, dhr):
-        self.ad, self.rk, self.sending, self.dhr = ad, rk, sending, dhr
-        self.pn, self.receiving, self.skipped = 0, None, []
+    def __init__(self, key, end, unknown_below=0, skipped=None, dropped=None):
+        self.key, self.end, self.unknown_below = key, end, unknown_below
+        self.skipped = dict(skipped or [])    # number -> message key, in increasing number
+        self.dropped = [list(r) for r in (dropped or [])]   # [start, end) ranges, increasing
 
-    def encrypt(self, plaintext, draw):
-        out = {}
-        if self.sending is None:  # §6.5 step 2
-            secret = draw()
-            dh = x25519(secret, self.dhr)
-            self.rk, ck = kdf_rk(self.rk, dh)
-            self.sending = [secret, x25519_public(secret), ck, 0]
-            out.update(rng=[secret], dh=dh)
-        secret, public, ck, n = self.sending
-        next_ck, mk = kdf_ck(ck)
-        self.sending = [secret, public, next_ck, n + 1]
-        key, nonce = message_keys(mk)
-        hdr = header(public, self.pn, n)
-        body = seal(key, nonce, self.ad + hdr, plaintext)
-        out.update(root_key=self.rk, chain_key=ck, message_key=mk, aead_key=key, nonce=nonce,
-                   header=hdr, ratchet_message=hdr + with_len(body))
-        return out
+    def add_keys(self, keys):
+        for n, mk in keys:
+            self.skipped[n] = mk
 
-    def decrypt(self, message):
-        """§6.4, for honest input."""
-        hdr, body = message[:42], message[46:]
-        dhs, pn, n = hdr[2:34], int.from_bytes(hdr[34:38], "big"), int.from_bytes(hdr[38:42], "big")
-        ad = self.ad + hdr
-        for i, (k, m, mk) in enumerate(self.skipped):
-            if k == dhs and m == n:
-                del self.skipped[i]
-                key, nonce = message_keys(mk)
-                return {"plaintext": open_(key, nonce, ad, body), "dh": None, "root_key": self.rk,
-                        "message_key": mk, "skipped": len(self.skipped)}
-        dh = None
-        if self.receiving is None or dhs != self.dhr:
-            if self.receiving is not None:
-                ck, nr = self.receiving
-                assert pn - nr <= 1000, "MAX_SKIP"
-                for m in range(nr, pn):
-                    ck, mk = kdf_ck(ck)
-                    self.skipped.append((self.dhr, m, mk))
-            secret, _, _, ns = self.sending
-            self.pn, self.sending = ns, None
-            dh = x25519(secret, dhs)
-            self.rk, ck = kdf_rk(self.rk, dh)
-            self.dhr, self.receiving = dhs, (ck, 0)
-        ck, nr = self.receiving
-        assert n - nr <= 1000, "MAX_SKIP"
-        for m in range(nr, n):
-            ck, mk = kdf_ck(ck)
-            self.skipped.append((dhs, m, mk))
-        ck, mk = kdf_ck(ck)
-        self.receiving = (ck, n + 1)
-        key, nonce = message_keys(mk)
-        return {"plaintext": open_(key, nonce, ad, body), "dh": dh, "root_key": self.rk,
-                "message_key": mk, "skipped": len(self.skipped)}
-
-    def encode_ratchet(self):
-        """§8.2, from RK to the end."""
-        out = self.rk + u32(self.pn) + encode_pk(self.dhr)
-        if self.sending is None:
-            out += b"\x00"
+    def drop_lowest_key(self):
+        """§6.6: drop the lowest key and record its number."""
+        n = next(iter(self.skipped))
+        del self.skipped[n]
+        if self.dropped and self.dropped[-1][1] == n:
+            self.dropped[-1][1] = n + 1
         else:
-            secret, public, ck, n = self.sending
-            out += b"\x01" + secret + encode_pk(public) + ck + u32(n)
-        out += b"\x00" if self.receiving is None else b"\x01" + self.receiving[0] + u32(self.receiving[1])
-        chains = []
-        for k, m, mk in self.skipped:
-            if chains and chains[-1][0] == k:
-                chains[-1][1].append((m, mk))
-            else:
-                chains.append((k, [(m, mk)]))
-        out += u32(len(chains))
-        for k, keys in chains:
-            out += encode_pk(k) + u32(len(keys)) + b"".join(u32(m) + mk for m, mk in keys)
+            self.dropped.append([n, n + 1])
+
+
+class Ratchet:
+    """§6.2: the ratchet part of a session."""
+
+    def __init__(self, rk, pn, dhr, sending, ckr, chains):
+        self.rk, self.pn, self.dhr, self.sending, self.ckr, self.chains = rk, pn, dhr, sending, ckr, chains
+
+    # §6.3 responder
+    @classmethod
+    def responder(cls, sk, spk_secret, h_, ad):
+        if h_["n"] > MAX_SKIP:
+            raise error("Decrypt", "TooManySkipped")
+        d = dh(spk_secret, h_["dhs"], error("Decrypt", "Failed"))
+        rk, ck = kdf_rk(sk, d)
+        ck, kept, mk = step_chain(ck, 0, h_["n"])
+        pt = xaead_open(mk, h_["nonce"], ad + h_["header"], h_["ciphertext"])
+        if pt is None:
+            raise error("Decrypt", "Failed")
+        ratchet = cls(rk, 0, h_["dhs"], None, ck, [ReceivedChain(h_["dhs"], h_["n"] + 1, 0, kept)])
+        return ratchet, {"plaintext": pt, "dh": None, "root_key": rk, "message_key": mk}
+
+    # §6.5
+    def encrypt(self, plaintext, ad, rng):
+        if len(plaintext) > MAX_PLAINTEXT_LEN:
+            raise error("Encrypt", "PlaintextTooLong")                          # 1
+        out = {"dh": None}
+        if self.sending is None:                                                # 2
+            secret = rng.draw(32)
+            d = dh(secret, self.dhr, error("Encrypt", "NonContributory"))
+            self.rk, ck = kdf_rk(self.rk, d)
+            self.sending = Sending(secret, x25519_public(secret), ck, 0)
+            out["dh"] = d
+        s = self.sending
+        if s.n == 2**32 - 1:
+            raise error("Encrypt", "ChainExhausted")                            # 3
+        nonce = rng.draw(24)                                                    # 4
+        ck = s.ck
+        s.ck, mk = kdf_ck(ck)                                                   # 5
+        header = encode_header(s.public, self.pn, s.n, nonce)                   # 6
+        body = xaead_seal(mk, nonce, ad + header, plaintext)
+        s.n += 1                                                                # 7
+        out.update(root_key=self.rk, chain_key=ck, message_key=mk, nonce=nonce,
+                   xchacha_subkey=hchacha20(mk, nonce[:16]), header=header,
+                   aead_associated_data=ad + header, ratchet_message=header + with_len(body))
+        return out
+
+    # §6.4
+    def decrypt(self, h_, ad):
+        """Works on a copy and commits only on success: a failure changes nothing."""
+        work = copy.deepcopy(self)
+        out = work._decrypt(h_, ad + h_["header"])
+        self.__dict__.update(work.__dict__)
+        return out
+
+    def _open(self, mk, h_, aad):
+        pt = xaead_open(mk, h_["nonce"], aad, h_["ciphertext"])
+        if pt is None:
+            raise error("Decrypt", "Failed")
+        return {"plaintext": pt, "message_key": mk}
+
+    def _decrypt(self, h_, aad):
+        n = h_["n"]
+        # 1. the current receiving chain
+        if self.ckr is not None and h_["dhs"] == self.dhr:
+            chain = self.chains[-1]
+            nr = chain.end
+            if n < nr:
+                return self._lookup(chain, h_, aad)
+            if n - nr > MAX_SKIP:
+                raise error("Decrypt", "TooManySkipped")
+            ck, kept, mk = step_chain(self.ckr, nr, n)
+            out = self._open(mk, h_, aad)
+            chain.add_keys(kept)
+            self.ckr, chain.end = ck, n + 1
+            self.apply_limits()
+            return dict(out, dh=None, root_key=self.rk)
+        # 2. a remembered chain
+        for chain in self.chains:
+            if chain.key == h_["dhs"]:
+                return self._lookup(chain, h_, aad)
+        # 3. a new ratchet key
+        if self.sending is None:
+            raise error("Decrypt", "Failed")
+        if self.ckr is not None and diff(h_["pn"], self.chains[-1].end) > MAX_SKIP:
+            raise error("Decrypt", "TooManySkipped")
+        if n > MAX_SKIP:
+            raise error("Decrypt", "TooManySkipped")
+        d = dh(self.sending.secret, h_["dhs"], error("Decrypt", "Failed"))
+        rk, ck = kdf_rk(self.rk, d)
+        ck, kept, mk = step_chain(ck, 0, n)
+        out = self._open(mk, h_, aad)
+        # commit
+        if self.ckr is not None:
+            old = self.chains[-1]
+            nr = old.end
+            _, old_keys = chain_keys(self.ckr, nr, h_["pn"])    # none if PN ≤ Nr
+            old.add_keys(old_keys)
+            old.end = max(nr, h_["pn"])
+        self.rk, self.pn, self.sending = rk, self.sending.n, None
+        self.dhr, self.ckr = h_["dhs"], ck
+        self.chains.append(ReceivedChain(h_["dhs"], n + 1, 0, kept))
+        self.apply_limits()
+        return dict(out, dh=d, root_key=self.rk)
+
+    def _lookup(self, chain, h_, aad):
+        """§6.4 LOOKUP."""
+        n = h_["n"]
+        if n in chain.skipped:
+            out = self._open(chain.skipped[n], h_, aad)
+            del chain.skipped[n]
+            return dict(out, dh=None, root_key=self.rk)
+        if n >= chain.end:
+            raise error("Decrypt", "Failed")
+        if any(s <= n < e for s, e in chain.dropped):
+            raise error("Decrypt", "KeyDropped")
+        if n < chain.unknown_below:
+            raise error("Decrypt", "StaleMessage")
+        raise error("Decrypt", "Duplicate")
+
+    # §6.6
+    def apply_limits(self):
+        while len(self.chains) > MAX_CHAIN_HISTORY:                                  # 1
+            self.chains.pop(0)
+        while True:                                                                  # 2
+            holding = [c for c in self.chains[:-1] if c.skipped]
+            if len(holding) <= MAX_RECEIVING_CHAINS - 1:
+                break
+            while holding[0].skipped:
+                holding[0].drop_lowest_key()
+        total = self.skipped_keys()                                                  # 3
+        while total > MAX_SKIPPED_KEYS:
+            next(c for c in self.chains if c.skipped).drop_lowest_key()
+            total -= 1
+        while sum(len(c.dropped) for c in self.chains) > MAX_DROPPED_RANGES:         # 4
+            c = next(c for c in self.chains if c.dropped)
+            _, end = c.dropped.pop(0)
+            c.unknown_below = max(c.unknown_below, end)
+
+    def skipped_keys(self):
+        return sum(len(c.skipped) for c in self.chains)
+
+    # §8.2, from RK on
+    def encode(self):
+        out = self.rk + u32(self.pn) + encode_pk(self.dhr)
+        s = self.sending
+        out += flag(s is not None)
+        if s is not None:
+            out += s.secret + encode_pk(s.public) + s.ck + u32(s.n)
+        out += flag(self.ckr is not None)
+        if self.ckr is not None:
+            out += self.ckr
+        out += u32(len(self.chains))
+        for c in self.chains:
+            out += encode_pk(c.key) + u32(c.end) + u32(c.unknown_below)
+            out += u32(len(c.skipped)) + b"".join(u32(n) + mk for n, mk in c.skipped.items())
+            out += u32(len(c.dropped)) + b"".join(u32(s_) + u32(e) for s_, e in c.dropped)
         return out
 
 
-def x3dh(alice, ek, bob, spk_public, opk_public):
-    """§5.1."""
-    dh = [x25519(alice.scalar, spk_public), x25519(ek, bob.x_public), x25519(ek, spk_public)]
-    if opk_public is not None:
-        dh.append(x25519(ek, opk_public))
-    ikm = b"\xff" * 32 + b"".join(dh)
-    sk = hkdf(b"\x00" * 32, ikm, b"sealwire/x3dh/v1", 32)
-    return dh, ikm, sk, alice.encoded() + bob.encoded()
+def chain_keys(ck, start, stop):
+    """The message keys numbered start .. stop−1 of a chain whose key at `start` is ck,
+    and the chain key at `stop`."""
+    keys = []
+    for m in range(start, stop):
+        ck, mk = kdf_ck(ck)
+        keys.append((m, mk))
+    return ck, keys
 
 
-def initial_message(alice, base_key, spk_id, opk_id, ratchet_message):
+def step_chain(ck, start, n):
+    """Step a chain key from message number `start` to `n`: the keys start .. n−1 (kept),
+    the message key for n, and the chain key after n."""
+    ck, kept = chain_keys(ck, start, n)
+    ck, mk = kdf_ck(ck)
+    return ck, kept, mk
+
+
+# ---- §7 messages ------------------------------------------------------------------------------
+
+def encode_header(dhs_public, pn, n, nonce):
+    """§7.1: bytes 0..66."""
+    return u8(TAG_RATCHET) + encode_pk(dhs_public) + u32(pn) + u32(n) + nonce
+
+
+def decode_ratchet_message(data):
+    """§7.1."""
+    r = Reader(data, TAG_RATCHET, MAX_MESSAGE_LEN)
+    m = {"dhs": r.x25519_key(), "pn": r.u32(), "n": r.u32(), "nonce": r.take(24)}
+    if m["n"] > MAX_N:
+        raise bad("InvalidValue")
+    m["header"] = data[:66]
+    m["ciphertext"] = r.var(MAX_PLAINTEXT_LEN + 16, minimum=16)
+    r.finish()
+    return m
+
+
+def encode_initial_message(ik, base_key, spk_id, opk_id, ratchet_message):
     """§7.2."""
-    out = b"\x21" + alice.encoded() + encode_pk(base_key) + u32(spk_id)
-    out += b"\x00" if opk_id is None else b"\x01" + u32(opk_id)
+    out = u8(TAG_INITIAL) + encode_ik(ik) + encode_pk(base_key) + u32(spk_id) + flag(opk_id is not None)
+    if opk_id is not None:
+        out += u32(opk_id)
     return out + with_len(ratchet_message)
 
 
-def inner_ratchet_message(wire):
-    """§7: the ratchet message itself, or the one inside an initial message."""
-    if wire[0] == 0x31:
-        return wire
-    o = 1 + 33 + 33 + 4
-    o += 5 if wire[o] == 1 else 1
-    length = int.from_bytes(wire[o:o + 4], "big")
-    assert len(wire) == o + 4 + length
-    return wire[o + 4:]
+def decode_initial_message(data):
+    """§7.2, the `InitialMessage` decoder. The inner message's maximum length is not
+    given; MAX_MESSAGE_LEN is used."""
+    r = Reader(data, TAG_INITIAL, MAX_MESSAGE_LEN)
+    m = {"ik": r.identity_key(), "base_key": r.x25519_key(), "spk_id": r.u32(), "opk_id": None}
+    if r.flag():
+        m["opk_id"] = r.u32()
+    m["message"] = decode_ratchet_message(r.var(MAX_MESSAGE_LEN))
+    r.finish()
+    return m
 
 
-def signed_prekey_message(spk_id, public):
-    return b"sealwire/signed-prekey/v1" + u32(spk_id) + encode_pk(public)
+# ---- §8 sessions ------------------------------------------------------------------------------
+
+class Session:
+    """§8: a session, its X3DH identifiers, its generation and its ratchet."""
+
+    def __init__(self, role, generation, local_ik, local_x, peer_ik, peer_x, base_key, spk_id, opk_id,
+                 awaiting, ratchet):
+        self.role, self.generation = role, generation      # role 1: initiator, 2: responder
+        self.local_ik, self.local_x, self.peer_ik, self.peer_x = local_ik, local_x, peer_ik, peer_x
+        self.base_key, self.spk_id, self.opk_id, self.awaiting = base_key, spk_id, opk_id, awaiting
+        self.ratchet = ratchet
+
+    def ad(self):
+        """§8.2: AD rebuilt from the two identity keys, the initiator's first."""
+        ik_a, ik_b = (self.local_ik, self.peer_ik) if self.role == 1 else (self.peer_ik, self.local_ik)
+        return encode_ik(ik_a) + encode_ik(ik_b)
+
+    def encrypt(self, plaintext, rng):
+        """§6.5, wrapped in an initial message until the first reply (§8.1)."""
+        out = self.ratchet.encrypt(plaintext, self.ad(), rng)
+        out["wire"] = out["ratchet_message"]
+        if self.role == 1 and self.awaiting:
+            out["wire"] = encode_initial_message(self.local_ik, self.base_key, self.spk_id, self.opk_id,
+                                                 out["ratchet_message"])
+        self.generation += 1
+        return out
+
+    def decrypt(self, wire):
+        """§6.4 and §8.1: a ratchet message, or an initial message of this session."""
+        try:
+            if len(wire) > MAX_MESSAGE_LEN:
+                raise bad("TooLong")
+            if wire[:1] == u8(TAG_INITIAL):
+                m = decode_initial_message(wire)
+                initial = True
+            else:
+                m = decode_ratchet_message(wire)
+                initial = False
+        except Refused as e:
+            raise malformed("Decrypt", e)
+        if initial:
+            m_ids = (m["base_key"], m["ik"], m["spk_id"], m["opk_id"])
+            if self.role != 2 or m_ids != (self.base_key, self.peer_ik, self.spk_id, self.opk_id):
+                raise error("Decrypt", "OtherSession")
+            m = m["message"]
+        out = self.ratchet.decrypt(m, self.ad())
+        self.generation += 1
+        self.awaiting = False
+        return out
+
+    def encode(self):
+        """§8.2."""
+        out = u8(TAG_SESSION) + u8(self.role) + u64(self.generation)
+        out += encode_ik(self.local_ik) + encode_pk(self.local_x) + encode_ik(self.peer_ik) + encode_pk(self.peer_x)
+        out += encode_pk(self.base_key) + u32(self.spk_id) + flag(self.opk_id is not None)
+        if self.opk_id is not None:
+            out += u32(self.opk_id)
+        return out + flag(self.awaiting) + self.ratchet.encode()
 
 
-# ---- families -------------------------------------------------------------------------
+def decode_session(data):
+    """§8.2, the `Session` decoder: the structure, then the invariants (InconsistentState)."""
+    r = Reader(data, TAG_SESSION, SESSION_MAX_ENCODED_LEN)
+    role = r.u8()
+    if role not in (1, 2):
+        raise bad("InvalidValue")
+    generation = r.u64()
+    local_ik, local_x = r.identity_key(full=False), r.x25519_key()
+    peer_ik, peer_x = r.identity_key(full=False), r.x25519_key()
+    base_key, spk_id = r.x25519_key(), r.u32()
+    opk_id = r.u32() if r.flag() else None
+    awaiting = r.flag()
+    rk, pn, dhr = r.take(32), r.u32(), r.x25519_key()
+    sending = Sending(r.take(32), r.x25519_key(), r.take(32), r.u32()) if r.flag() else None
+    ckr = r.take(32) if r.flag() else None
+    chains, total_keys, total_ranges = [], 0, 0
+    for _ in range(r.count(MAX_CHAIN_HISTORY, 49)):
+        key, end, unknown_below = r.x25519_key(), r.u32(), r.u32()
+        k = r.count(MAX_SKIPPED_KEYS, 36)
+        total_keys += k
+        if total_keys > MAX_SKIPPED_KEYS:
+            raise bad("TooLong")
+        keys = [(r.u32(), r.take(32)) for _ in range(k)]
+        d = r.count(MAX_DROPPED_RANGES, 8)
+        total_ranges += d
+        if total_ranges > MAX_DROPPED_RANGES:
+            raise bad("TooLong")
+        ranges = [(r.u32(), r.u32()) for _ in range(d)]
+        chains.append((key, end, unknown_below, keys, ranges))
+    r.finish()
+
+    if sending is None and ckr is None:
+        raise inconsistent("both chains absent")
+    if (ckr is not None) != (len(chains) > 0):
+        raise inconsistent("received chains without the receiving chain, or none with it")
+    keys_seen = [c[0] for c in chains]
+    if len(set(keys_seen)) != len(keys_seen):
+        raise inconsistent("two chains with one key")
+    if chains and (keys_seen[-1] != dhr or dhr in keys_seen[:-1]):
+        raise inconsistent("DHr's chain is not the last")
+    for key, end, unknown_below, keys, ranges in chains:
+        if unknown_below > end:
+            raise inconsistent("unknown_below > end")
+        numbers = [n for n, _ in keys]
+        if any(b <= a for a, b in zip(numbers, numbers[1:])):
+            raise inconsistent("skipped keys not strictly increasing")
+        if numbers and numbers[-1] >= end:
+            raise inconsistent("a skipped key at or above end")
+        if numbers and numbers[0] < unknown_below:
+            raise inconsistent("a skipped key below unknown_below")
+        ceiling = numbers[0] if numbers else end
+        previous_end = None
+        for start, stop in ranges:
+            if start >= stop:
+                raise inconsistent("an empty dropped range")
+            if stop > ceiling:
+                raise inconsistent("a dropped range above the first key (or end)")
+            if start < unknown_below or (unknown_below > 0 and start <= unknown_below):
+                raise inconsistent("a dropped range at or below unknown_below")
+            if previous_end is not None and start <= previous_end:
+                raise inconsistent("dropped ranges not increasing and apart")
+            previous_end = stop
+    if sum(1 for c in chains[:-1] if c[3]) > MAX_RECEIVING_CHAINS - 1:
+        raise inconsistent("too many earlier chains hold keys")
+    if awaiting and role == 2:
+        raise inconsistent("awaiting reply set for a responder")
+    if awaiting and ckr is not None:
+        raise inconsistent("awaiting reply set with the receiving chain present")
+    if not awaiting and ckr is None:
+        raise inconsistent("awaiting reply clear with the receiving chain absent")
+    ratchet = Ratchet(rk, pn, dhr, sending, ckr,
+                      [ReceivedChain(k, e, u, keys, ranges) for k, e, u, keys, ranges in chains])
+    return Session(role, generation, local_ik, local_x, peer_ik, peer_x, base_key, spk_id, opk_id, awaiting,
+                   ratchet)
+
+
+# ---- §9 certificates --------------------------------------------------------------------------
+
+def encode_app_id(app_id):
+    return with_len(app_id)
+
+
+def read_app_id(r):
+    """§9.1: 1 to 64 bytes of [a-z0-9.-_]."""
+    app_id = r.var(MAX_APP_ID_LEN)
+    if not app_id or any(not (c in b"abcdefghijklmnopqrstuvwxyz0123456789.-_") for c in app_id):
+        raise bad("InvalidValue")
+    return app_id
+
+
+def read_user_id(r):
+    user_id = r.var(MAX_USER_ID_LEN)
+    if not user_id:
+        raise bad("InvalidValue")
+    return user_id
+
+
+def encode_trust_root(root_ed, app_id):
+    """§9.2."""
+    return u8(TAG_TRUST_ROOT) + encode_ck(root_ed) + encode_app_id(app_id)
+
+
+def decode_trust_root(data):
+    r = Reader(data, TAG_TRUST_ROOT, 102)
+    out = (r.certificate_key(), read_app_id(r))
+    r.finish()
+    return out
+
+
+def issuer_signed_part(key_id, issuer_ed, app_id, not_before, not_after):
+    """§9.3: S, every byte between the version tag and the signature."""
+    return u32(key_id) + encode_ck(issuer_ed) + encode_app_id(app_id) + u64(not_before) + u64(not_after)
+
+
+def issue_issuer_certificate(root, key_id, issuer_ed, app_id, not_before, not_after):
+    if not_after < not_before:
+        raise error("Certificate", "InvalidValidity")
+    signed = issuer_signed_part(key_id, issuer_ed, app_id, not_before, not_after)
+    return ISSUER_LABEL + signed, u8(TAG_ISSUER) + signed + root.sign(ISSUER_LABEL + signed)
+
+
+def decode_issuer_certificate(data):
+    r = Reader(data, TAG_ISSUER, 186)
+    c = {"key_id": r.u32(), "key": r.certificate_key(), "app_id": read_app_id(r),
+         "not_before": r.u64(), "not_after": r.u64()}
+    c["signed"] = ISSUER_LABEL + data[1:r.o]
+    c["signature"] = r.take(64)
+    r.finish()
+    if c["not_after"] < c["not_before"]:
+        raise inconsistent("not after below not before")
+    return c
+
+
+def sender_signed_part(app_id, user_id, device_id, ik, expires, issuer_certificate):
+    """§9.4: S, the issuer certificate included."""
+    return (encode_app_id(app_id) + with_len(user_id) + u32(device_id) + encode_ik(ik) + u64(expires)
+            + with_len(issuer_certificate))
+
+
+def issue_sender_certificate(issuer, issuer_certificate, app_id, user_id, device_id, ik, expires):
+    if decode_issuer_certificate(issuer_certificate)["key"] != issuer.ed:
+        raise error("Certificate", "KeyMismatch")
+    signed = sender_signed_part(app_id, user_id, device_id, ik, expires, issuer_certificate)
+    return SENDER_LABEL + signed, u8(TAG_SENDER) + signed + issuer.sign(SENDER_LABEL + signed)
+
+
+def decode_sender_certificate(data):
+    r = Reader(data, TAG_SENDER, 436)
+    c = {"app_id": read_app_id(r), "user_id": read_user_id(r), "device_id": r.u32(),
+         "ik": r.identity_key(), "expires": r.u64()}
+    c["issuer"] = decode_issuer_certificate(r.var(186))
+    c["signed"] = SENDER_LABEL + data[1:r.o]
+    c["signature"] = r.take(64)
+    r.finish()
+    c["fingerprint"] = sha256(data)
+    return c
+
+
+class TrustStore:
+    """README "Trust stores": roots by app, revocations and deny lists."""
+
+    def __init__(self, t):
+        self.roots = {r["app_id"].encode(): h(r["key"]) for r in t["roots"]}
+        self.revoked_key_ids = {(r["app_id"].encode(), r["key_id"]) for r in t["revoked_key_ids"]}
+        self.revoked_keys = {h(k) for k in t["revoked_keys"]}
+        self.denied_identities = {h(k) for k in t["denied_identities"]}
+        self.denied_certificates = {h(k) for k in t["denied_certificates"]}
+
+
+def validate_certificate(c, trust, now):
+    """§9.5, checked in order."""
+    fail = lambda variant: error("Certificate", variant)
+    root = trust.roots.get(c["app_id"])
+    if root is None:
+        raise fail("UntrustedApp")                                                        # 1
+    i = c["issuer"]
+    if not verify_strict(root, i["signed"], i["signature"]) or i["app_id"] != c["app_id"]:
+        raise fail("BrokenChain")                                                         # 2
+    if (i["app_id"], i["key_id"]) in trust.revoked_key_ids or i["key"] in trust.revoked_keys:
+        raise fail("Revoked")                                                             # 3
+    if now < i["not_before"]:
+        raise fail("NotYetValid")                                                         # 4
+    if now > i["not_after"]:
+        raise fail("Expired")
+    if not verify_strict(i["key"], c["signed"], c["signature"]):
+        raise fail("BrokenChain")                                                         # 5
+    if now > c["expires"]:
+        raise fail("Expired")                                                             # 6
+    if encode_ik(c["ik"]) in trust.denied_identities or c["fingerprint"] in trust.denied_certificates:
+        raise fail("Denied")                                                              # 7
+
+
+# ---- §10 sealed envelopes ---------------------------------------------------------------------
+
+def payload_keys(m):
+    """§10.1: K (32), N (12), K_C (32) from M."""
+    okm = hkdf(ZERO32, m, PAYLOAD_INFO, 76)
+    return okm[:32], okm[32:44], okm[44:]
+
+
+def wrap_key(dh_out, e_public, recipient_encoded):
+    return hkdf(ZERO32, dh_out, WRAP_INFO + encode_pk(e_public) + recipient_encoded, 32)
+
+
+def auth_key(dh_out, sender_encoded, recipient_encoded):
+    return hkdf(ZERO32, dh_out, AUTH_INFO + sender_encoded + recipient_encoded, 32)
+
+
+def share_tag(a_sr, e_public, recipient_encoded, k_c, c_r, payload_hash):
+    return mac(a_sr, encode_pk(e_public) + recipient_encoded + k_c + c_r + payload_hash)[:16]
+
+
+def content_type(message):
+    """§10.2: the content type of a message, from its version tag."""
+    return {TAG_INITIAL: CONTENT_INITIAL, TAG_RATCHET: CONTENT_RATCHET}.get(message[0]) if message else None
+
+
+def encode_content(certificate, entries, padding):
+    """§10.2."""
+    out = with_len(certificate) + u32(len(entries))
+    for recipient_encoded, message in entries:
+        out += recipient_encoded + u8(content_type(message)) + with_len(message)
+    return out + bytes(padding)
+
+
+def padding_length(unpadded_content_len, padded):
+    """§10.3: each split envelope is max(512, 2^⌈log2 L⌉) bytes, L its length with p = 0."""
+    if not padded:
+        return 0
+    length = ENVELOPE_PREFIX_LEN + unpadded_content_len + 16
+    return max(MIN_PADDED_ENVELOPE_LEN, 1 << (length - 1).bit_length()) - length
+
+
+def seal(sender, certificate, recipients, messages, rng, padded):
+    """§10.1–§10.3 and §11: the multi-recipient envelope and every intermediate value.
+    `recipients` are Encode(IK_R) byte strings."""
+    cert = decode_sender_certificate(certificate)
+    if cert["ik"] != sender.ed:
+        raise error("Seal", "CertificateMismatch")
+    if not recipients:
+        raise error("Seal", "NoRecipients")
+    if len(recipients) > MAX_RECIPIENTS:
+        raise error("Seal", "TooManyRecipients")
+    if len(set(recipients)) != len(recipients):
+        raise error("Seal", "DuplicateRecipient")
+    for m in messages:
+        if content_type(m) is None:
+            raise error("Seal", "InvalidMessage")
+        if m[0] == TAG_INITIAL and decode_initial_message(m)["ik"] != sender.ed:
+            raise error("Seal", "ForeignInitialMessage")
+    e, m = rng.draw(32), rng.draw(32)
+    e_public = x25519_public(e)
+    entries = list(zip(recipients, messages))
+    pad = padding_length(len(encode_content(certificate, entries, 0)), padded)
+    content = encode_content(certificate, entries, pad)
+    k, n, k_c = payload_keys(m)
+    payload = aead_seal(k, n, encode_pk(e_public), content)
+    digest = sha256(payload)
+    out = {"ephemeral_public": e_public, "content": content, "padding_length": pad, "payload_key": k,
+           "payload_nonce": n, "commitment": k_c, "payload": payload, "payload_hash": digest, "shares": []}
+    nc = error("Seal", "NonContributory")
+    for recipient in recipients:
+        ik_r_x = ed25519_to_x25519(recipient[1:])
+        edh = dh(e, ik_r_x, nc)
+        w = wrap_key(edh, e_public, recipient)
+        c_r = xor(m, w)
+        sdh = dh(sender.scalar, ik_r_x, nc)
+        a = auth_key(sdh, sender.encoded(), recipient)
+        t = share_tag(a, e_public, recipient, k_c, c_r, digest)
+        out["shares"].append({"recipient": recipient, "ephemeral_dh": edh, "wrap_key": w, "wrapped_secret": c_r,
+                              "static_dh": sdh, "auth_key": a, "tag": t,
+                              "envelope_prefix": envelope_prefix(recipient, e_public, k_c, c_r, t, len(payload))})
+    if len(recipients) * (ENVELOPE_PREFIX_LEN + len(payload)) > MAX_FANOUT_BYTES:
+        raise error("Seal", "TooLong")
+    out["multi_recipient_envelope"] = encode_multi(e_public, k_c, [(s["recipient"], s["wrapped_secret"], s["tag"])
+                                                                   for s in out["shares"]], payload)
+    return out
+
+
+def envelope_prefix(recipient_encoded, e_public, k_c, c_r, t_r, payload_len):
+    """§10.4, §11: the first 151 bytes of a sealed envelope."""
+    return (u8(TAG_SEALED) + recipient_encoded + encode_pk(e_public) + k_c + c_r + t_r + u32(payload_len))
+
+
+def decode_sealed_envelope(data):
+    """§10.4. The recipient field is checked as the relay checks it (§11: tag, sign bit,
+    y below p); whether step 1 also decompresses it is not said."""
+    r = Reader(data, TAG_SEALED, MAX_ENVELOPE_LEN)
+    env = {"recipient": u8(KEY_IDENTITY) + r.identity_key(full=False), "e": r.x25519_key(),
+           "k_c": r.take(32), "c_r": r.take(32), "t_r": r.take(16)}
+    env["payload"] = r.var(MAX_ENVELOPE_LEN - ENVELOPE_PREFIX_LEN, minimum=16)
+    r.finish()
+    return env
+
+
+def decode_content(data):
+    """§10.2. Entries' messages are checked for their content type here; an initial
+    message is decoded in full at §10.5 step 8."""
+    r = Reader(data, None, len(data))
+    c = {"certificate": decode_sender_certificate(r.var(436)), "entries": []}
+    for _ in range(r.count(MAX_RECIPIENTS, ENTRY_OVERHEAD)):
+        recipient = u8(KEY_IDENTITY) + r.identity_key(full=False)
+        kind = r.u8()
+        if kind not in (CONTENT_INITIAL, CONTENT_RATCHET):
+            raise bad("InvalidValue")
+        message = r.var(MAX_MESSAGE_LEN)
+        if content_type(message) != kind:
+            raise inconsistent("content type does not match the message's tag")
+        c["entries"].append((recipient, kind, message))
+    if not c["entries"]:
+        raise bad("InvalidValue")
+    if any(r.take(r.remaining())):
+        raise bad("InvalidValue")
+    return c
+
+
+def unseal(recipient, trust, now, data):
+    """§10.5, in order."""
+    try:
+        env = decode_sealed_envelope(data)                                               # 1
+    except Refused as e:
+        raise malformed("Unseal", e)
+    if env["recipient"] != recipient.encoded():
+        raise error("Unseal", "NotForRecipient")                                         # 2
+    w = wrap_key(dh(recipient.scalar, env["e"], error("Unseal", "Failed")), env["e"], env["recipient"])  # 3
+    m = xor(env["c_r"], w)
+    k, n, k_c = payload_keys(m)
+    if not hmac.compare_digest(k_c, env["k_c"]):
+        raise error("Unseal", "Failed")
+    content = aead_open(k, n, encode_pk(env["e"]), env["payload"])
+    if content is None:
+        raise error("Unseal", "Failed")
+    try:
+        c = decode_content(content)                                                      # 4
+    except Refused as e:
+        raise malformed("Unseal", e)
+    cert = c["certificate"]
+    sdh = dh(recipient.scalar, ed25519_to_x25519(cert["ik"]), error("Unseal", "SenderMismatch"))   # 5
+    a = auth_key(sdh, encode_ik(cert["ik"]), recipient.encoded())
+    t = share_tag(a, env["e"], env["recipient"], env["k_c"], env["c_r"], sha256(env["payload"]))
+    if not hmac.compare_digest(t, env["t_r"]):
+        raise error("Unseal", "SenderMismatch")
+    try:
+        validate_certificate(cert, trust, now)                                           # 6
+    except Refused as e:
+        raise Refused("Unseal", f"Certificate({e.variant})", e.code)
+    mine = [e for e in c["entries"] if e[0] == recipient.encoded()]                      # 7
+    if not mine:
+        raise error("Unseal", "NotForRecipient")
+    if len(mine) > 1:
+        raise malformed("Unseal", inconsistent("two entries for the recipient"))
+    _, kind, message = mine[0]
+    if kind == CONTENT_INITIAL:                                                          # 8
+        try:
+            ik_a = decode_initial_message(message)["ik"]
+        except Refused as e:
+            raise malformed("Unseal", e)
+        if ik_a != cert["ik"]:
+            raise error("Unseal", "ForeignInitialMessage")
+    return {"app_id": cert["app_id"], "user_id": cert["user_id"], "device_id": cert["device_id"],
+            "identity_key": encode_ik(cert["ik"]), "content_type": kind, "message": message, "m": m}
+
+
+# ---- §11 multi-recipient envelopes ------------------------------------------------------------
+
+def encode_multi(e_public, k_c, shares, payload):
+    out = u8(TAG_MULTI) + encode_pk(e_public) + k_c + u32(len(shares))
+    out += b"".join(r + c + t for r, c, t in shares)
+    return out + with_len(payload)
+
+
+def decode_multi(data):
+    """§11, the relay's `MultiRecipientEnvelope` decoder. The order of its further checks
+    is not given; this one reads the shares and the payload, then checks the recipient
+    fields, then duplicates, then the fan-out (the "count of four" vector needs the
+    payload length to be read before the recipient fields are checked)."""
+    r = Reader(data, TAG_MULTI, MULTI_MAX_ENCODED_LEN)
+    e, k_c = r.x25519_key(), r.take(32)
+    n = r.count(MAX_RECIPIENTS, SHARE_LEN)
+    if n == 0:
+        raise bad("InvalidValue")
+    raw = [r.take(SHARE_LEN) for _ in range(n)]
+    payload = r.var(MAX_ENVELOPE_LEN - ENVELOPE_PREFIX_LEN, minimum=16)
+    r.finish()
+    shares = []
+    for s in raw:
+        if s[0] != KEY_IDENTITY:
+            raise bad("UnexpectedKeyType", s[0])
+        if is_odd(s[1:33]) or y_not_canonical(s[1:33]):
+            raise bad("InvalidKey")
+        shares.append((s[:33], s[33:65], s[65:81]))
+    if len({s[0] for s in shares}) != len(shares):
+        raise inconsistent("two shares with one recipient")
+    if n * (ENVELOPE_PREFIX_LEN + len(payload)) > MAX_FANOUT_BYTES:
+        raise bad("TooLong")
+    return {"e": e, "k_c": k_c, "shares": shares, "payload": payload}
+
+
+def split(multi):
+    """§11: each recipient's sealed envelope, its prefix then the shared payload."""
+    return [envelope_prefix(r, multi["e"], multi["k_c"], c, t, len(multi["payload"])) + multi["payload"]
+            for r, c, t in multi["shares"]]
+
+
+# ---- §12 stored keys ----------------------------------------------------------------------------
+
+def encode_signed_prekey_pair(spk_id, secret, signature):
+    return u8(TAG_SIGNED_PREKEY_PAIR) + u32(spk_id) + secret + signature
+
+
+def encode_one_time_prekey_pair(opk_id, secret):
+    return u8(TAG_ONE_TIME_PREKEY_PAIR) + u32(opk_id) + secret
+
+
+# ---- negative vectors (README "Errors") -----------------------------------------------------------
+
+DECODERS = {
+    "IdentityKey": decode_identity_key,
+    "X25519PublicKey": decode_x25519_public_key,
+    "IdentityKeyPair": decode_identity_key_pair,
+    "InitialMessage": decode_initial_message,
+    "Session": decode_session,
+    "MultiRecipientEnvelope": decode_multi,
+}
+
+
+def run_operation(v):
+    op = v["operation"]
+    if op == "verify signed prekey":
+        verify_signed_prekey(h(v["identity"]), h(v["input"]))
+    elif op == "initiate":
+        rng = Rng(v["rng"])
+        try:
+            initiate(Identity(h(v["initiator_identity_seed"])), h(v["bundle"]), rng)
+        finally:
+            rng.all_used("initiate")
+    elif op in ("accept", "accept twice"):
+        identity, store = Identity(h(v["responder_identity_seed"])), PreKeyStore(v["responder_prekeys"])
+        if op == "accept twice":
+            accept(identity, store, h(v["input"]))
+        accept(identity, store, h(v["input"]))
+    elif op == "decrypt":
+        state = h(v["session_state"])
+        session = decode_session(state)
+        check("decoded state re-encodes", session.encode(), state)
+        try:
+            session.decrypt(h(v["input"]))
+        finally:
+            check("decrypt: state unchanged", session.encode(), state)
+    elif op == "unseal":
+        unseal(Identity(h(v["recipient_identity_seed"])), TrustStore(v["trust"]), v["now"], h(v["input"]))
+    else:
+        sys.exit(f"unknown operation {op!r}")
+
+
+def negative_vectors(doc):
+    global refused
+    for v in doc["negative"]:
+        what = f"{doc['family']} negative {v['description']!r}"
+        try:
+            if "decoder" in v:
+                DECODERS[v["decoder"]](h(v["input"]))
+            else:
+                run_operation(v)
+        except Refused as e:
+            if (e.code, e.name) != (v["error"]["code"], v["error"]["name"]):
+                sys.exit(f"MISMATCH {what}:\n  got  {e.code} {e.name}\n  want {v['error']['code']} {v['error']['name']}")
+            refused += 1
+            continue
+        sys.exit(f"MISMATCH {what}: accepted, want {v['error']['code']} {v['error']['name']}")
+
+
+# ---- families -------------------------------------------------------------------------------------
 
 def load(name):
     return json.loads((HERE / name).read_text())
 
 
+def check_fields(what, got, v, fields):
+    for f in fields:
+        check(f"{what} {f}", got[f], h(v[f]) if isinstance(v[f], str) else v[f])
+
+
 def identity_family():
-    v = load("identity.json")["vectors"][0]
-    ident = Identity(h(v["seed"]))
-    check("identity ed25519", ident.ed, v["ed25519_public"])
-    check("identity x25519 scalar", ident.scalar, v["x25519_scalar"])
-    check("identity x25519 public", ident.x_public, v["x25519_public"])
-    check("identity encoding", ident.encoded(), v["encoded_public"])
-    check("identity stored pair", b"\x51" + ident.seed, v["encoded_key_pair"])
-    peer = h(v["dh_with_peer"]["peer_secret"])
-    check("identity dh", x25519(ident.scalar, x25519_public(peer)), v["dh_with_peer"]["output"])
-    spk = v["signed_prekey"]
-    public = x25519_public(h(spk["secret"]))
-    message = signed_prekey_message(spk["id"], public)
-    check("signed prekey message", message, spk["signed_message"])
-    check("signed prekey signature", ident.sign(message), spk["signature"])
-    check("signed prekey record", b"\x61" + u32(spk["id"]) + encode_pk(public) + ident.sign(message), spk["public_record"])
-    opk = v["one_time_prekey"]
-    check("one-time prekey record", b"\x81" + u32(opk["id"]) + encode_pk(x25519_public(h(opk["secret"]))), opk["public_record"])
-    check("certificate key", encode_ck(ident.ed), v["as_certificate_key"]["encoded_public"])
+    doc = load("identity.json")
+    for v in doc["vectors"]:
+        name = v["name"]
+        rng = Rng(v["rng"])
+        ident = Identity.generate(rng)
+        rng.all_used(name)
+        check(f"{name} draw's key is odd", is_odd(ed25519_public(h(v["rng"][0]))), v["draw_public_is_odd"])
+        check(f"{name} seed", ident.seed, v["seed"])
+        check(f"{name} ed25519 public", ident.ed, v["ed25519_public"])
+        check(f"{name} x25519 scalar", ident.scalar, v["x25519_scalar"])
+        check(f"{name} x25519 public", ident.x, v["x25519_public"])
+        # The X25519 form computed the other way, scalar times the base point (§3).
+        check(f"{name} x25519 public from the scalar", x25519_public(ident.scalar), v["x25519_public"])
+        check(f"{name} encoded public", ident.encoded(), v["encoded_public"])
+        check(f"{name} decodes", decode_identity_key(ident.encoded()), ident.ed)
+        check(f"{name} stored pair", ident.encoded_pair(), v["encoded_key_pair"])
+        check(f"{name} stored pair decodes", decode_identity_key_pair(ident.encoded_pair()).ed, ident.ed)
+        peer = v["dh_with_peer"]
+        peer_public = x25519_public(h(peer["peer_secret"]))
+        check(f"{name} peer public", peer_public, peer["peer_public"])
+        out = dh(ident.scalar, peer_public, AssertionError())
+        check(f"{name} dh with peer", out, peer["output"])
+        check(f"{name} dh with peer, the other side", x25519(h(peer["peer_secret"]), ident.x), peer["output"])
+        # The pure-Python X25519 against the library's.
+        lib = X25519PrivateKey.from_private_bytes(ident.scalar).exchange(X25519PublicKey.from_public_bytes(peer_public))
+        check(f"{name} dh with peer, cryptography", lib, peer["output"])
+        spk = v["signed_prekey"]
+        secret = h(spk["secret"])
+        public = x25519_public(secret)
+        check(f"{name} signed prekey public", public, spk["public"])
+        message = signed_prekey_message(spk["id"], public)
+        check(f"{name} signed prekey message", message, spk["signed_message"])
+        signature = ident.sign(message)
+        check(f"{name} signed prekey signature", signature, spk["signature"])
+        record = encode_signed_prekey(spk["id"], public, signature)
+        check(f"{name} signed prekey record", record, spk["public_record"])
+        verify_signed_prekey(ident.encoded(), record)
+        check(f"{name} signed prekey record decodes", decode_signed_prekey(record), (spk["id"], public, signature))
+        check(f"{name} signed prekey stored pair", encode_signed_prekey_pair(spk["id"], secret, signature),
+              spk["stored_pair"])
+        opk = v["one_time_prekey"]
+        secret = h(opk["secret"])
+        check(f"{name} one-time prekey record", encode_one_time_prekey(opk["id"], x25519_public(secret)),
+              opk["public_record"])
+        check(f"{name} one-time prekey stored pair", encode_one_time_prekey_pair(opk["id"], secret), opk["stored_pair"])
+        ck = CertificateKey(ident.seed)
+        check(f"{name} certificate key", encode_ck(ck.ed), v["as_certificate_key"]["encoded_public"])
+        check(f"{name} certificate key pair", ck.encoded_pair(), v["as_certificate_key"]["stored_pair"])
+    negative_vectors(doc)
+
+
+X3DH_SEND_FIELDS = ("root_key", "chain_key", "message_key", "nonce", "xchacha_subkey", "header",
+                    "aead_associated_data", "ratchet_message")
 
 
 def x3dh_family():
-    for v in load("x3dh.json")["vectors"]:
-        i = v["inputs"]
+    doc = load("x3dh.json")
+    for v in doc["vectors"]:
+        name, i = v["name"], v["inputs"]
         alice, bob = Identity(h(i["alice_identity_seed"])), Identity(h(i["bob_identity_seed"]))
-        spk_secret = h(i["bob_signed_prekey"]["secret"])
-        spk_public = x25519_public(spk_secret)
+        spk = i["bob_signed_prekey"]
+        spk_public = x25519_public(h(spk["secret"]))
         opk = i["bob_one_time_prekey"]
         opk_public = x25519_public(h(opk["secret"])) if opk else None
-        ek, first_ratchet = h(i["rng"][0]), h(i["rng"][1])
-        # §4.3 bundle
-        signature = bob.sign(signed_prekey_message(1, spk_public))
-        bundle = b"\x11" + bob.encoded() + u32(1) + encode_pk(spk_public) + signature
-        bundle += (b"\x01" + u32(100) + encode_pk(opk_public)) if opk else b"\x00"
-        check("bundle", bundle + b"\x00", v["bundle"])
-        dh, ikm, sk, ad = x3dh(alice, ek, bob, spk_public, opk_public)
-        for n, d in enumerate(dh):
-            check(f"x3dh dh{n + 1}", d, v["dh"][n])
-        check("x3dh kdf input", ikm, v["kdf_input"])
-        check("x3dh sk", sk, v["sk"])
-        check("x3dh ad", ad, v["ad"])
-        # §6.3 initiator
-        ratchet_dh = x25519(first_ratchet, spk_public)
-        check("ratchet dh", ratchet_dh, v["ratchet_dh"])
-        rk, ck = kdf_rk(sk, ratchet_dh)
-        party = Party(ad, rk, [first_ratchet, x25519_public(first_ratchet), ck, 0], spk_public)
-        sent = party.encrypt(h(i["plaintext"]), None)
-        for field in ("root_key", "chain_key", "message_key", "aead_key", "nonce", "header", "ratchet_message"):
-            check(f"x3dh {field}", sent[field], v[field])
-        wire = initial_message(alice, x25519_public(ek), 1, 100 if opk else None, sent["ratchet_message"])
-        check("initial message", wire, v["initial_message"])
+        signature = bob.sign(signed_prekey_message(spk["id"], spk_public))
+        bundle = encode_bundle(bob.ed, spk["id"], spk_public, signature, opk and opk["id"], opk_public)
+        check(f"{name} bundle", bundle, v["bundle"])
+        check(f"{name} bundle decodes", encode_bundle(*decode_bundle(bundle).values()), bundle)
+        rng = Rng(i["rng"])
+        session, got = initiate(alice, bundle, rng)
+        check(f"{name} dh count", len(got["dh"]), len(v["dh"]))
+        for n, d in enumerate(got["dh"]):
+            check(f"{name} DH{n + 1}", d, v["dh"][n])
+        check_fields(name, got, v, ("alice_ephemeral_public", "kdf_input", "sk", "ad", "alice_ratchet_public",
+                                    "ratchet_dh"))
+        sent = session.encrypt(h(i["plaintext"]), rng)
+        rng.all_used(name)
+        check_fields(name, sent, v, X3DH_SEND_FIELDS)
+        check(f"{name} initial message", sent["wire"], v["initial_message"])
+        # The responder accepts it (§5.2) and reads the plaintext.
+        store = PreKeyStore({"signed": [spk], "one_time": [opk] if opk else []})
+        _, got = accept(bob, store, sent["wire"])
+        check(f"{name} accepted plaintext", got["plaintext"], h(i["plaintext"]))
+        check(f"{name} one-time prekey consumed", len(store.one_time), 0)
+    negative_vectors(doc)
+
+
+SEND_FIELDS = ("dh", "root_key", "chain_key", "message_key", "nonce", "xchacha_subkey", "header",
+               "ratchet_message", "wire")
+RECEIVE_FIELDS = ("plaintext", "dh", "root_key", "message_key")
 
 
 def ratchet_family():
+    """Replay the conversation (§6–§8) with this file's own ratchet."""
     doc = load("ratchet.json")
     s = doc["setup"]
     alice, bob = Identity(h(s["alice_identity_seed"])), Identity(h(s["bob_identity_seed"]))
-    spk_secret, opk_secret = h(s["bob_signed_prekey"]["secret"]), h(s["bob_one_time_prekey"]["secret"])
-    ek, first = h(s["alice_rng"][0]), h(s["alice_rng"][1])
-    _, _, sk, ad = x3dh(alice, ek, bob, x25519_public(spk_secret), x25519_public(opk_secret))
-    check("ratchet setup sk", sk, s["sk"])
-    check("ratchet setup ad", ad, s["ad"])
-    rk, ck = kdf_rk(sk, x25519(first, x25519_public(spk_secret)))
-    parties = {
-        "alice": Party(ad, rk, [first, x25519_public(first), ck, 0], x25519_public(spk_secret)),
-        # §6.3 responder: RK = SK, the signed prekey as DHs, no chains.
-        "bob": Party(ad, sk, [spk_secret, x25519_public(spk_secret), None, 0], None),
-    }
-    hello = parties["alice"].encrypt(h(s["first_message"]["plaintext"]), None)
-    check("first wire message",
-          initial_message(alice, x25519_public(ek), 1, 100, hello["ratchet_message"]), s["first_message"]["wire"])
-    parties["bob"].decrypt(hello["ratchet_message"])
-    sent, heard_back = {}, False
+    spk, opk = s["bob_signed_prekey"], s["bob_one_time_prekey"]
+    spk_public, opk_public = x25519_public(h(spk["secret"])), x25519_public(h(opk["secret"]))
+    bundle = encode_bundle(bob.ed, spk["id"], spk_public, bob.sign(signed_prekey_message(spk["id"], spk_public)),
+                           opk["id"], opk_public)
+    rng = Rng(s["alice_rng"])
+    sessions = {}
+    sessions["alice"], got = initiate(alice, bundle, rng)
+    check("setup sk", got["sk"], s["sk"])
+    check("setup ad", got["ad"], s["ad"])
+    first = sessions["alice"].encrypt(h(s["first_message"]["plaintext"]), rng)
+    rng.all_used("setup")
+    check("setup first message", first["wire"], s["first_message"]["wire"])
+    sessions["bob"], got = accept(bob, PreKeyStore({"signed": [spk], "one_time": [opk]}), first["wire"])
+    check("setup first plaintext", got["plaintext"], s["first_message"]["plaintext"])
+    wires = {0: first["wire"]}
     for e in doc["events"]:
-        p = parties[e["by"]]
+        what = f"event {e['event']} {e['index']} by {e['by']}"
+        session = sessions[e["by"]]
         if e["event"] == "send":
-            draws = [h(x) for x in e["rng"]]
-            out = p.encrypt(h(e["plaintext"]), lambda: draws.pop(0))
-            assert not draws
-            check(f"event {e['index']} rng", b"".join(out.get("rng", [])), b"".join(h(x) for x in e["rng"]))
-            check(f"event {e['index']} dh", out.get("dh"), h(e["dh"]) if e["dh"] else None)
-            for field in ("root_key", "chain_key", "message_key", "aead_key", "nonce", "header", "ratchet_message"):
-                check(f"send {e['index']} {field}", out[field], e[field])
-            # §8.1: the initiator wraps until it hears back.
-            wire = out["ratchet_message"]
-            if e["by"] == "alice" and not heard_back:
-                wire = initial_message(alice, x25519_public(ek), 1, 100, wire)
-            check(f"send {e['index']} wire", wire, e["wire"])
-            sent[e["index"]] = out["ratchet_message"]
+            rng = Rng(e["rng"])
+            out = session.encrypt(h(e["plaintext"]), rng)
+            rng.all_used(what)
+            check_fields(what, out, e, SEND_FIELDS)
+            wires[e["index"]] = out["wire"]
         else:
-            heard_back = heard_back or e["by"] == "alice"
-            got = p.decrypt(sent[e["index"]])
-            check(f"receive {e['index']} plaintext", got["plaintext"], e["plaintext"])
-            check(f"receive {e['index']} dh", got["dh"], h(e["dh"]) if e["dh"] else None)
-            check(f"receive {e['index']} root key", got["root_key"], e["root_key"])
-            check(f"receive {e['index']} message key", got["message_key"], e["message_key"])
-            check(f"receive {e['index']} skipped", got["skipped"], e["skipped_keys_held"])
-
-
-def parse_state(state):
-    """§8.2: split a stored session into its header and a Party."""
-    o = 1 + 1 + 66 + 66 + 33 + 4
-    o += 5 if state[o] == 1 else 1
-    awaiting = state[o]
-    o += 1
-    # Encode(IK) of each, tag included, each followed by Encode(its X25519 form)
-    local, remote = state[2:35], state[68:101]
-    for ik, u in ((local, state[35:68]), (remote, state[101:134])):
-        assert u == encode_pk(ed25519_to_x25519(ik[1:])), "stored X25519 form of IK"
-    ad = local + remote if state[1] == 1 else remote + local
-    rk, pn, dhr = state[o:o + 32], int.from_bytes(state[o + 32:o + 36], "big"), state[o + 37:o + 69]
-    o += 69
-    sending = None
-    if state[o] == 1:
-        secret, public = state[o + 1:o + 33], state[o + 34:o + 66]
-        assert state[o + 33] == 0x02 and public == x25519_public(secret), "DHs public key"
-        sending = [secret, public, state[o + 66:o + 98], int.from_bytes(state[o + 98:o + 102], "big")]
-        o += 102
-    else:
-        o += 1
-    party = Party(ad, rk, sending, dhr)
-    party.pn = pn
-    if state[o] == 1:
-        party.receiving = (state[o + 1:o + 33], int.from_bytes(state[o + 33:o + 37], "big"))
-        o += 37
-    else:
-        o += 1
-    chains = int.from_bytes(state[o:o + 4], "big")
-    o += 4
-    for _ in range(chains):
-        key, count = state[o + 1:o + 33], int.from_bytes(state[o + 33:o + 37], "big")
-        o += 37
-        for _ in range(count):
-            party.skipped.append((key, int.from_bytes(state[o:o + 4], "big"), state[o + 4:o + 36]))
-            o += 36
-    assert o == len(state), "trailing bytes"
-    return state[:len(state) - len(party.encode_ratchet())], party, awaiting
+            out = session.decrypt(wires[e["index"]])
+            check_fields(what, out, e, RECEIVE_FIELDS)
+            check(f"{what} skipped keys held", session.ratchet.skipped_keys(), e["skipped_keys_held"])
+            check(f"{what} ratchet state", session.ratchet.encode(), e["ratchet_state"])
+    # The whole stored states (§8.2) at the end. Bob's is session-state.json's fourth
+    # vector; the negative vectors that decrypt with Alice's or Bob's session use them.
+    final = {encode_ik(sess.local_ik): (who, sess.encode()) for who, sess in sessions.items()}
+    last = next(v for v in load("session-state.json")["vectors"] if "last receive by Bob" in v.get("note", ""))
+    check("Bob's final stored state is session-state.json's", final[bob.encoded()][1], last["state"])
+    for v in doc["negative"]:
+        state = h(v["session_state"])
+        if state[10:43] in final:   # the local identity key of the stored state
+            who, mine = final[state[10:43]]
+            check(f"{who}'s final stored state is that of negative {v['description']!r}", mine, state)
+    # The message the "trailing byte" vector extends decrypts under the same state: the
+    # vectors made from it by changing one field fail for that field alone.
+    for v in doc["negative"]:
+        if "trailing byte" in v["description"]:
+            session = decode_session(h(v["session_state"]))
+            session.decrypt(h(v["input"])[:-1])
+            check("the unaltered message decrypts", session.generation, decode_session(h(v["session_state"])).generation + 1)
+    negative_vectors(doc)
 
 
 def session_state_family():
-    v = load("session-state.json")["vectors"][0]
-    state = h(v["state"])
-    head, party, _ = parse_state(state)
-    check("state re-encodes", head + party.encode_ratchet(), state)
-    check("state skipped keys", len(party.skipped), v["skipped_keys"])
-    got = party.decrypt(inner_ratchet_message(h(v["next_message"])))
-    check("state next plaintext", got["plaintext"], v["plaintext"])
-    check("state after", head + party.encode_ratchet(), v["state_after"])
+    doc = load("session-state.json")
+    for v in doc["vectors"]:
+        name = v["name"]
+        state = h(v["state"])
+        session = decode_session(state)
+        check(f"{name} re-encodes", session.encode(), state)
+        check(f"{name} skipped keys", session.ratchet.skipped_keys(), v["skipped_keys"])
+        if "next_message" in v:
+            got = session.decrypt(h(v["next_message"]))
+            check(f"{name} next plaintext", got["plaintext"], v["plaintext"])
+            check(f"{name} state after", session.encode(), v["state_after"])
+            check(f"{name} state after re-encodes", decode_session(session.encode()).encode(), v["state_after"])
+    negative_vectors(doc)
 
 
-def certificates(doc):
-    """§9: rebuild the issuer and sender certificates."""
+def certificates_family(doc):
+    """§9: the trust roots, the issuer and the sender certificate."""
     c = doc["certificates"]
-    root = Identity(h(c["trust_roots"][0]["root_seed"]))
-    issuer = Identity(h(c["issuer"]["issuer_seed"]))
-    app = c["issuer"]["app_id"].encode()
-    check("trust root", b"\xe1" + encode_ck(root.ed) + with_len(app), c["trust_roots"][0]["encoded"])
-    signed = u32(c["issuer"]["key_id"]) + encode_ck(issuer.ed) + with_len(app) + u64(c["issuer"]["not_before"]) + u64(c["issuer"]["not_after"])
-    message = b"sealwire/issuer-certificate/v1" + signed
-    check("issuer signed message", message, c["issuer"]["signed_message"])
-    issuer_cert = b"\xa1" + signed + root.sign(message)
-    check("issuer certificate", issuer_cert, c["issuer"]["certificate"])
-    sender = Identity(h(c["sender"]["identity_seed"]))
+    roots = {}
+    for t in c["trust_roots"]:
+        root = CertificateKey(h(t["root_seed"]))
+        roots[t["app_id"]] = root
+        encoded = encode_trust_root(root.ed, t["app_id"].encode())
+        check(f"trust root {t['app_id']}", encoded, t["encoded"])
+        check(f"trust root {t['app_id']} decodes", decode_trust_root(encoded), (root.ed, t["app_id"].encode()))
+    i = c["issuer"]
+    issuer = CertificateKey(h(i["issuer_seed"]))
+    message, issuer_cert = issue_issuer_certificate(roots[i["app_id"]], i["key_id"], issuer.ed, i["app_id"].encode(),
+                                                    i["not_before"], i["not_after"])
+    check("issuer signed message", message, i["signed_message"])
+    check("issuer certificate", issuer_cert, i["certificate"])
     s = c["sender"]
-    signed = with_len(app) + with_len(h(s["user_id"])) + u32(s["device_id"]) + sender.encoded() + u64(s["expires"]) + with_len(issuer_cert)
-    message = b"sealwire/sender-certificate/v1" + signed
+    sender = Identity(h(s["identity_seed"]))
+    message, cert = issue_sender_certificate(issuer, issuer_cert, i["app_id"].encode(), h(s["user_id"]),
+                                             s["device_id"], sender.ed, s["expires"])
     check("sender signed message", message, s["signed_message"])
-    cert = b"\xb1" + signed + issuer.sign(message)
     check("sender certificate", cert, s["certificate"])
+    check("sender certificate fingerprint", decode_sender_certificate(cert)["fingerprint"], s["fingerprint"])
     return cert
 
 
-def seal_envelope(v, sender, recipients, messages, padded):
-    """§10.1–§10.4 and §11: returns the multi-recipient envelope and the splits."""
-    e, m = h(v["rng"][0]), h(v["rng"][1])
-    e_pub = x25519_public(e)
-    check("ephemeral public", e_pub, v["ephemeral_public"])
-    content = with_len(h(v["sender_certificate"])) + u32(len(recipients))
-    for r, msg in zip(recipients, messages):
-        content += r.encoded() + (b"\x01" if msg[0] == 0x21 else b"\x02") + with_len(msg)
-    unpadded = 119 + len(content) + 16  # §10.3
-    pad = (max(512, 1 << (unpadded - 1).bit_length()) - unpadded) if padded else 0
-    check("padding length", pad, v["padding_length"])
-    content += b"\x00" * pad
-    check("content", content, v["content"])
-    okm = hkdf(b"\x00" * 32, m, b"sealwire/sealed/payload/v1", 44)
-    check("payload key", okm[:32], v["payload_key"])
-    check("payload nonce", okm[32:], v["payload_nonce"])
-    payload = seal(okm[:32], okm[32:], encode_pk(e_pub), content)
-    check("payload", payload, v["payload"])
-    digest = hashlib.sha256(payload).digest()
-    check("payload hash", digest, v["payload_hash"])
-    shares = []
-    for r, want in zip(recipients, v["shares"]):
-        edh = x25519(e, r.x_public)
-        check("ephemeral dh", edh, want["ephemeral_dh"])
-        wrap = hkdf(b"\x00" * 32, edh, b"sealwire/sealed/wrap/v1" + encode_pk(e_pub) + r.encoded(), 32)
-        check("wrap key", wrap, want["wrap_key"])
-        wrapped = bytes(a ^ b for a, b in zip(m, wrap))
-        check("wrapped secret", wrapped, want["wrapped_secret"])
-        sdh = x25519(sender.scalar, r.x_public)
-        check("static dh", sdh, want["static_dh"])
-        auth = hkdf(b"\x00" * 32, sdh, b"sealwire/sealed/auth/v1" + sender.encoded() + r.encoded(), 32)
-        check("auth key", auth, want["auth_key"])
-        tag = mac(auth, encode_pk(e_pub) + r.encoded() + wrapped + digest)[:16]
-        check("share tag", tag, want["tag"])
-        shares.append((r.encoded(), wrapped, tag))
-    splits = [b"\xc1" + r + encode_pk(e_pub) + w + t + with_len(payload) for r, w, t in shares]
-    multi = b"\xd1" + encode_pk(e_pub) + u32(len(shares)) + b"".join(r + w + t for r, w, t in shares) + with_len(payload)
-    return multi, splits
+SEAL_FIELDS = ("ephemeral_public", "content", "padding_length", "payload_key", "payload_nonce", "commitment",
+               "payload", "payload_hash")
+SHARE_FIELDS = ("recipient", "ephemeral_dh", "wrap_key", "wrapped_secret", "static_dh", "auth_key", "tag",
+                "envelope_prefix")
 
 
-def unseal(recipient, envelope):
-    """§10.5 steps 1–5 and 7, for an honest envelope: returns the entry's message."""
-    e_pub, wrapped, tag, payload = envelope[35:67], envelope[67:99], envelope[99:115], envelope[119:]
-    wrap = hkdf(b"\x00" * 32, x25519(recipient.scalar, e_pub), b"sealwire/sealed/wrap/v1" + encode_pk(e_pub) + recipient.encoded(), 32)
-    m = bytes(a ^ b for a, b in zip(wrapped, wrap))
-    okm = hkdf(b"\x00" * 32, m, b"sealwire/sealed/payload/v1", 44)
-    content = open_(okm[:32], okm[32:], encode_pk(e_pub), payload)
-    cert_len = int.from_bytes(content[:4], "big")
-    cert = content[4:4 + cert_len]
-    o = 4 + cert_len
-    # The certificate's identity key: after app id, user id and device id.
-    c = 1
-    c += 4 + int.from_bytes(cert[c:c + 4], "big")
-    c += 4 + int.from_bytes(cert[c:c + 4], "big")
-    c += 4
-    sender_ed = cert[c + 1:c + 33]
-    sender = Identity.__new__(Identity)
-    sender_x = ed25519_to_x25519(sender_ed)
-    auth = hkdf(b"\x00" * 32, x25519(recipient.scalar, sender_x), b"sealwire/sealed/auth/v1" + encode_ik(sender_ed) + recipient.encoded(), 32)
-    assert mac(auth, encode_pk(e_pub) + recipient.encoded() + wrapped + hashlib.sha256(payload).digest())[:16] == tag
-    count = int.from_bytes(content[o:o + 4], "big")
-    o += 4
-    for _ in range(count):
-        r, kind, length = content[o:o + 33], content[o + 33], int.from_bytes(content[o + 34:o + 38], "big")
-        msg = content[o + 38:o + 38 + length]
-        o += 38 + length
-        if r == recipient.encoded():
-            return sender_ed, kind, msg
-    raise AssertionError("no entry")
+def check_sealed(name, v, sender, recipients, messages, padded):
+    rng = Rng(v["rng"])
+    out = seal(sender, h(v["sender_certificate"]), [r.encoded() for r in recipients], messages, rng, padded)
+    rng.all_used(name)
+    check_fields(name, out, v, SEAL_FIELDS)
+    check(f"{name} shares", len(out["shares"]), len(v["shares"]))
+    for n, (got, want) in enumerate(zip(out["shares"], v["shares"])):
+        check_fields(f"{name} share {n}", got, want, SHARE_FIELDS)
+        # §2.3: the static DH computed on the Edwards curve is the same.
+        check(f"{name} share {n} static dh (Edwards)", dh_edwards(recipients[n].scalar, sender.ed), want["static_dh"])
+    multi = decode_multi(out["multi_recipient_envelope"])
+    check(f"{name} multi-recipient envelope re-encodes",
+          encode_multi(multi["e"], multi["k_c"], multi["shares"], multi["payload"]), out["multi_recipient_envelope"])
+    splits = split(multi)
+    for n, envelope in enumerate(splits):
+        check(f"{name} split {n} prefix", envelope[:ENVELOPE_PREFIX_LEN], out["shares"][n]["envelope_prefix"])
+        if padded:
+            check(f"{name} split {n} length is a bucket",
+                  len(envelope) >= MIN_PADDED_ENVELOPE_LEN and len(envelope) & (len(envelope) - 1) == 0, True)
+    return out, splits
+
+
+def check_unsealed(name, recipient, envelope, unsealed, message, kind=None):
+    got = unseal(recipient, TrustStore(unsealed["trust"]), unsealed["now"], envelope)
+    check(f"{name} unsealed message", got["message"], message)
+    check(f"{name} unsealed content type", got["content_type"], content_type(message))
+    for f in ("app_id", "user_id", "device_id", "identity_key", "content_type"):
+        if f in unsealed:
+            want = unsealed[f]
+            want = want.encode() if f == "app_id" else h(want) if isinstance(want, str) else want
+            check(f"{name} unsealed {f}", got[f], want)
+    return got
 
 
 def sealed_family():
     doc = load("sealed.json")
-    cert = certificates(doc)
-    v = doc["vectors"][0]
-    check("certificate in vector", cert, v["sender_certificate"])
-    sender, recipient = Identity(h(v["sender_identity_seed"])), Identity(h(v["recipient_identity_seed"]))
-    inner = h(v["inner_message"])
-    _, splits = seal_envelope(v, sender, [recipient], [inner], v["name"] == "padded")
-    check("sealed envelope", splits[0], v["envelope"])
-    sender_ed, kind, msg = unseal(recipient, splits[0])
-    check("unsealed identity", encode_ik(sender_ed), v["unsealed"]["identity_key"])
-    check("unsealed content type", kind, v["unsealed"]["content_type"])
-    check("unsealed message", msg, inner)
+    cert = certificates_family(doc)
+    for v in doc["vectors"]:
+        name = v["name"]
+        check(f"{name} certificate", h(v["sender_certificate"]), cert)
+        sender, recipient = Identity(h(v["sender_identity_seed"])), Identity(h(v["recipient_identity_seed"]))
+        message = h(v["inner_message"])
+        _, splits = check_sealed(name, v, sender, [recipient], [message], v["padded"])
+        check(f"{name} envelope", splits[0], v["envelope"])
+        check(f"{name} envelope decodes", decode_sealed_envelope(splits[0])["payload"], h(v["payload"]))
+        check_unsealed(name, recipient, splits[0], v["unsealed"], message)
+    negative_vectors(doc)
 
 
-def multi_family():
-    v = load("multi-recipient.json")["vectors"][0]
-    sender = Identity(h(v["sender_identity_seed"]))
-    recipients = [Identity(h(s)) for s in v["recipient_identity_seeds"]]
-    messages = [h(m) for m in v["messages"]]
-    multi, splits = seal_envelope(v, sender, recipients, messages, True)
-    check("multi-recipient envelope", multi, v["multi_recipient_envelope"])
-    for i, (r, split) in enumerate(zip(recipients, splits)):
-        check(f"split envelope {i}", split, v["split_envelopes"][i])
-        check(f"split {i} length is a bucket", len(split) & (len(split) - 1), 0)
-        _, _, msg = unseal(r, split)
-        check(f"split {i} message", msg, messages[i])
+def multi_recipient_family():
+    doc = load("multi-recipient.json")
+    for v in doc["vectors"]:
+        name = v["name"]
+        sender = Identity(h(v["sender_identity_seed"]))
+        recipients = [Identity(h(s)) for s in v["recipient_identity_seeds"]]
+        messages = [h(m) for m in v["messages"]]
+        # The file gives the sender certificate but not its issuer's key: it is sealed.json's
+        # issuer's, for this sender's identity (device 2).
+        cert = decode_sender_certificate(h(v["sender_certificate"]))
+        issued = load("sealed.json")["certificates"]["issuer"]
+        _, rebuilt = issue_sender_certificate(CertificateKey(h(issued["issuer_seed"])), h(issued["certificate"]),
+                                              cert["app_id"], cert["user_id"], cert["device_id"], sender.ed,
+                                              cert["expires"])
+        check(f"{name} sender certificate, from sealed.json's issuer", rebuilt, v["sender_certificate"])
+        out, splits = check_sealed(name, v, sender, recipients, messages, True)
+        check(f"{name} multi-recipient envelope", out["multi_recipient_envelope"], v["multi_recipient_envelope"])
+        check(f"{name} splits", len(splits), len(v["split_envelopes"]))
+        for n, (r, envelope) in enumerate(zip(recipients, splits)):
+            check(f"{name} split envelope {n}", envelope, v["split_envelopes"][n])
+            check_unsealed(f"{name} split {n}", r, envelope, v["unsealed"], messages[n])
+    for v in doc["negative"]:
+        if "secrets" in v:
+            # The two secrets' payload keys both open the payload (the commitment is what refuses).
+            env = decode_sealed_envelope(h(v["input"]))
+            contents = [aead_open(*payload_keys(h(m))[:2], encode_pk(env["e"]), env["payload"]) for m in v["secrets"]]
+            check("payload opens under both secrets", [c is not None for c in contents], [True, True])
+            check("the two secrets open it to different contents", contents[0] != contents[1], True)
+            check("commitment is of one secret",
+                  [payload_keys(h(m))[2] == env["k_c"] for m in v["secrets"]].count(True), 1)
+    negative_vectors(doc)
 
 
 def main():
-    for family in (identity_family, x3dh_family, ratchet_family, session_state_family, sealed_family, multi_family):
-        before = checked
+    check_hchacha20()
+    limits_are_consistent()
+    print(f"{'constants':16} {checked:5} values")
+    for family in (identity_family, x3dh_family, ratchet_family, session_state_family, sealed_family,
+                   multi_recipient_family):
+        before, before_negative = checked, refused
         family()
-        print(f"{family.__name__[:-7]:16} {checked - before:4} values match")
-    print(f"all {checked} values match")
+        print(f"{family.__name__[:-7].replace('_', '-'):16} {checked - before:5} values "
+              f"{refused - before_negative:3} negative vectors match")
+    print(f"all {checked} values and {refused} negative vectors match")
 
 
 if __name__ == "__main__":

@@ -297,11 +297,28 @@ fn identity_family() -> Value {
             "IdentityKeyPair",
             cat(&[&[0x52], &odd_seed]),
         ),
+        (
+            "identity key whose y (below p) is on no point of the curve",
+            "IdentityKey",
+            encode_identity(&off_curve()).to_vec(),
+        ),
+        (
+            "certificate key of small order (the neutral point)",
+            "CertificateKey",
+            reference::encode_certificate_key(&one).to_vec(),
+        ),
+        (
+            "certificate key with y = p + 1",
+            "CertificateKey",
+            reference::encode_certificate_key(&y_p_plus_1).to_vec(),
+        ),
+        ("certificate key with the identity tag", "CertificateKey", a.encoded().to_vec()),
     ] {
         let err: DecodeError = match decoder {
             "IdentityKey" => IdentityKey::from_bytes(&input).unwrap_err(),
             "X25519PublicKey" => X25519PublicKey::from_bytes(&input).unwrap_err(),
             "IdentityKeyPair" => IdentityKeyPair::from_bytes(&input).unwrap_err(),
+            "CertificateKey" => CertificateKey::from_bytes(&input).unwrap_err(),
             _ => unreachable!(),
         };
         negative.push(json!({ "description": description, "decoder": decoder, "input": h(&input), "error": error(err) }));
@@ -314,6 +331,18 @@ fn identity_family() -> Value {
         "vectors": vectors,
         "negative": negative,
     })
+}
+
+/// The first y (from 2 up, below p) that is the y of no curve point.
+fn off_curve() -> [u8; 32] {
+    (2u8..)
+        .map(|y| {
+            let mut bytes = [0u8; 32];
+            bytes[0] = y;
+            bytes
+        })
+        .find(|b| curve25519_dalek::edwards::CompressedEdwardsY(*b).decompress().is_none())
+        .unwrap()
 }
 
 /// Signatures of `message` by `id` that strict verification refuses.
@@ -567,6 +596,17 @@ fn x3dh_family() -> Value {
             ("an initial message whose one-time prekey flag is 2", flag_two),
             ("an initial message one byte short", initial[..initial.len() - 1].to_vec()),
             ("an initial message of version 1 (0x21)", cat(&[&[0x21], &initial[1..]])),
+        ],
+    ));
+    let bundle = ag.bundle.to_bytes();
+    let mut kem = bundle.clone();
+    *kem.last_mut().unwrap() = 1;
+    negative.extend(refused(
+        "PreKeyBundle",
+        |b| PreKeyBundle::from_bytes(b).map(drop),
+        vec![
+            ("a bundle whose KEM prekey flag is set (reserved in this version)", kem),
+            ("a bundle with a trailing byte", cat(&[&bundle, &[0]])),
         ],
     ));
 
@@ -886,6 +926,68 @@ fn ratchet_negative() -> Vec<Value> {
         "input": h(&wire),
         "error": error(err),
     }));
+
+    // An initial message of another session (another base key) to Bob.
+    let other = Conversation::new("another session");
+    let err = Session::from_bytes(&bob_state).unwrap().decrypt(&other.sent[0]).unwrap_err();
+    out.push(json!({
+        "description": "an initial message of another session (another sender and base key)",
+        "operation": "decrypt",
+        "session_state": h(&bob_state),
+        "input": h(&other.sent[0]),
+        "error": error(err),
+    }));
+
+    // Bob with a sending chain receives a new chain whose ratchet key is
+    // the zero point: the DH of §6.4 step 3 is all zero.
+    let b = c.send(false, "b");
+    c.receive(true, b);
+    let with_sending = c.bob.to_bytes().to_vec();
+    let mut zero_key = c.sent[m1].clone();
+    zero_key[2..34].fill(0);
+    let mut session = Session::from_bytes(&with_sending).unwrap();
+    let err = session.decrypt(&zero_key).unwrap_err();
+    assert_eq!(session.to_bytes().to_vec(), with_sending);
+    out.push(json!({
+        "description": "a message under a new ratchet key that is the zero point: its DH is all zero",
+        "operation": "decrypt",
+        "session_state": h(&with_sending),
+        "input": h(&zero_key),
+        "error": error(err),
+    }));
+
+    // Encryption errors: a sending chain at its last number, a plaintext
+    // one byte over the limit (given by its length: that many zero bytes).
+    let mut party = c.bob_ref.clone();
+    if let Some(sending) = party.sending.as_mut() {
+        sending.3 = u32::MAX;
+    }
+    let ratchet_len = c.bob_ref.encode_ratchet().len();
+    let exhausted =
+        cat(&[&with_sending[..with_sending.len() - ratchet_len], &party.encode_ratchet()]);
+    let mut session = Session::from_bytes(&exhausted).unwrap();
+    let err = session.encrypt(&mut ScriptedRng::new(&[]), b"one too many").unwrap_err();
+    out.push(json!({
+        "description": "a sending chain whose next number would be 2^32 - 1",
+        "operation": "encrypt",
+        "session_state": h(&exhausted),
+        "plaintext": h(b"one too many"),
+        "rng": [],
+        "error": error(err),
+    }));
+    let too_long = vec![0u8; sealwire::limits::MAX_PLAINTEXT_LEN + 1];
+    let err = Session::from_bytes(&with_sending)
+        .unwrap()
+        .encrypt(&mut ScriptedRng::new(&[]), &too_long)
+        .unwrap_err();
+    out.push(json!({
+        "description": "a plaintext one byte longer than MAX_PLAINTEXT_LEN (given as plaintext_length zero bytes)",
+        "operation": "encrypt",
+        "session_state": h(&with_sending),
+        "plaintext_length": too_long.len(),
+        "rng": [],
+        "error": error(err),
+    }));
     out
 }
 
@@ -941,7 +1043,10 @@ fn session_state_family() -> Value {
         "note": "decode and re-encode; the ratchet conversation's last receive by Bob leaves this state",
     }));
 
-    let mut negative = Vec::new();
+    let (limits, limit_negatives) = limit_vectors();
+    vectors.extend(limits);
+
+    let mut negative = limit_negatives;
     // Bob after a2: one received chain with keys 1 and 2, then no ranges.
     let mut awaiting = bob_mid.clone();
     awaiting[1 + 1 + 8 + 66 + 66 + 33 + 4 + 1 + 4] = 1;
@@ -975,6 +1080,108 @@ fn session_state_family() -> Value {
         "vectors": vectors,
         "negative": negative,
     })
+}
+
+/// States at the limits of §6.6 that the ratchet conversation does not
+/// reach: the history (rule 1), the total of keys (rule 3), and the record
+/// of dropped ranges (rule 4) with `unknown_below`.
+fn limit_vectors() -> (Vec<Value>, Vec<Value>) {
+    let mut out = Vec::new();
+    let mut negative = Vec::new();
+
+    // Rule 1: Bob remembers MAX_CHAIN_HISTORY of Alice's chains; the next
+    // one makes him forget the oldest.
+    let mut c = Conversation::new("history");
+    let r = c.send(false, "r");
+    c.receive(true, r);
+    while c.bob_ref.chains.len() < reference::MAX_CHAIN_HISTORY {
+        let a = c.send(true, "a");
+        c.receive(false, a);
+        let b = c.send(false, "b");
+        c.receive(true, b);
+    }
+    let before = c.bob.to_bytes().to_vec();
+    let next = c.send(true, "one chain too many");
+    c.receive(false, next);
+    assert_eq!(c.bob_ref.chains.len(), reference::MAX_CHAIN_HISTORY);
+    out.push(json!({
+        "name": "responder at MAX_CHAIN_HISTORY receiving a new chain: the oldest is forgotten (§6.6 rule 1)",
+        "state": h(&before),
+        "skipped_keys": 0,
+        "next_message": h(&c.sent[next]),
+        "plaintext": h(b"one chain too many"),
+        "state_after": h(c.bob.to_bytes().as_slice()),
+    }));
+
+    // Rule 3: Bob holds MAX_SKIPPED_KEYS keys in two chains; the next
+    // message skips one more, and the lowest of the oldest chain goes.
+    let mut c = Conversation::new("total");
+    let r = c.send(false, "r");
+    c.receive(true, r);
+    for round in 0..2 {
+        let mut last = 0;
+        for i in 0..=reference::MAX_SKIP {
+            last = c.send(true, &format!("{round}/{i}"));
+        }
+        c.receive(false, last);
+        let b = c.send(false, "b");
+        c.receive(true, b);
+    }
+    let full = c.bob.to_bytes().to_vec();
+    assert_eq!(c.bob.skipped_key_count(), reference::MAX_SKIPPED_KEYS);
+    let _skipped = c.send(true, "skipped");
+    let next = c.send(true, "one key too many");
+    c.receive(false, next);
+    let after = c.bob.to_bytes().to_vec();
+    out.push(json!({
+        "name": "responder holding MAX_SKIPPED_KEYS keys; the next message skips one more, and the oldest chain's lowest key is dropped (§6.6 rule 3). The state after is given by its SHA-256.",
+        "state": h(&full),
+        "skipped_keys": reference::MAX_SKIPPED_KEYS,
+        "next_message": h(&c.sent[next]),
+        "plaintext": h(b"one key too many"),
+        "state_after_sha256": h(reference::sha256(&after)),
+    }));
+
+    // Rule 4: Bob drops MAX_DROPPED_RANGES + 1 scattered keys of one chain
+    // (he read every other message) when five later chains hold keys; the
+    // oldest range is forgotten and unknown_below set.
+    let mut c = Conversation::new("ranges");
+    let r = c.send(false, "r");
+    c.receive(true, r);
+    let n = reference::MAX_DROPPED_RANGES as u32 + 1;
+    let chain: Vec<usize> = (0..=2 * n).map(|i| c.send(true, &format!("m{i}"))).collect();
+    c.receive(false, chain[2 * n as usize]);
+    for k in (1..2 * n).step_by(2) {
+        c.receive(false, chain[k as usize]);
+    }
+    for turn in 0..reference::MAX_RECEIVING_CHAINS {
+        let b = c.send(false, "b");
+        c.receive(true, b);
+        let _missed = c.send(true, &format!("turn {turn} missed"));
+        let seen = c.send(true, &format!("turn {turn} seen"));
+        c.receive(false, seen);
+    }
+    let first = &c.bob_ref.chains[1];
+    assert_eq!(first.dropped.len(), reference::MAX_DROPPED_RANGES);
+    assert_eq!(first.unknown_below, 1);
+    out.push(json!({
+        "name": "responder that dropped 65 scattered keys of one chain: MAX_DROPPED_RANGES ranges are kept, the oldest forgotten below unknown_below (§6.6 rule 4)",
+        "state": h(c.bob.to_bytes().as_slice()),
+        "skipped_keys": c.bob.skipped_key_count(),
+        "note": "decode and re-encode; the negative vectors decrypt messages 0 to 3 of that chain with this state",
+    }));
+    for (i, answer) in ["StaleMessage", "Duplicate", "KeyDropped", "Duplicate"].iter().enumerate() {
+        let (state, input, err) = c.refused(false, chain[i]);
+        assert_eq!(format!("{err:?}"), *answer);
+        negative.push(json!({
+            "description": format!("message {i} of the chain whose dropped ranges overflowed: {answer}"),
+            "operation": "decrypt",
+            "session_state": h(&state),
+            "input": h(&input),
+            "error": error(err),
+        }));
+    }
+    (out, negative)
 }
 
 // ---- sealed envelopes and certificates ----------------------------------------------------
@@ -1312,6 +1519,95 @@ fn sealed_family() -> Value {
             "error": error(err),
         }));
     }
+    // A certified sender (Mallory) seals an initial message that names
+    // another identity (x3dh's Alice).
+    let mallory = identity("sealed mallory");
+    let (_, mallory_cert) = sender_certificate(&app_a, "mallory", 3, &mallory.0, 1_850_000_000);
+    let s = reference::seal(
+        &mallory.0,
+        &mallory_cert,
+        &[(&bob.0, &inner)],
+        &secret("foreign ephemeral"),
+        &secret("foreign secret"),
+        true,
+    );
+    let foreign = s.envelope(0);
+    let err = unseal(&bob.1, &both.store(), Timestamp(NOW), &foreign).unwrap_err();
+    negative.push(json!({
+        "description": "sealed by a certified sender, carrying an initial message that names another identity",
+        "operation": "unseal",
+        "recipient_identity_seed": h(bob.0.seed),
+        "trust": both.json(),
+        "now": NOW,
+        "input": h(&foreign),
+        "error": error(err),
+    }));
+
+    // Sealing refuses, before drawing anything.
+    let x_ratchet = {
+        let mut c = Conversation::new("sealed refusals");
+        let r = c.send(false, "a ratchet message");
+        c.sent[r].clone()
+    };
+    let mut sealer = Sealer::new(SenderCertificate::from_bytes(&x_cert).unwrap());
+    for (description, signer, recipients) in [
+        (
+            "an initial message naming another identity than the sealer's",
+            &mallory,
+            vec![(bob.1.public(), &inner)],
+        ),
+        ("no recipients", &x_alice, vec![]),
+        (
+            "one recipient twice",
+            &x_alice,
+            vec![(bob.1.public(), &x_ratchet), (bob.1.public(), &x_ratchet)],
+        ),
+    ] {
+        let list: Vec<(IdentityKey, &[u8])> =
+            recipients.iter().map(|(r, m)| (**r, m.as_slice())).collect();
+        let mut cert_sealer;
+        let sealer = if std::ptr::eq(signer, &mallory) {
+            cert_sealer = Sealer::new(SenderCertificate::from_bytes(&mallory_cert).unwrap());
+            &mut cert_sealer
+        } else {
+            &mut sealer
+        };
+        let err = sealer
+            .seal_to_many(&mut ScriptedRng::new(&[]), &signer.1, &list, Padding::Buckets)
+            .unwrap_err();
+        negative.push(json!({
+            "description": description,
+            "operation": "seal",
+            "sender_identity_seed": h(signer.0.seed),
+            "sender_certificate": h(if std::ptr::eq(signer, &mallory) { &mallory_cert } else { &x_cert }),
+            "recipients": recipients.iter().map(|(r, m)| json!({ "identity": h(r.to_bytes()), "message": h(m) })).collect::<Vec<_>>(),
+            "padded": true,
+            "rng": [],
+            "error": error(err),
+        }));
+    }
+    // Sealing with an identity the certificate does not name.
+    let err = sealer
+        .seal(&mut ScriptedRng::new(&[]), &mallory.1, bob.1.public(), &x_ratchet, Padding::Buckets)
+        .unwrap_err();
+    negative.push(json!({
+        "description": "a sealing identity (mallory's) other than the certificate's (alice's)",
+        "operation": "seal",
+        "sender_identity_seed": h(mallory.0.seed),
+        "sender_certificate": h(&x_cert),
+        "recipients": [{ "identity": h(bob.0.encoded()), "message": h(&x_ratchet) }],
+        "padded": true,
+        "rng": [],
+        "error": error(err),
+    }));
+    let mut upper = cat(&[&[0xe2], &reference::encode_certificate_key(&app_a.root.ed25519)]);
+    upper.extend(reference::with_len(b"App-a"));
+    negative.extend(refused(
+        "TrustRoot",
+        |b| TrustRoot::from_bytes(b).map(drop),
+        vec![("a trust root whose app id has an upper-case letter", upper)],
+    ));
+
     // Denied by certificate fingerprint: the store holds the fingerprint.
     let mut store = both.store();
     store.deny_certificate(&SenderCertificate::from_bytes(&x_cert).unwrap());
@@ -1393,6 +1689,15 @@ fn multi_family() -> Value {
     v["multi_recipient_envelope"] = h(&multi);
     v["split_envelopes"] = json!(split);
     v["unsealed"] = json!({ "now": NOW, "trust": trust_spec.json() });
+    v["certificate_authority"] = json!({
+        "app_id": "app-a",
+        "root_seed": h(app_a.root.seed),
+        "issuer_seed": h(app_a.issuer.seed),
+        "issuer_certificate": h(&app_a.issuer_certificate),
+        "sender_user_id": h(b"alice"),
+        "sender_device_id": 2,
+        "sender_expires": 1_850_000_000u64,
+    });
 
     let mut negative = Vec::new();
     let shares_at = 1 + 33 + 32 + 4;
@@ -1401,7 +1706,7 @@ fn multi_family() -> Value {
     let mut zero = cat(&[&multi[..shares_at - 4], &0u32.to_be_bytes()]);
     zero.extend_from_slice(&multi[shares_at + 3 * 81..]);
     let mut over = multi.clone();
-    over[shares_at - 4..shares_at].copy_from_slice(&4u32.to_be_bytes());
+    over[shares_at - 4..shares_at].copy_from_slice(&4097u32.to_be_bytes());
     let mut odd_recipient = multi.clone();
     odd_recipient[shares_at + 32] |= 0x80;
     negative.extend(refused(
@@ -1410,7 +1715,8 @@ fn multi_family() -> Value {
         vec![
             ("the second share repeats the first", repeated),
             ("no shares", zero),
-            ("a count of four shares with three present", over),
+            ("a share count of 4097, above MAX_RECIPIENTS", over),
+            ("the payload one byte short of its length", multi[..multi.len() - 1].to_vec()),
             ("a recipient field with the sign bit set", odd_recipient),
             ("a multi-recipient envelope of version 1 (0xd1)", cat(&[&[0xd1], &multi[1..]])),
         ],
