@@ -772,6 +772,32 @@ fn skipped(b: &mut Benches) {
     }
 }
 
+/// What reading an identity key from the network costs: decompression,
+/// the even-x and subgroup checks and the X25519 form, beside a plain
+/// decompression.
+fn identity_keys(b: &mut Benches) {
+    let mut rng = rng();
+    let encoded = IdentityKeyPair::generate(&mut rng).public().to_bytes();
+    b.add(
+        "keys",
+        "identity-decode",
+        1,
+        repeat(move || {
+            black_box(IdentityKey::from_bytes(&encoded).unwrap());
+        }),
+    );
+    let mut compressed = [0u8; 32];
+    compressed.copy_from_slice(&encoded[1..]);
+    b.add(
+        "keys",
+        "floor-decompress",
+        1,
+        repeat(move || {
+            black_box(CompressedEdwardsY(compressed).decompress().unwrap());
+        }),
+    );
+}
+
 fn state(b: &mut Benches) {
     for (name, session) in stored_sessions() {
         let bytes = session.to_bytes().to_vec();
@@ -910,6 +936,7 @@ fn rows() -> Vec<Row> {
         rows.push(Row::plain("sealed", case, &format!("floor-{case}"), Some(1.1)));
     }
     rows.extend(FAN_OUT[1..].iter().map(|&n| Row::fan_out(n)));
+    rows.push(Row::plain("keys", "identity-decode", "floor-decompress", None));
     rows.push(Row::plain("skipped", "after-100", "floor-after-100", None));
     rows.push(Row::plain("skipped", "after-1000", "floor-after-1000", None));
     rows
@@ -1035,6 +1062,7 @@ fn main() {
     sealed(&mut benches);
     multi(&mut benches);
     skipped(&mut benches);
+    identity_keys(&mut benches);
     state(&mut benches);
 
     let mut start = 0;
