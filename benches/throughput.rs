@@ -308,14 +308,12 @@ fn pair() -> Pair {
     let spk = SignedPreKeyPair::generate(&mut rng, &bob_id, PreKeyId(1));
     let opk = OneTimePreKeyPair::generate(&mut rng, PreKeyId(2));
     let bundle = PreKeyBundle::new(*bob_id.public(), spk.public(), Some(opk.public()));
-    let mut store = MemoryPreKeyStore::new();
-    store.add_signed_prekey(spk);
-    store.add_one_time_prekey(opk);
     let alice_id = IdentityKeyPair::generate(&mut rng);
     let mut alice = Session::initiate(&mut rng, &alice_id, &bundle).unwrap();
     let first = alice.encrypt(&mut rng, b"hi").unwrap();
     let (mut bob, _) =
-        Session::accept(&bob_id, &mut store, &InitialMessage::parse(&first).unwrap()).unwrap();
+        Session::accept(&bob_id, &spk, Some(&opk), &InitialMessage::parse(&first).unwrap())
+            .unwrap();
     let reply = bob.encrypt(&mut rng, b"hello").unwrap();
     alice.decrypt(&reply).unwrap();
     let again = alice.encrypt(&mut rng, b"again").unwrap();
@@ -528,14 +526,15 @@ fn setup(b: &mut Benches) {
             batched(
                 64,
                 move || {
-                    let mut store = MemoryPreKeyStore::new();
-                    store.add_signed_prekey(SignedPreKeyPair::from_bytes(&spk).unwrap());
-                    store.add_one_time_prekey(OneTimePreKeyPair::from_bytes(&opk).unwrap());
-                    store
+                    (
+                        SignedPreKeyPair::from_bytes(&spk).unwrap(),
+                        OneTimePreKeyPair::from_bytes(&opk).unwrap(),
+                    )
                 },
-                move |mut store| {
+                move |(spk, opk)| {
                     let initial = InitialMessage::parse(&first).unwrap();
-                    black_box(Session::accept(&k.bob, &mut store, &initial).unwrap());
+                    let opk = initial.one_time_prekey_id().map(|_| &opk);
+                    black_box(Session::accept(&k.bob, &spk, opk, &initial).unwrap());
                 },
             ),
         );

@@ -1,45 +1,46 @@
-//! A conversation across three apps through one shared relay.
+//! A conversation across three apps through one shared relay, through the
+//! device API.
 //!
 //! Each app (chat.alpha, chat.beta, chat.gamma) runs its own certificate
-//! authority. Every device trusts all three roots, so a user of one app can
-//! write to a user of another. Devices publish prekey bundles to the relay
-//! and talk in sealed envelopes: the relay sees whom each envelope is for,
-//! when, and a size bucket, and nothing else.
+//! authority, and every device trusts all three roots. Devices publish
+//! their prekeys and certificates to the relay and talk in sealed
+//! envelopes: the relay sees whom each envelope is for, when, and a size
+//! bucket, and nothing else.
 //!
-//! Bob (chat.alpha) writes to both of Alice's devices (chat.beta) with one
-//! envelope, then talks with Alice's phone over several DH ratchet steps
-//! while the network delays one message and loses another. Carol
-//! (chat.gamma) is handed an envelope addressed to Alice, and Mallory forges
-//! a chat.beta certificate; both are refused.
+//! Bob (chat.alpha) writes to Alice (chat.beta), whose two devices both get
+//! the message; Alice's phone answers, and her laptop gets a copy. The
+//! network delays one message and loses another, the relay replays one and
+//! hands out a substituted bundle, Carol (chat.gamma) is handed an envelope
+//! for Alice, and Mallory forges a certificate: each is caught.
 //!
 //! Run with `cargo run --example conversation`.
 #![allow(clippy::print_stdout, reason = "an example prints what happens")]
 
 use std::collections::{HashMap, VecDeque};
 use std::error::Error;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rand_core::UnwrapErr;
 use sealwire::{
-    AppId, CertificateKeyPair, ContentType, DeviceId, IdentityKey, IdentityKeyPair,
-    IssuerCertificate, MemoryPreKeyStore, MultiRecipientEnvelope, OneTimePreKeyPair, Padding,
-    PreKeyBundle, PreKeyId, SealedEnvelope, Sealer, SenderCertificate, Session, SignedPreKeyPair,
-    Timestamp, TrustRoot, TrustStore, UserId, unseal,
+    Address, AppId, CertificateKeyPair, Device, DeviceId, IdentityEvent, IdentityKey,
+    IdentityKeyPair, IssuerCertificate, MemoryStore, MultiRecipientEnvelope, OneTimePreKey,
+    PreKeyBundle, Publication, SealedEnvelope, SenderCertificate, SignedPreKeyPair, Timestamp,
+    TrustRoot, TrustStore, UserAddress, UserId,
 };
 
 type Rng = UnwrapErr<getrandom::SysRng>;
 
-/// The time the example starts: 2026-11-21 09:00:00 UTC.
-const START: u64 = 1_795_165_200;
+/// The time the example starts: 2026-11-30 09:00:00 UTC.
+const START: u64 = 1_796_029_200;
 
-/// Simulated time passing, in seconds since `START`. Every party reads it
-/// through its own clock below; nobody passes the time to anybody else.
-static ELAPSED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+/// Seconds since `START`. Each device reads the time from its own clock
+/// below; nobody hands the time to anybody else.
+static ELAPSED: AtomicU64 = AtomicU64::new(0);
 
 /// A device's own clock. Certificates are checked against it, never
-/// against a time the relay reports: a relay that chose the time could
-/// make an expired certificate pass.
-fn device_clock() -> Timestamp {
-    Timestamp(START + ELAPSED.load(std::sync::atomic::Ordering::Relaxed))
+/// against a time the relay reports.
+fn clock() -> Timestamp {
+    Timestamp(START + ELAPSED.load(Ordering::Relaxed))
 }
 
 /// An app: its trust root and one issuer (its server's signing key).
@@ -67,119 +68,88 @@ impl App {
         Ok(Self { id, root, issuer_key, issuer })
     }
 
-    fn trust_root(&self) -> TrustRoot {
-        TrustRoot::new(self.id.clone(), self.root.public())
-    }
-
     /// A sender certificate for one of the app's devices, valid for a day.
     fn certify(
         &self,
         user: &str,
         device: u32,
-        identity: &IdentityKey,
+        key: &IdentityKey,
     ) -> Result<SenderCertificate, Box<dyn Error>> {
-        let day = Timestamp(START + 24 * 3600);
+        let user = UserId::new(user.as_bytes())?;
+        let expires = Timestamp(START + 24 * 3600);
         Ok(SenderCertificate::issue(
             &self.issuer_key,
             &self.issuer,
-            UserId::new(user.as_bytes())?,
+            user,
             DeviceId(device),
-            identity,
-            day,
+            key,
+            expires,
         )?)
     }
 }
 
-/// What a device published: its signed prekey and the one-time prekeys
-/// not yet handed out.
-struct Published {
-    signed: Vec<u8>,
-    one_time: VecDeque<Vec<u8>>,
-}
-
-/// The shared relay: a directory of devices, their bundles, and mailboxes.
-/// Its log is everything it learns from an envelope: when, for whom, and
-/// how large.
+/// The shared relay: what devices published, device lists, mailboxes, and
+/// a log of everything it learns from an envelope (when, for whom, how
+/// large).
 #[derive(Default)]
 struct Relay {
-    addresses: HashMap<[u8; 32], String>,
-    bundles: HashMap<[u8; 32], Published>,
-    mailboxes: HashMap<[u8; 32], VecDeque<Vec<u8>>>,
-    held: Vec<Vec<u8>>,
+    published: HashMap<Address, (Publication, VecDeque<OneTimePreKey>)>,
+    names: HashMap<IdentityKey, Address>,
+    devices: HashMap<UserAddress, Vec<DeviceId>>,
+    mailboxes: HashMap<IdentityKey, VecDeque<Vec<u8>>>,
     log: Vec<String>,
 }
 
 impl Relay {
-    /// Lets time pass (for everyone: the relay's log and the devices'
-    /// clocks).
-    fn tick(&mut self, seconds: u64) {
-        ELAPSED.fetch_add(seconds, std::sync::atomic::Ordering::Relaxed);
+    fn tick(&self, seconds: u64) {
+        ELAPSED.fetch_add(seconds, Ordering::Relaxed);
     }
 
-    /// A bundle for `device`, with one of its one-time prekeys while any
-    /// are left.
-    fn bundle(&mut self, device: &IdentityKey) -> Result<PreKeyBundle, Box<dyn Error>> {
-        let published = self.bundles.get_mut(device.ed25519_bytes()).ok_or("unknown device")?;
-        let signed = sealwire::SignedPreKey::from_bytes(&published.signed)?;
-        let one_time = published
-            .one_time
-            .pop_front()
-            .map(|b| sealwire::OneTimePreKey::from_bytes(&b))
-            .transpose()?;
-        Ok(PreKeyBundle::new(*device, signed, one_time))
+    fn publish(&mut self, address: &Address, publication: Publication) {
+        self.names.insert(*publication.identity(), address.clone());
+        self.devices.entry(address.user().clone()).or_default().push(address.device());
+        let one_time = publication.one_time_prekeys().iter().copied().collect();
+        self.published.insert(address.clone(), (publication, one_time));
     }
 
-    /// Accepts a sealed envelope and files it for its recipient.
+    /// A bundle for `address`, with a one-time prekey while any are left.
+    fn bundle(&mut self, address: &Address) -> Result<PreKeyBundle, Box<dyn Error>> {
+        let (publication, one_time) = self.published.get_mut(address).ok_or("unknown device")?;
+        Ok(publication.bundle(one_time.pop_front()))
+    }
+
+    /// Takes an upload, splits it per recipient, and files each part. A
+    /// relay for large fan-out keeps the payload once and writes each
+    /// recipient's prefix in front of it; this one copies.
+    fn upload(&mut self, envelope: &[u8]) -> Result<Vec<Vec<u8>>, Box<dyn Error>> {
+        let upload = MultiRecipientEnvelope::parse(envelope)?;
+        Ok(upload.recipients().map(|share| share.to_envelope()).collect())
+    }
+
     fn deliver(&mut self, envelope: Vec<u8>) -> Result<(), Box<dyn Error>> {
-        let recipient = *SealedEnvelope::parse(&envelope)?.recipient().ed25519_bytes();
-        let address = self.addresses.get(&recipient).ok_or("unknown recipient")?;
-        let elapsed = ELAPSED.load(std::sync::atomic::Ordering::Relaxed);
-        let (minutes, seconds) = (elapsed / 60, elapsed % 60);
+        let recipient = *SealedEnvelope::parse(&envelope)?.recipient();
+        let name = self.names.get(&recipient).ok_or("unknown recipient")?;
+        let t = ELAPSED.load(Ordering::Relaxed);
         self.log.push(format!(
-            "09:{minutes:02}:{seconds:02}  to {address:<18} {:>6} bytes",
+            "09:{:02}:{:02}  to {:<22} {:>5} bytes",
+            t / 60,
+            t % 60,
+            name.to_string(),
             envelope.len()
         ));
         self.mailboxes.entry(recipient).or_default().push_back(envelope);
         Ok(())
     }
-
-    /// Accepts a multi-recipient envelope: splits it and files each part
-    /// (here as a copy; a relay with many recipients keeps the payload
-    /// once and writes each recipient's prefix in front of it).
-    fn deliver_to_many(&mut self, envelope: &[u8]) -> Result<(), Box<dyn Error>> {
-        let upload = MultiRecipientEnvelope::parse(envelope)?;
-        for share in upload.recipients() {
-            self.deliver(share.to_envelope())?;
-        }
-        Ok(())
-    }
-
-    fn collect(&mut self, device: &IdentityKey) -> Vec<Vec<u8>> {
-        self.mailboxes
-            .get_mut(device.ed25519_bytes())
-            .map(|m| m.drain(..).collect())
-            .unwrap_or_default()
-    }
 }
 
-/// A device: identity, prekeys, sender certificate, trust store, and one
-/// session per peer device.
-struct Device {
-    name: String,
-    /// The device's user id and app id: what its envelopes must not show.
-    user: String,
-    app: String,
-    /// Every envelope this device sealed, with its text.
+/// One device of one user, with what it sent (for the leak check).
+struct Client {
+    device: Device<MemoryStore>,
     sent: Vec<(String, Vec<u8>)>,
-    identity: IdentityKeyPair,
-    prekeys: MemoryPreKeyStore,
-    sealer: Sealer,
-    trust: TrustStore,
-    sessions: HashMap<[u8; 32], Session>,
 }
 
-impl Device {
-    /// A new device of `user` on `app`, registered with the relay.
+impl Client {
+    /// Creates a device, has its app certify it, and publishes its prekeys.
     fn register(
         rng: &mut Rng,
         relay: &mut Relay,
@@ -188,138 +158,68 @@ impl Device {
         device: u32,
         trust: &TrustStore,
     ) -> Result<Self, Box<dyn Error>> {
-        let identity = IdentityKeyPair::generate(rng);
-        let mut prekeys = MemoryPreKeyStore::new();
-        let signed = SignedPreKeyPair::generate(rng, &identity, PreKeyId(1));
-        let signed_public = signed.public().to_bytes();
-        prekeys.add_signed_prekey(signed);
-        let mut one_time = VecDeque::new();
-        for id in 1..=5 {
-            let pair = OneTimePreKeyPair::generate(rng, PreKeyId(id));
-            one_time.push_back(pair.public().to_bytes());
-            prekeys.add_one_time_prekey(pair);
-        }
-        let key = *identity.public().ed25519_bytes();
-        let name = format!("{}/{user}/{device}", app.id);
-        relay.addresses.insert(key, name.clone());
-        relay.bundles.insert(key, Published { signed: signed_public, one_time });
-        let sealer = Sealer::new(app.certify(user, device, identity.public())?);
-        Ok(Self {
-            name,
-            user: user.to_string(),
-            app: app.id.to_string(),
-            sent: Vec::new(),
-            identity,
-            prekeys,
-            sealer,
-            trust: trust.clone(),
-            sessions: HashMap::new(),
-        })
+        let address = Address::new(app.id.clone(), UserId::new(user.as_bytes())?, DeviceId(device));
+        let mut device =
+            Device::create(rng, MemoryStore::new(), address.clone(), trust.clone(), clock())?;
+        device.set_certificate(app.certify(user, address.device().0, device.identity())?)?;
+        let publication = device.publication(rng, clock(), None)?;
+        relay.publish(&address, publication.clone());
+        device.mark_published(&publication)?;
+        Ok(Self { device, sent: Vec::new() })
     }
 
-    /// The message for `peer` from this device's session with it, starting
-    /// the session from the peer's bundle if there is none.
-    fn encrypt_for(
+    fn name(&self) -> String {
+        self.device.address().to_string()
+    }
+
+    /// Writes `text` to every device of `to` (and this user's other
+    /// devices), starting sessions from fresh bundles where needed.
+    /// Returns the parts the relay delivers.
+    fn write(
         &mut self,
         rng: &mut Rng,
         relay: &mut Relay,
-        peer: &IdentityKey,
+        to: &UserAddress,
         text: &str,
-    ) -> Result<Vec<u8>, Box<dyn Error>> {
-        let key = *peer.ed25519_bytes();
-        if !self.sessions.contains_key(&key) {
-            let bundle = relay.bundle(peer)?;
-            self.sessions.insert(key, Session::initiate(rng, &self.identity, &bundle)?);
+    ) -> Result<Vec<Vec<u8>>, Box<dyn Error>> {
+        let own = self.device.address().user().clone();
+        for user in [to, &own] {
+            self.device
+                .set_devices(user, relay.devices.get(user).map_or(&[][..], Vec::as_slice))?;
         }
-        let session = self.sessions.get_mut(&key).ok_or("no session")?;
-        Ok(session.encrypt(rng, text.as_bytes())?)
-    }
-
-    /// Seals `text` for one peer device.
-    fn send(
-        &mut self,
-        rng: &mut Rng,
-        relay: &mut Relay,
-        to: &Device,
-        text: &str,
-    ) -> Result<Vec<u8>, Box<dyn Error>> {
-        let message = self.encrypt_for(rng, relay, to.identity.public(), text)?;
-        println!("  {} -> {}: {text:?}", self.name, to.name);
-        let envelope = self.sealer.seal(
-            rng,
-            &self.identity,
-            to.identity.public(),
-            &message,
-            Padding::Buckets,
-        )?;
-        self.sent.push((text.to_string(), envelope.clone()));
-        Ok(envelope)
-    }
-
-    /// Seals `text` for several peer devices in one envelope.
-    fn send_to_all(
-        &mut self,
-        rng: &mut Rng,
-        relay: &mut Relay,
-        to: &[&Device],
-        text: &str,
-    ) -> Result<Vec<u8>, Box<dyn Error>> {
-        let mut messages = Vec::new();
-        for device in to {
-            let message = self.encrypt_for(rng, relay, device.identity.public(), text)?;
-            messages.push((*device.identity.public(), message));
+        for missing in self.device.missing_sessions(to, clock())? {
+            let bundle = relay.bundle(&missing)?;
+            self.device.start_session(rng, &missing, &bundle, clock())?;
         }
-        let refs: Vec<(IdentityKey, &[u8])> = messages.iter().map(|(k, m)| (*k, &m[..])).collect();
-        let names: Vec<&str> = to.iter().map(|d| d.name.as_str()).collect();
-        println!("  {} -> {} (one envelope): {text:?}", self.name, names.join(" and "));
-        let envelope = self.sealer.seal_to_many(rng, &self.identity, &refs, Padding::Buckets)?;
-        self.sent.push((text.to_string(), envelope.clone()));
-        Ok(envelope)
+        let sent = self.device.send(rng, to, text.as_bytes(), clock())?;
+        let names: Vec<String> = sent.recipients.iter().map(|(a, _)| a.to_string()).collect();
+        println!("  {} -> {}: {text:?}", self.name(), names.join(", "));
+        self.sent.push((text.to_string(), sent.envelope.clone()));
+        relay.upload(&sent.envelope)
     }
 
-    /// Unseals, checks and decrypts one envelope, and prints who wrote.
-    fn open(&mut self, envelope: &[u8], now: Timestamp) -> Result<(), Box<dyn Error>> {
-        let opened = match unseal(&self.identity, &self.trust, now, envelope) {
-            Ok(opened) => opened,
-            Err(e) => {
-                println!("  {} refuses an envelope: {e}", self.name);
-                return Ok(());
+    /// Receives everything the relay holds for this device.
+    fn receive(&mut self, relay: &mut Relay) {
+        let mailbox = relay.mailboxes.remove(self.device.identity()).unwrap_or_default();
+        for envelope in mailbox {
+            self.open(&envelope);
+        }
+    }
+
+    fn open(&mut self, envelope: &[u8]) {
+        match self.device.receive(envelope, clock()) {
+            Ok(received) => {
+                let note = match received.identity_event {
+                    Some(IdentityEvent::New) => " (new contact, trusted on first use)",
+                    Some(IdentityEvent::Changed { .. }) => " (their safety number changed)",
+                    _ => "",
+                };
+                let text = String::from_utf8_lossy(&received.plaintext);
+                println!("  {} reads from {}{note}: {text:?}", self.name(), received.from);
             }
-        };
-        let from = format!(
-            "{}@{} device {}",
-            String::from_utf8_lossy(opened.user_id().as_bytes()),
-            opened.app_id(),
-            opened.device_id().0
-        );
-        let key = *opened.identity_key().ed25519_bytes();
-        let text = match (self.sessions.get_mut(&key), opened.content_type()) {
-            (Some(session), _) => opened.decrypt(session)?,
-            (None, ContentType::Initial) => {
-                let (session, text) = opened.accept(&self.identity, &mut self.prekeys)?;
-                self.sessions.insert(key, session);
-                println!("  {} accepts a new session from {from}", self.name);
-                text
-            }
-            (None, ContentType::Ratchet) => return Err("ratchet message without a session".into()),
-        };
-        println!("  {} reads from {from}: {:?}", self.name, String::from_utf8_lossy(&text));
-        Ok(())
-    }
-
-    /// Opens everything the relay holds for this device, checking
-    /// certificates against this device's own clock.
-    fn receive(&mut self, relay: &mut Relay) -> Result<(), Box<dyn Error>> {
-        for envelope in relay.collect(self.identity.public()) {
-            self.open(&envelope, device_clock())?;
+            Err(e) => println!("  {} refuses an envelope: {e} [{:?}]", self.name(), e.action()),
         }
-        Ok(())
     }
-}
-
-/// Whether `needle` occurs in `haystack`.
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -327,131 +227,142 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut relay = Relay::default();
 
     println!("== Three apps, three certificate authorities, one relay ==");
-    let alpha = App::new(&mut rng, "chat.alpha")?;
-    let beta = App::new(&mut rng, "chat.beta")?;
-    let gamma = App::new(&mut rng, "chat.gamma")?;
+    let apps = [
+        App::new(&mut rng, "chat.alpha")?,
+        App::new(&mut rng, "chat.beta")?,
+        App::new(&mut rng, "chat.gamma")?,
+    ];
     let mut trust = TrustStore::new();
-    for app in [&alpha, &beta, &gamma] {
-        trust.add_root(&app.trust_root());
+    for app in &apps {
+        trust.add_root(&TrustRoot::new(app.id.clone(), app.root.public()));
     }
-    println!("  every device trusts the roots of {}, {} and {}", alpha.id, beta.id, gamma.id);
+    let [alpha, beta, gamma] = &apps;
+    let mut bob = Client::register(&mut rng, &mut relay, alpha, "bob", 1, &trust)?;
+    let mut phone = Client::register(&mut rng, &mut relay, beta, "alice", 1, &trust)?;
+    let mut laptop = Client::register(&mut rng, &mut relay, beta, "alice", 2, &trust)?;
+    let mut carol = Client::register(&mut rng, &mut relay, gamma, "carol", 1, &trust)?;
+    println!("  registered {}, {}, {}, {}", bob.name(), phone.name(), laptop.name(), carol.name());
+    let alice = phone.device.address().user().clone();
+    let bob_user = bob.device.address().user().clone();
 
-    let mut bob = Device::register(&mut rng, &mut relay, &alpha, "bob", 1, &trust)?;
-    let mut alice_phone = Device::register(&mut rng, &mut relay, &beta, "alice", 1, &trust)?;
-    let mut alice_laptop = Device::register(&mut rng, &mut relay, &beta, "alice", 2, &trust)?;
-    let mut carol = Device::register(&mut rng, &mut relay, &gamma, "carol", 1, &trust)?;
-    println!(
-        "  registered {}, {}, {}, {}",
-        bob.name, alice_phone.name, alice_laptop.name, carol.name
-    );
-
-    println!();
-    println!("== Bob writes to both of Alice's devices with one envelope ==");
+    println!("\n== Bob writes to Alice: both of her devices get it ==");
     relay.tick(5);
-    let envelope = bob.send_to_all(
-        &mut rng,
-        &mut relay,
-        &[&alice_phone, &alice_laptop],
-        "Hi Alice! Bob from chat.alpha here.",
-    )?;
-    relay.deliver_to_many(&envelope)?;
+    for part in bob.write(&mut rng, &mut relay, &alice, "Hi Alice! Bob from chat.alpha here.")? {
+        relay.deliver(part)?;
+    }
     relay.tick(2);
-    alice_phone.receive(&mut relay)?;
-    alice_laptop.receive(&mut relay)?;
+    phone.receive(&mut relay);
+    laptop.receive(&mut relay);
 
-    println!();
-    println!("== Bob and Alice's phone talk; the network delays one message and loses one ==");
+    println!("\n== Alice answers from her phone; her laptop gets a copy ==");
     relay.tick(30);
-    let reply = alice_phone.send(&mut rng, &mut relay, &bob, "Hi Bob! Writing from my phone.")?;
-    relay.deliver(reply)?;
+    for part in phone.write(&mut rng, &mut relay, &bob_user, "Hi Bob! Writing from my phone.")? {
+        relay.deliver(part)?;
+    }
     relay.tick(3);
-    bob.receive(&mut relay)?;
+    bob.receive(&mut relay);
+    laptop.receive(&mut relay);
 
+    println!("\n== The network delays one message and loses another; the relay replays one ==");
     relay.tick(20);
-    for text in ["Three things:", "(two) this one is delayed", "(three) and this one is on time"] {
-        let envelope = bob.send(&mut rng, &mut relay, &alice_phone, text)?;
-        if text.starts_with("(two)") {
-            println!("  [the network holds this one back]");
-            relay.held.push(envelope);
-        } else {
-            relay.deliver(envelope)?;
-        }
-    }
-    relay.tick(4);
-    alice_phone.receive(&mut relay)?;
-
-    relay.tick(15);
-    let envelope = alice_phone.send(&mut rng, &mut relay, &bob, "Got one and three.")?;
-    relay.deliver(envelope)?;
-    relay.tick(2);
-    bob.receive(&mut relay)?;
-
-    relay.tick(40);
-    let _lost = bob.send(&mut rng, &mut relay, &alice_phone, "This one will be lost.")?;
-    println!("  [the network loses this one before it reaches the relay]");
-    let envelope = bob.send(&mut rng, &mut relay, &alice_phone, "Did you get my last two?")?;
-    relay.deliver(envelope)?;
-    relay.tick(60);
-    for envelope in std::mem::take(&mut relay.held) {
-        println!("  [the held message arrives at last, from a chain Alice has moved past]");
-        relay.deliver(envelope)?;
-    }
-    alice_phone.receive(&mut relay)?;
-
-    relay.tick(10);
-    let envelope =
-        alice_phone.send(&mut rng, &mut relay, &bob, "Got the late one; one is missing.")?;
-    relay.deliver(envelope)?;
-    relay.tick(2);
-    bob.receive(&mut relay)?;
-
-    println!();
-    println!("== Carol (chat.gamma) is handed an envelope addressed to Alice ==");
-    relay.tick(30);
-    let for_alice = bob.send(&mut rng, &mut relay, &alice_phone, "For Alice's eyes only.")?;
-    carol.open(&for_alice, device_clock())?;
-    relay.deliver(for_alice)?;
-    alice_phone.receive(&mut relay)?;
-
-    println!();
-    println!("== Mallory forges a chat.beta certificate claiming to be alice ==");
-    let fake_beta = App::new(&mut rng, "chat.beta")?;
-    let mut mallory = Device::register(&mut rng, &mut relay, &fake_beta, "alice", 9, &trust)?;
-    mallory.name = "mallory".to_string();
-    let forged = mallory.send(&mut rng, &mut relay, &bob, "It's Alice, from a new device!")?;
-    relay.tick(5);
-    relay.deliver(forged)?;
-    bob.receive(&mut relay)?;
-
-    println!();
-    println!("== What the relay saw ==");
-    for line in &relay.log {
-        println!("  {line}");
-    }
-
-    // No envelope shows anything of its sender or its text: not the
-    // sender's identity key, user id or app id, nor any of the words.
-    let mut checked = 0;
-    let mut found = 0;
-    for device in [&bob, &alice_phone, &alice_laptop, &carol, &mallory] {
-        for (text, envelope) in &device.sent {
-            let telltales: [&[u8]; 4] = [
-                device.identity.public().ed25519_bytes(),
-                device.user.as_bytes(),
-                device.app.as_bytes(),
-                text.as_bytes(),
-            ];
-            checked += 1;
-            if telltales.iter().any(|t| contains(envelope, t)) {
-                found += 1;
+    let mut held = Vec::new();
+    let mut replayed = None;
+    for text in [
+        "(one) three things:",
+        "(two) this one is delayed",
+        "(three) this one is on time",
+        "(four) this one is lost",
+    ] {
+        for part in bob.write(&mut rng, &mut relay, &alice, text)? {
+            let to_phone = SealedEnvelope::parse(&part)?.recipient() == phone.device.identity();
+            match text {
+                t if t.starts_with("(two)") && to_phone => held.push(part),
+                t if t.starts_with("(four)") && to_phone => {}
+                t if t.starts_with("(one)") && to_phone => {
+                    replayed = Some(part.clone());
+                    relay.deliver(part)?;
+                }
+                _ => relay.deliver(part)?,
             }
         }
     }
-    // Control: the check does find these in a sender certificate.
-    let certificate = bob.sealer.certificate().to_bytes();
-    let key = bob.identity.public().ed25519_bytes();
-    if !contains(&certificate, key) || !contains(&certificate, b"bob") {
-        return Err("the check above would miss a leak".into());
+    println!("  [the network holds (two) back on its way to Alice's phone, and loses (four)]");
+    relay.tick(4);
+    phone.receive(&mut relay);
+    laptop.receive(&mut relay);
+    relay.tick(60);
+    println!("  [the delayed message arrives; the relay delivers (one) again]");
+    for part in held.into_iter().chain(replayed) {
+        relay.deliver(part)?;
+    }
+    phone.receive(&mut relay);
+
+    println!(
+        "\n== Carol (chat.gamma) writes to Alice; the relay first hands her a substituted bundle =="
+    );
+    relay.tick(30);
+    let phone_address = phone.device.address().clone();
+    let mallory = IdentityKeyPair::generate(&mut rng);
+    let real = relay.bundle(&phone_address)?;
+    let signed = SignedPreKeyPair::generate(&mut rng, &mallory, sealwire::PreKeyId(1));
+    let substituted = PreKeyBundle::new(*mallory.public(), signed.public(), None)
+        .with_certificate(real.certificate().ok_or("no certificate")?.clone());
+    match carol.device.start_session(&mut rng, &phone_address, &substituted, clock()) {
+        Ok(_) => return Err("a substituted bundle was accepted".into()),
+        Err(e) => println!("  {} refuses the relay's bundle: {e} [{:?}]", carol.name(), e.action()),
+    }
+    let parts = carol.write(&mut rng, &mut relay, &alice, "Hello Alice, Carol from chat.gamma.")?;
+    println!("  [the relay hands Carol's envelope for Alice's phone to Carol herself]");
+    for part in parts {
+        if SealedEnvelope::parse(&part)?.recipient() == phone.device.identity() {
+            carol.open(&part);
+        }
+        relay.deliver(part)?;
+    }
+    phone.receive(&mut relay);
+    laptop.receive(&mut relay);
+
+    println!("\n== Mallory forges a chat.beta certificate claiming to be alice ==");
+    let fake_beta = App::new(&mut rng, "chat.beta")?;
+    let mut mallory =
+        Client::register(&mut rng, &mut Relay::default(), &fake_beta, "alice", 9, &trust)?;
+    mallory.device.set_devices(&bob_user, &[DeviceId(1)])?;
+    let bob_bundle = relay.bundle(bob.device.address())?;
+    mallory.device.start_session(&mut rng, bob.device.address(), &bob_bundle, clock())?;
+    let forged =
+        mallory.device.send(&mut rng, &bob_user, b"It's Alice, from a new device!", clock())?;
+    for part in relay.upload(&forged.envelope)? {
+        relay.deliver(part)?;
+    }
+    bob.receive(&mut relay);
+
+    println!("\n== Bob and Alice compare safety numbers ==");
+    let on_bob = bob.device.safety_number(phone.device.address())?;
+    let on_phone = phone.device.safety_number(bob.device.address())?;
+    println!("  on Bob's screen:   {on_bob}");
+    println!("  on Alice's screen: {on_phone}");
+    println!("  scanned and matched: {}", on_phone.matches_scanned(on_bob.scannable())?);
+
+    println!("\n== What the relay saw ==");
+    for line in &relay.log {
+        println!("  {line}");
+    }
+    // No envelope shows its sender's identity key, user id, app id or text.
+    let mut checked = 0;
+    let mut found = 0;
+    for client in [&bob, &phone, &laptop, &carol] {
+        let address = client.device.address();
+        for (text, envelope) in &client.sent {
+            let telltales: [&[u8]; 4] = [
+                client.device.identity().ed25519_bytes(),
+                address.user_id().as_bytes(),
+                address.app().as_str().as_bytes(),
+                text.as_bytes(),
+            ];
+            checked += 1;
+            found +=
+                usize::from(telltales.iter().any(|t| envelope.windows(t.len()).any(|w| w == *t)));
+        }
     }
     println!(
         "  envelopes showing their sender's key, user id, app id or text: {found} of {checked}"

@@ -3,47 +3,102 @@
 
 use alloc::vec::Vec;
 
+use crate::address::Address;
+use crate::certificate::{SenderCertificate, Timestamp, TrustStore};
 use crate::codec::{Codec, Reader, Writer};
-use crate::error::DecodeError;
+use crate::error::{CertificateError, DecodeError};
 use crate::identity::IdentityKey;
 use crate::labels::V_BUNDLE;
 use crate::prekey::{
     ONE_TIME_PREKEY_FIELDS_LEN, OneTimePreKey, SIGNED_PREKEY_FIELDS_LEN, SignedPreKey,
 };
 
-/// A device's identity key, its current signed prekey and, while the
-/// server has any left, one of its one-time prekeys.
+/// A device's identity key, its current signed prekey, while the server
+/// has any left one of its one-time prekeys, and the device's sender
+/// certificate from its own app, which vouches for the identity key.
 ///
-/// Encoding (version 1): `0x11`, `Encode(IK)`, the signed prekey's id, key
+/// Encoding (version 2): `0x12`, `Encode(IK)`, the signed prekey's id, key
 /// and signature, a flag and the one-time prekey's id and key if present,
-/// and a flag for a signed KEM prekey, which must be `0x00` in this
-/// version (the post-quantum agreement defines its contents).
+/// a flag for a signed KEM prekey, which must be `0x00` in this version
+/// (the post-quantum agreement defines its contents), and a flag and the
+/// sender certificate if present.
 ///
 /// Decoding checks structure only. [`crate::Session::initiate`] checks the
-/// signature before any key in the bundle is used.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// signature before any key in the bundle is used;
+/// [`PreKeyBundle::check_certificate`] checks that the device's own app
+/// vouches for the bundle, which the device layer requires by default.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PreKeyBundle {
     identity: IdentityKey,
     signed_prekey: SignedPreKey,
     one_time_prekey: Option<OneTimePreKey>,
+    certificate: Option<SenderCertificate>,
 }
 
 impl PreKeyBundle {
-    /// The longest encoding: with a one-time prekey.
+    /// The longest encoding: with a one-time prekey and the longest
+    /// certificate.
     pub const MAX_ENCODED_LEN: usize = 1
         + IdentityKey::ENCODED_LEN
         + SIGNED_PREKEY_FIELDS_LEN
         + 1
         + ONE_TIME_PREKEY_FIELDS_LEN
-        + 1;
+        + 1
+        + 1
+        + SenderCertificate::MAX_ENCODED_LEN;
 
-    /// Assembles a bundle (on the server, or in tests).
+    /// Assembles a bundle without a certificate (on the server, or in
+    /// tests).
     pub const fn new(
         identity: IdentityKey,
         signed_prekey: SignedPreKey,
         one_time_prekey: Option<OneTimePreKey>,
     ) -> Self {
-        Self { identity, signed_prekey, one_time_prekey }
+        Self { identity, signed_prekey, one_time_prekey, certificate: None }
+    }
+
+    /// The same bundle carrying the device's sender certificate.
+    #[must_use]
+    pub fn with_certificate(mut self, certificate: SenderCertificate) -> Self {
+        self.certificate = Some(certificate);
+        self
+    }
+
+    /// The device's sender certificate, if the bundle carries one.
+    pub const fn certificate(&self) -> Option<&SenderCertificate> {
+        self.certificate.as_ref()
+    }
+
+    /// Checks that the device's own app vouches for this bundle as the
+    /// device at `address`: the bundle carries a certificate, its chain
+    /// validates against `trust` at `now` (this device's clock), its
+    /// identity key is the bundle's, and it certifies `address`.
+    ///
+    /// Without this check, whoever hands out bundles (the relay) can hand
+    /// out its own identity key on first contact and read what the
+    /// initiator sends. Costs two Ed25519 verifications.
+    ///
+    /// # Errors
+    /// [`CertificateError::Missing`] for a bundle without a certificate;
+    /// the chain's [`CertificateError`] from [`TrustStore::validate`];
+    /// [`CertificateError::IdentityMismatch`] if it certifies another
+    /// identity key; [`CertificateError::AddressMismatch`] if it certifies
+    /// another device.
+    pub fn check_certificate(
+        &self,
+        trust: &TrustStore,
+        address: &Address,
+        now: Timestamp,
+    ) -> Result<&SenderCertificate, CertificateError> {
+        let certificate = self.certificate.as_ref().ok_or(CertificateError::Missing)?;
+        trust.validate(certificate, now)?;
+        if certificate.identity_key() != &self.identity {
+            return Err(CertificateError::IdentityMismatch);
+        }
+        if Address::of_certificate(certificate) != *address {
+            return Err(CertificateError::AddressMismatch);
+        }
+        Ok(certificate)
     }
 
     /// The device's identity key.
@@ -69,8 +124,9 @@ impl PreKeyBundle {
     /// Decodes a bundle.
     ///
     /// # Errors
-    /// A [`DecodeError`] for any malformed input; [`DecodeError::Unsupported`]
-    /// if it carries a KEM prekey, which this version does not read.
+    /// A [`DecodeError`] for any malformed input (a malformed certificate
+    /// included); [`DecodeError::Unsupported`] if it carries a KEM prekey,
+    /// which this version does not read.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
         Self::decode_exact(bytes, Self::MAX_ENCODED_LEN)
     }
@@ -87,6 +143,10 @@ impl Codec for PreKeyBundle {
         }
         // No signed KEM prekey in this version.
         w.flag(false);
+        w.flag(self.certificate.is_some());
+        if let Some(certificate) = &self.certificate {
+            certificate.encode(w);
+        }
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
@@ -97,6 +157,7 @@ impl Codec for PreKeyBundle {
         if r.flag()? {
             return Err(DecodeError::Unsupported);
         }
-        Ok(Self { identity, signed_prekey, one_time_prekey })
+        let certificate = if r.flag()? { Some(SenderCertificate::read(r)?) } else { None };
+        Ok(Self { identity, signed_prekey, one_time_prekey, certificate })
     }
 }

@@ -73,11 +73,11 @@ impl AppId {
         core::str::from_utf8(&self.0).unwrap_or("")
     }
 
-    fn encode(&self, w: &mut Writer<'_>) {
+    pub(crate) fn encode(&self, w: &mut Writer<'_>) {
         w.bytes_u32(&self.0);
     }
 
-    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+    pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Self::from_bytes(r.bytes_u32(MAX_APP_ID_LEN)?)
     }
 }
@@ -120,11 +120,11 @@ impl UserId {
         &self.0
     }
 
-    fn encode(&self, w: &mut Writer<'_>) {
+    pub(crate) fn encode(&self, w: &mut Writer<'_>) {
         w.bytes_u32(&self.0);
     }
 
-    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+    pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         Self::new(r.bytes_u32(MAX_USER_ID_LEN)?)
     }
 }

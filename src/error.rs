@@ -50,6 +50,11 @@ pub enum Action {
     /// twice, a certificate that does not match): change the request.
     /// Nothing was sent or changed.
     FixRequest,
+    /// A decision only the user can make: a peer's identity key is new or
+    /// has changed, and the trust policy wants approval. Keep the input,
+    /// show the user the change (and the safety number), and try the input
+    /// again once they approve it. Nothing was changed.
+    AskUser,
 }
 
 /// Bytes that are not a valid encoding of the format they were read as.
@@ -351,6 +356,14 @@ pub enum CertificateError {
     /// The sender's identity key, or this very certificate, is on the
     /// trust store's deny list.
     Denied,
+    /// A prekey bundle carries no certificate, where one is required.
+    Missing,
+    /// A bundle's certificate certifies another identity key than the
+    /// bundle's.
+    IdentityMismatch,
+    /// A bundle's certificate certifies another device than the one
+    /// being contacted.
+    AddressMismatch,
 }
 
 impl CertificateError {
@@ -365,6 +378,9 @@ impl CertificateError {
             Self::KeyMismatch => 506,
             Self::InvalidValidity => 507,
             Self::Denied => 508,
+            Self::Missing => 509,
+            Self::IdentityMismatch => 510,
+            Self::AddressMismatch => 511,
         }
     }
 
@@ -373,10 +389,16 @@ impl CertificateError {
     /// a device whose clock runs slow sees: [`Action::KeepForLater`]. A
     /// broken chain, a revoked issuer or a denied sender is someone using
     /// a key they should not: [`Action::Alarm`]. Errors of issuing:
-    /// [`Action::FixRequest`].
+    /// [`Action::FixRequest`]. A bundle whose certificate is missing or
+    /// certifies another key or device: [`Action::Drop`], since the relay
+    /// that hands out bundles can cause each; start no session from it.
     pub const fn action(&self) -> Action {
         match self {
-            Self::UntrustedApp | Self::Expired => Action::Drop,
+            Self::UntrustedApp
+            | Self::Expired
+            | Self::Missing
+            | Self::IdentityMismatch
+            | Self::AddressMismatch => Action::Drop,
             Self::NotYetValid => Action::KeepForLater,
             Self::BrokenChain | Self::Revoked | Self::Denied => Action::Alarm,
             Self::KeyMismatch | Self::InvalidValidity => Action::FixRequest,
@@ -395,6 +417,13 @@ impl fmt::Display for CertificateError {
             Self::KeyMismatch => f.write_str("signing key is not the issuer certificate's key"),
             Self::InvalidValidity => f.write_str("validity window ends before it starts"),
             Self::Denied => f.write_str("the sender's identity or certificate is denied"),
+            Self::Missing => f.write_str("the bundle carries no certificate"),
+            Self::IdentityMismatch => {
+                f.write_str("the bundle's certificate certifies another identity key")
+            }
+            Self::AddressMismatch => {
+                f.write_str("the bundle's certificate certifies another device")
+            }
         }
     }
 }
@@ -729,6 +758,9 @@ mod tests {
             Error::Certificate(CertificateError::KeyMismatch),
             Error::Certificate(CertificateError::InvalidValidity),
             Error::Certificate(CertificateError::Denied),
+            Error::Certificate(CertificateError::Missing),
+            Error::Certificate(CertificateError::IdentityMismatch),
+            Error::Certificate(CertificateError::AddressMismatch),
             Error::Unseal(UnsealError::Malformed(DecodeError::Truncated)),
             Error::Unseal(UnsealError::NotForRecipient),
             Error::Unseal(UnsealError::Failed),

@@ -243,7 +243,7 @@ impl IdentityKeyPair {
         &self.0.public
     }
 
-    /// The stored encoding: `0x51` then the 32-byte seed. Secret: keep it
+    /// The stored encoding: `0x52` then the 32-byte seed. Secret: keep it
     /// where the app keeps its other keys.
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
         let mut out = Zeroizing::new(Vec::with_capacity(Self::ENCODED_LEN));

@@ -10,8 +10,9 @@ pub(crate) const KEY_X25519: u8 = 0x02;
 /// issuers). `0x03` is reserved for ML-KEM public keys.
 pub(crate) const KEY_CERTIFICATE: u8 = 0x04;
 
-/// Version tag of a prekey bundle, version 1.
-pub(crate) const V_BUNDLE: u8 = 0x11;
+/// Version tag of a prekey bundle, version 2 (with the device's sender
+/// certificate).
+pub(crate) const V_BUNDLE: u8 = 0x12;
 /// Version tag of an initial (X3DH) message, version 2.
 pub(crate) const V_INITIAL_MESSAGE: u8 = 0x22;
 /// Version tag of a ratchet message, version 2 (a random nonce per message).
@@ -44,6 +45,23 @@ pub(crate) const V_TRUST_ROOT: u8 = 0xe2;
 /// Version tag of a stored certificate-signing key pair, version 1.
 pub(crate) const V_CERTIFICATE_KEY_PAIR: u8 = 0xf1;
 
+/// The escape that starts the tag of every format added after the single
+/// byte tags ran out: `0xFF`, then a second byte whose high nibble names
+/// the format and whose low nibble is its version.
+pub(crate) const ESCAPE: u8 = 0xff;
+/// Second tag byte of an address, version 1.
+pub(crate) const X_ADDRESS: u8 = 0x11;
+/// Second tag byte of a stored session record, version 1.
+pub(crate) const X_SESSION_RECORD: u8 = 0x21;
+/// Second tag byte of a stored remote identity (key and trust), version 1.
+pub(crate) const X_REMOTE_IDENTITY: u8 = 0x31;
+/// Second tag byte of a stored account (this device), version 1.
+pub(crate) const X_ACCOUNT: u8 = 0x41;
+/// Second tag byte of a stored device list, version 1.
+pub(crate) const X_DEVICE_LIST: u8 = 0x51;
+/// Second tag byte of a safety number's scannable form, version 1.
+pub(crate) const X_SAFETY_NUMBER: u8 = 0x61;
+
 /// Prefix of the hash that replaces an identity seed whose public key has
 /// an odd `x` (`IdentityKeyPair::generate`).
 pub(crate) const IDENTITY_SEED_RETRY: &[u8] = b"sealwire/identity-seed/v1";
@@ -66,6 +84,9 @@ pub(crate) const SEALED_WRAP_INFO: &[u8] = b"sealwire/sealed/wrap/v1";
 pub(crate) const SEALED_AUTH_INFO: &[u8] = b"sealwire/sealed/auth/v1";
 /// HKDF info of the key, nonce and commitment of an envelope's payload.
 pub(crate) const SEALED_PAYLOAD_INFO: &[u8] = b"sealwire/sealed/payload/v2";
+
+/// Prefix of the first hash of one side of a safety number.
+pub(crate) const SAFETY_NUMBER: &[u8] = b"sealwire/safety-number/v1";
 
 /// HMAC input that derives a message key from a chain key (`KDF_CK`).
 pub(crate) const CHAIN_MESSAGE_KEY_SEED: u8 = 0x01;
@@ -91,6 +112,7 @@ mod tests {
             (SEALED_PAYLOAD_INFO, 26),
             (SEALED_WRAP_INFO, 23),
             (SEALED_AUTH_INFO, 23),
+            (SAFETY_NUMBER, 25),
         ] {
             assert_eq!(label.len(), len, "{}", core::str::from_utf8(label).unwrap());
             assert!(label.is_ascii());

@@ -11,49 +11,73 @@
 //!
 //! ```
 //! use sealwire::{
-//!     IdentityKeyPair, InitialMessage, MemoryPreKeyStore, OneTimePreKeyPair, PreKeyBundle,
-//!     PreKeyId, Session, SignedPreKeyPair,
+//!     Address, AppId, CertificateKeyPair, Device, DeviceId, IssuerCertificate, MemoryStore,
+//!     MultiRecipientEnvelope, SenderCertificate, Timestamp, TrustRoot, TrustStore, UserId,
 //! };
 //!
-//! # fn main() -> Result<(), sealwire::Error> {
-//! // The caller supplies the RNG; this one asks the operating system.
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // The caller supplies the RNG and the time; sealwire reads neither.
 //! let mut rng = sealwire::rand_core::UnwrapErr(getrandom::SysRng);
+//! let now = Timestamp(1_800_000_000);
 //!
-//! // Alice publishes a bundle and keeps the secrets in her prekey store.
-//! let alice = IdentityKeyPair::generate(&mut rng);
-//! let signed = SignedPreKeyPair::generate(&mut rng, &alice, PreKeyId(1));
-//! let one_time = OneTimePreKeyPair::generate(&mut rng, PreKeyId(100));
-//! let bundle = PreKeyBundle::new(*alice.public(), signed.public(), Some(one_time.public()));
-//! let mut alice_prekeys = MemoryPreKeyStore::new();
-//! alice_prekeys.add_signed_prekey(signed);
-//! alice_prekeys.add_one_time_prekey(one_time);
-//! let published = bundle.to_bytes();
+//! // The app's certificate authority: a root key (offline) and an issuer.
+//! let app = AppId::new("chat.a")?;
+//! let root = CertificateKeyPair::generate(&mut rng);
+//! let issuer_key = CertificateKeyPair::generate(&mut rng);
+//! let forever = Timestamp(u64::MAX);
+//! let issuer = IssuerCertificate::issue(&root, &app, 1, &issuer_key.public(), now, forever)?;
+//! let mut trust = TrustStore::new();
+//! trust.add_root(&TrustRoot::new(app.clone(), root.public()));
 //!
-//! // Bob fetches the bundle and writes first.
-//! let bob = IdentityKeyPair::generate(&mut rng);
-//! let mut bob_session = Session::initiate(&mut rng, &bob, &PreKeyBundle::from_bytes(&published)?)?;
-//! let first = bob_session.encrypt(&mut rng, b"hi Alice")?;
+//! // Two devices, each with its store, certified by the app.
+//! let mut devices = Vec::new();
+//! for user in [&b"alice"[..], b"bob"] {
+//!     let address = Address::new(app.clone(), UserId::new(user)?, DeviceId(1));
+//!     let mut device =
+//!         Device::create(&mut rng, MemoryStore::new(), address.clone(), trust.clone(), now)?;
+//!     let user = address.user_id().clone();
+//!     let key = *device.identity();
+//!     device.set_certificate(SenderCertificate::issue(
+//!         &issuer_key, &issuer, user, DeviceId(1), &key, forever,
+//!     )?)?;
+//!     devices.push(device);
+//! }
+//! let (mut alice, mut bob) = (devices.remove(0), devices.remove(0));
 //!
-//! // Alice accepts the session from Bob's first message.
-//! let initial = InitialMessage::parse(&first)?;
-//! let (mut alice_session, text) = Session::accept(&alice, &mut alice_prekeys, &initial)?;
-//! assert_eq!(text, b"hi Alice");
-//! assert_eq!(alice_session.remote_identity(), bob.public());
+//! // Alice publishes her prekeys; the server hands out bundles made of them.
+//! let published = alice.publication(&mut rng, now, None)?;
+//! alice.mark_published(&published)?;
+//! let bundle = published.bundle(published.one_time_prekeys().first().copied());
 //!
-//! // From here on both sides encrypt and decrypt.
-//! let reply = alice_session.encrypt(&mut rng, b"hi Bob")?;
-//! assert_eq!(bob_session.decrypt(&reply)?, b"hi Bob");
+//! // Bob starts a session from the bundle and writes to Alice's devices.
+//! bob.start_session(&mut rng, alice.address(), &bundle, now)?;
+//! let sent = bob.send(&mut rng, alice.address().user(), b"hi Alice", now)?;
 //!
-//! // Sessions are stored between messages (the bytes are secret): save
-//! // after every encrypt and decrypt, before the message goes out or the
-//! // plaintext is shown.
-//! let stored = alice_session.to_bytes();
-//! let mut alice_session = Session::from_bytes(&stored)?;
-//! let again = bob_session.encrypt(&mut rng, b"still there?")?;
-//! assert_eq!(alice_session.decrypt(&again)?, b"still there?");
+//! // The relay splits the upload per device; Alice opens her part.
+//! for part in MultiRecipientEnvelope::parse(&sent.envelope)?.recipients() {
+//!     let received = alice.receive(&part.to_envelope(), now)?;
+//!     assert_eq!((&received.from, &received.plaintext[..]), (bob.address(), &b"hi Alice"[..]));
+//! }
+//!
+//! // And answers; the sessions are in the stores, saved before each
+//! // envelope left and before each plaintext was returned.
+//! let reply = alice.send(&mut rng, bob.address().user(), b"hi Bob", now)?;
+//! for part in MultiRecipientEnvelope::parse(&reply.envelope)?.recipients() {
+//!     assert_eq!(bob.receive(&part.to_envelope(), now)?.plaintext, b"hi Bob");
+//! }
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! [`Device`] is the layer an app calls: it keeps sessions per device
+//! (current and archived, as Signal's Sesame), trusts or questions peers'
+//! identity keys by a [`TrustPolicy`], checks that a bundle's own app
+//! vouches for it, rotates and replenishes prekeys, refuses replayed
+//! initial messages, and stores each operation's changes in one commit
+//! through a [`store::Store`]. Underneath it are [`Session`] (X3DH and the
+//! Double Ratchet between two devices), [`Sealer`] and [`unseal`] (sealed
+//! envelopes), and certificates: usable on their own, with the app then
+//! responsible for what `docs/sessions.md` lists.
 //!
 //! # What is protected, and what is not
 //!
@@ -102,9 +126,13 @@
 
 extern crate alloc;
 
+mod account;
+mod address;
 mod bundle;
 mod certificate;
 mod codec;
+mod device;
+mod device_list;
 mod error;
 mod hex;
 mod identity;
@@ -114,25 +142,34 @@ mod message;
 mod prekey;
 mod primitives;
 mod ratchet;
+mod safety_number;
 mod sealed;
 mod session;
+mod session_record;
+pub mod store;
+mod trust;
 mod x3dh;
+
+pub use account::Account;
+pub use address::{Address, UserAddress};
 
 pub use bundle::PreKeyBundle;
 pub use certificate::{
     AppId, CertificateKey, CertificateKeyPair, DeviceId, IssuerCertificate, SenderCertificate,
     Timestamp, TrustRoot, TrustStore, UserId,
 };
+pub use device::{
+    Device, DeviceError, DeviceListChange, DeviceResult, IdentityQuestion, Publication, Received,
+    Sent,
+};
+pub use device_list::DeviceList;
 pub use error::{
     Action, AgreementError, CertificateError, DecodeError, DecryptError, EncryptError, Error,
     SealError, UnsealError,
 };
 pub use identity::{IdentityKey, IdentityKeyPair};
 pub use message::{Header, InitialMessage, Message, RatchetMessage};
-pub use prekey::{
-    MemoryPreKeyStore, OneTimePreKey, OneTimePreKeyPair, PreKeyId, PreKeyStore, SignedPreKey,
-    SignedPreKeyPair,
-};
+pub use prekey::{OneTimePreKey, OneTimePreKeyPair, PreKeyId, SignedPreKey, SignedPreKeyPair};
 pub use primitives::x25519::X25519PublicKey;
 pub use sealed::{
     ContentType, MultiRecipientEnvelope, Padding, RecipientShare, SealedEnvelope, Sealer, Unsealed,
@@ -142,7 +179,11 @@ pub use sealed::{
 /// The `rand_core` this crate takes its RNG traits from (0.10), so that an
 /// application names the same version: `sealwire::rand_core::CryptoRng`.
 pub use rand_core;
+pub use safety_number::{SAFETY_NUMBER_ITERATIONS, SafetyNumber};
 pub use session::{Role, Session};
+pub use session_record::SessionRecord;
+pub use store::MemoryStore;
+pub use trust::{BundleCertificates, Decision, IdentityEvent, RemoteIdentity, Trust, TrustPolicy};
 
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
@@ -178,5 +219,7 @@ mod zeroize_checks {
         zeroizes_on_drop::<crate::OneTimePreKeyPair>();
         zeroizes_on_drop::<crate::CertificateKeyPair>();
         zeroizes_on_drop::<crate::Session>();
+        zeroizes_on_drop::<crate::SessionRecord>();
+        zeroizes_on_drop::<crate::Account>();
     }
 }

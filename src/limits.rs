@@ -91,6 +91,67 @@ pub const MAX_APP_ID_LEN: usize = 64;
 /// The longest user id in a certificate, in bytes.
 pub const MAX_USER_ID_LEN: usize = 64;
 
+// The session layer: records, prekeys, devices.
+
+/// The most archived sessions a [`crate::SessionRecord`] keeps besides
+/// the current one.
+///
+/// An archived session only serves messages that were in flight when it
+/// stopped being current, and the loser of a simultaneous initiation. A
+/// peer starts a new session rarely (after losing its state, or in a
+/// race), so a few suffice; each costs up to
+/// [`crate::Session::MAX_ENCODED_LEN`] bytes, about 500 in the steady
+/// state. Past this many the oldest is dropped, and a message still in
+/// flight on it can no longer be read.
+pub const MAX_ARCHIVED_SESSIONS: usize = 8;
+
+/// The most devices one user may have in a device list. A list from the
+/// server with more is refused; it bounds the fan-out of one message.
+pub const MAX_DEVICES_PER_USER: usize = 32;
+
+/// How many one-time prekeys [`crate::Device::publication`] tops the
+/// published supply up to.
+pub const ONE_TIME_PREKEY_BATCH: usize = 100;
+
+/// Below how many one-time prekeys left on the server
+/// [`crate::Device::publication`] generates a new batch.
+pub const ONE_TIME_PREKEY_REPLENISH_BELOW: usize = 20;
+
+/// The most one-time prekeys a device stores. The server hands out keys
+/// that are never used (to initiators that never write), so the device
+/// cannot know which of its keys are still on offer; past this many it
+/// deletes the oldest, and an initial message naming one fails with
+/// [`crate::AgreementError::UnknownOneTimePreKey`].
+pub const MAX_ONE_TIME_PREKEYS: usize = 2 * ONE_TIME_PREKEY_BATCH;
+
+/// How long a signed prekey is current: 7 days, in seconds. After that
+/// [`crate::Device::publication`] makes a new one.
+pub const SIGNED_PREKEY_ROTATION_SECS: u64 = 7 * 24 * 3600;
+
+/// How long a signed prekey is kept after it stopped being current: 30
+/// days, in seconds, so that initial messages made from a bundle fetched
+/// before the rotation still open. An initial message waiting longer than
+/// this at the relay can no longer be read.
+pub const SIGNED_PREKEY_GRACE_SECS: u64 = 30 * 24 * 3600;
+
+/// The most signed prekeys a device keeps: the current one and those in
+/// their grace period (one per rotation in a grace period, plus one).
+/// Rotating more often than weekly (a wrong clock) deletes the oldest
+/// early.
+pub const MAX_SIGNED_PREKEYS: usize =
+    1 + SIGNED_PREKEY_GRACE_SECS.div_ceil(SIGNED_PREKEY_ROTATION_SECS) as usize;
+
+/// How long a session initiated here may wait for its first reply before
+/// [`crate::Device::send`] stops using it and asks for a new bundle
+/// instead: the signed prekey it was made from may be gone by then, so
+/// the peer could never accept it. Equal to the grace period.
+pub const MAX_UNACKNOWLEDGED_SESSION_SECS: u64 = SIGNED_PREKEY_GRACE_SECS;
+
+/// How many times a device operation is tried when the store reports that
+/// another handle changed the same records first
+/// ([`crate::store::CommitError::Conflict`]).
+pub const MAX_COMMIT_ATTEMPTS: usize = 3;
+
 // A single message may add MAX_SKIP keys for the end of the old chain and
 // MAX_SKIP for the new one; the store must hold them all, or a message
 // could evict keys it had itself just stored.
@@ -101,3 +162,8 @@ const _: () = assert!(MAX_DROPPED_RANGES >= 1);
 // The fan-out bound admits at least one largest envelope.
 const _: () = assert!(MAX_FANOUT_BYTES >= MAX_ENVELOPE_LEN as u64);
 const _: () = assert!(MAX_FANOUT_BYTES >= MAX_RECIPIENTS as u64 * (1 << 20));
+const _: () = assert!(MAX_ARCHIVED_SESSIONS <= u8::MAX as usize);
+const _: () = assert!(MAX_DEVICES_PER_USER * 2 <= MAX_RECIPIENTS);
+const _: () = assert!(ONE_TIME_PREKEY_REPLENISH_BELOW < ONE_TIME_PREKEY_BATCH);
+const _: () = assert!(MAX_ONE_TIME_PREKEYS >= ONE_TIME_PREKEY_BATCH);
+const _: () = assert!(MAX_SIGNED_PREKEYS == 6);

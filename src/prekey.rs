@@ -6,7 +6,6 @@
 //! by id through a [`PreKeyStore`] when an initial message arrives.
 
 use alloc::boxed::Box;
-use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -336,82 +335,6 @@ impl fmt::Debug for OneTimePreKeyPair {
     }
 }
 
-/// Where a device keeps its prekey secrets, so that
-/// [`crate::Session::accept`] can look them up by id.
-///
-/// `accept` reads the keys it needs, completes the agreement and decrypts
-/// the first message, and only then calls
-/// [`PreKeyStore::remove_one_time_prekey`]: an initial message that fails
-/// to decrypt consumes nothing.
-pub trait PreKeyStore {
-    /// The signed prekey with this id, if the device still holds it.
-    fn signed_prekey(&self, id: PreKeyId) -> Option<&SignedPreKeyPair>;
-
-    /// The one-time prekey with this id, if it is still unused.
-    fn one_time_prekey(&self, id: PreKeyId) -> Option<&OneTimePreKeyPair>;
-
-    /// Deletes a one-time prekey after it established a session. It must
-    /// not be returned by [`PreKeyStore::one_time_prekey`] again.
-    fn remove_one_time_prekey(&mut self, id: PreKeyId);
-}
-
-/// A [`PreKeyStore`] in memory.
-#[derive(Default)]
-pub struct MemoryPreKeyStore {
-    signed: BTreeMap<PreKeyId, SignedPreKeyPair>,
-    one_time: BTreeMap<PreKeyId, OneTimePreKeyPair>,
-}
-
-impl MemoryPreKeyStore {
-    /// An empty store.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Adds a signed prekey, replacing any with the same id.
-    pub fn add_signed_prekey(&mut self, pair: SignedPreKeyPair) {
-        self.signed.insert(pair.id(), pair);
-    }
-
-    /// Deletes a signed prekey (after rotation, once its grace period ends).
-    pub fn remove_signed_prekey(&mut self, id: PreKeyId) {
-        self.signed.remove(&id);
-    }
-
-    /// Adds a one-time prekey, replacing any with the same id.
-    pub fn add_one_time_prekey(&mut self, pair: OneTimePreKeyPair) {
-        self.one_time.insert(pair.id(), pair);
-    }
-
-    /// How many one-time prekeys are left.
-    pub fn one_time_prekey_count(&self) -> usize {
-        self.one_time.len()
-    }
-}
-
-impl PreKeyStore for MemoryPreKeyStore {
-    fn signed_prekey(&self, id: PreKeyId) -> Option<&SignedPreKeyPair> {
-        self.signed.get(&id)
-    }
-
-    fn one_time_prekey(&self, id: PreKeyId) -> Option<&OneTimePreKeyPair> {
-        self.one_time.get(&id)
-    }
-
-    fn remove_one_time_prekey(&mut self, id: PreKeyId) {
-        self.one_time.remove(&id);
-    }
-}
-
-impl fmt::Debug for MemoryPreKeyStore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MemoryPreKeyStore")
-            .field("signed", &self.signed.keys().collect::<Vec<_>>())
-            .field("one_time", &self.one_time.len())
-            .finish()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use rand_chacha::ChaCha20Rng;
@@ -452,16 +375,5 @@ mod tests {
         let again = OneTimePreKeyPair::from_bytes(&opk.to_bytes()).unwrap();
         assert_eq!(again.public(), opk.public());
         assert_eq!(OneTimePreKey::from_bytes(&opk.public().to_bytes()), Ok(opk.public()));
-    }
-
-    #[test]
-    fn store_forgets_used_one_time_prekeys() {
-        let mut rng = ChaCha20Rng::seed_from_u64(3);
-        let mut store = MemoryPreKeyStore::new();
-        store.add_one_time_prekey(OneTimePreKeyPair::generate(&mut rng, PreKeyId(1)));
-        assert!(store.one_time_prekey(PreKeyId(1)).is_some());
-        store.remove_one_time_prekey(PreKeyId(1));
-        assert!(store.one_time_prekey(PreKeyId(1)).is_none());
-        assert_eq!(store.one_time_prekey_count(), 0);
     }
 }

@@ -17,7 +17,7 @@ use crate::message::{
     INITIAL_PREFIX_MAX, InitialMessage, InitialPrefix, Message, RATCHET_OVERHEAD,
     write_initial_prefix,
 };
-use crate::prekey::{PreKeyId, PreKeyStore};
+use crate::prekey::{OneTimePreKeyPair, PreKeyId, SignedPreKeyPair};
 use crate::primitives::aead::TAG_LEN;
 use crate::primitives::x25519::{X25519KeyPair, X25519PublicKey};
 use crate::ratchet::Ratchet;
@@ -147,33 +147,43 @@ impl Session {
     /// Accepts a session from a peer's initial message, as the X3DH
     /// responder, and decrypts the message it carries.
     ///
-    /// The prekeys the message names are looked up in `store`. Only once the
-    /// message has decrypted is its one-time prekey removed from the store;
-    /// a message that fails changes nothing. Costs four X25519 operations
-    /// (three without a one-time prekey) and one more for the ratchet.
+    /// `signed` and `one_time` are the prekeys the message names
+    /// ([`InitialMessage::signed_prekey_id`],
+    /// [`InitialMessage::one_time_prekey_id`]); a one-time prekey the
+    /// message does not name is not used. Nothing is changed by a failure,
+    /// and nothing is consumed by success: the caller deletes the one-time
+    /// prekey, and records the base key, in the same step as it stores the
+    /// session (the device layer, [`crate::Device`], does so). Costs four
+    /// X25519 operations (three without a one-time prekey) and one more for
+    /// the ratchet.
     ///
-    /// If a session with this message's [`InitialMessage::base_key`] already
-    /// exists, decrypt the message with that session instead: its one-time
-    /// prekey is gone, so accepting it again fails.
+    /// A repeated initial message (with the same
+    /// [`InitialMessage::base_key`]) accepted again makes a second session
+    /// that decrypts the same plaintext: route it to the session that has
+    /// this base key instead, and refuse a base key already accepted, as
+    /// [`crate::Device::receive`] does.
     ///
     /// # Errors
     /// [`AgreementError::UnknownSignedPreKey`] or
-    /// [`AgreementError::UnknownOneTimePreKey`] for a prekey the store does
-    /// not hold (including a one-time prekey already used);
+    /// [`AgreementError::UnknownOneTimePreKey`] if `signed` or `one_time`
+    /// is not the prekey the message names;
     /// [`AgreementError::NonContributory`] for a low-order key; a
     /// [`DecryptError`] if the message does not decrypt.
-    pub fn accept<S: PreKeyStore + ?Sized>(
+    pub fn accept(
         identity: &IdentityKeyPair,
-        store: &mut S,
+        signed: &SignedPreKeyPair,
+        one_time: Option<&OneTimePreKeyPair>,
         message: &InitialMessage<'_>,
     ) -> Result<(Self, Vec<u8>), Error> {
-        let signed = store
-            .signed_prekey(message.signed_prekey_id())
-            .ok_or(AgreementError::UnknownSignedPreKey(message.signed_prekey_id()))?;
+        if signed.id() != message.signed_prekey_id() {
+            return Err(AgreementError::UnknownSignedPreKey(message.signed_prekey_id()).into());
+        }
         let one_time = match message.one_time_prekey_id() {
-            Some(id) => {
-                Some(store.one_time_prekey(id).ok_or(AgreementError::UnknownOneTimePreKey(id))?)
-            }
+            Some(id) => Some(
+                one_time
+                    .filter(|k| k.id() == id)
+                    .ok_or(AgreementError::UnknownOneTimePreKey(id))?,
+            ),
             None => None,
         };
         let mut shared = SharedKey::new([0; 32]);
@@ -190,9 +200,6 @@ impl Session {
         let dh = signed.dh(&inner.header().ratchet_key);
         let mut plaintext = Vec::with_capacity(inner.ciphertext().len().saturating_sub(TAG_LEN));
         let ratchet = Ratchet::responder(&shared, dh, inner, &ad, &mut plaintext)?;
-        if let Some(id) = message.one_time_prekey_id() {
-            store.remove_one_time_prekey(id);
-        }
         let session = Self(Box::new(SessionState {
             role: Role::Responder,
             generation: 1,
@@ -380,6 +387,18 @@ impl Session {
     /// message with the same base key belongs to it.
     pub fn base_key(&self) -> &X25519PublicKey {
         &self.0.base_key
+    }
+
+    /// Whether this session still waits for the peer's first reply: it
+    /// was initiated here, and nothing from the peer has decrypted in it
+    /// yet. Until then every message it encrypts is an initial message.
+    pub fn awaiting_reply(&self) -> bool {
+        self.0.awaiting_reply
+    }
+
+    /// The id of the responder's signed prekey the agreement used.
+    pub fn signed_prekey_id(&self) -> PreKeyId {
+        self.0.prekeys.signed_prekey_id
     }
 
     /// How many skipped message keys the session holds, at most

@@ -150,10 +150,9 @@ fn replayed_initial_message_after_its_prekey_is_used() {
     let mut bob = Session::initiate(&mut rng, &bob_identity, &alice.bundle()).unwrap();
     let first = bob.encrypt(&mut rng, b"once").unwrap();
     let initial = InitialMessage::parse(&first).unwrap();
-    let (mut alice_session, _) =
-        Session::accept(&alice.identity, &mut alice.store, &initial).unwrap();
+    let (mut alice_session, _) = alice.store.accept(&alice.identity, &initial).unwrap();
     // Accepting it again: the one-time prekey is gone.
-    let again = Session::accept(&alice.identity, &mut alice.store, &initial).unwrap_err();
+    let again = alice.store.accept(&alice.identity, &initial).unwrap_err();
     assert_eq!(again, Error::Agreement(AgreementError::UnknownOneTimePreKey(PreKeyId(100))));
     // Through the session: it was decrypted once already.
     assert_eq!(assert_refused(&mut alice_session, &first), DecryptError::Duplicate);
@@ -347,7 +346,7 @@ fn low_order_base_key_is_refused_by_the_responder() {
         tampered[35..67].copy_from_slice(&point);
         let initial = InitialMessage::parse(&tampered).unwrap();
         assert_eq!(
-            Session::accept(&alice.identity, &mut alice.store, &initial).unwrap_err(),
+            alice.store.accept(&alice.identity, &initial).unwrap_err(),
             Error::Agreement(AgreementError::NonContributory)
         );
     }

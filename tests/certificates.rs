@@ -181,6 +181,6 @@ fn a_denied_sender_is_refused_when_unsealing() {
     );
     trust.allow_identity(alice.public());
     let opened = unseal(&bob.identity, &trust, NOW, &envelope).unwrap();
-    let (_, text) = opened.accept(&bob.identity, &mut bob.store).unwrap();
+    let (_, text) = bob.store.accept_unsealed(&bob.identity, &opened).unwrap();
     assert_eq!(text, b"hi");
 }

@@ -116,8 +116,7 @@ fn session_without_one_time_prekeys() {
     let m = bob.encrypt(&mut rng, b"no opk").unwrap();
     let initial = InitialMessage::parse(&m).unwrap();
     assert_eq!(initial.one_time_prekey_id(), None);
-    let (mut alice_session, text) =
-        Session::accept(&alice.identity, &mut alice.store, &initial).unwrap();
+    let (mut alice_session, text) = alice.store.accept(&alice.identity, &initial).unwrap();
     assert_eq!(text, b"no opk");
     let r = alice_session.encrypt(&mut rng, b"fine").unwrap();
     assert_eq!(bob.decrypt(&r).unwrap(), b"fine");

@@ -10,13 +10,14 @@ use common::{Device, pair, rng, state};
 use rand_core::Rng;
 use sealwire::limits::{MAX_CHAIN_HISTORY, MAX_RECEIVING_CHAINS};
 use sealwire::{
-    CertificateKey, CertificateKeyPair, IssuerCertificate, MultiRecipientEnvelope, SealedEnvelope,
-    SenderCertificate, TrustRoot,
+    Account, Address, DecodeError, DeviceList, EncryptError, IdentityKey, IdentityKeyPair,
+    InitialMessage, Message, OneTimePreKey, OneTimePreKeyPair, PreKeyBundle, PreKeyId,
+    RatchetMessage, RemoteIdentity, SafetyNumber, Session, SessionRecord, SignedPreKey,
+    SignedPreKeyPair, X25519PublicKey,
 };
 use sealwire::{
-    DecodeError, EncryptError, IdentityKey, IdentityKeyPair, InitialMessage, Message,
-    OneTimePreKey, OneTimePreKeyPair, PreKeyBundle, PreKeyId, RatchetMessage, Session,
-    SignedPreKey, SignedPreKeyPair, X25519PublicKey,
+    CertificateKey, CertificateKeyPair, IssuerCertificate, MultiRecipientEnvelope, SealedEnvelope,
+    SenderCertificate, TrustRoot,
 };
 
 /// A decoder under test: decodes and re-encodes, or reports the error.
@@ -222,7 +223,9 @@ fn a_bundle_with_a_kem_prekey_is_reported_unsupported() {
     let mut rng = rng(72);
     let mut alice = Device::new(&mut rng, 0);
     let mut bytes = alice.bundle().to_bytes();
-    *bytes.last_mut().unwrap() = 1;
+    // The KEM flag, before the certificate's.
+    let kem = bytes.len() - 2;
+    bytes[kem] = 1;
     assert_eq!(PreKeyBundle::from_bytes(&bytes).unwrap_err(), DecodeError::Unsupported);
 }
 
@@ -487,7 +490,7 @@ fn a_stored_ratchet_public_key_is_trusted_and_a_wrong_one_only_breaks_sending() 
 #[test]
 fn sizes_match_the_specification() {
     // docs/protocol.md §4.3, §7.1, §8.2, §10, §11.
-    assert_eq!(PreKeyBundle::MAX_ENCODED_LEN, 174);
+    assert_eq!(PreKeyBundle::MAX_ENCODED_LEN, 611);
     assert_eq!(Session::MAX_ENCODED_LEN, 74_473);
     assert_eq!(sealwire::limits::MAX_MESSAGE_LEN, 1_048_832);
     assert_eq!(SignedPreKey::ENCODED_LEN, 102);
@@ -498,6 +501,13 @@ fn sizes_match_the_specification() {
     assert_eq!(TrustRoot::MAX_ENCODED_LEN, 102);
     assert_eq!(IssuerCertificate::MAX_ENCODED_LEN, 186);
     assert_eq!(SenderCertificate::MAX_ENCODED_LEN, 436);
+    // docs/sessions.md §3.
+    assert_eq!(Address::MAX_ENCODED_LEN, 142);
+    assert_eq!(RemoteIdentity::ENCODED_LEN, 77);
+    assert_eq!(DeviceList::MAX_ENCODED_LEN, 131);
+    assert_eq!(Account::MAX_ENCODED_LEN, 723);
+    assert_eq!(SessionRecord::MAX_ENCODED_LEN, 670_422);
+    assert_eq!(SafetyNumber::SCANNABLE_LEN, 66);
     assert_eq!(CertificateKeyPair::ENCODED_LEN, 33);
     assert_eq!(sealwire::limits::MAX_ENVELOPE_LEN, 4_194_304);
     assert_eq!(MultiRecipientEnvelope::MAX_ENCODED_LEN, 4_526_003);

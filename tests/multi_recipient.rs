@@ -62,7 +62,7 @@ fn every_recipient_opens_it() {
         assert_eq!(recipient, device.identity.public());
         let opened = unseal(&device.identity, &f.trust, NOW, envelope).unwrap();
         assert_eq!(opened.user_id().as_bytes(), b"alice");
-        let (_, text) = opened.accept(&device.identity, &mut device.store).unwrap();
+        let (_, text) = device.store.accept_unsealed(&device.identity, &opened).unwrap();
         assert_eq!(text, b"to all my bobs");
     }
     // Every split envelope has the same size: the relay learns nothing
@@ -80,7 +80,7 @@ fn a_conversation_with_every_device() {
     {
         let device = &mut f.devices[i];
         let opened = unseal(&device.identity, &f.trust, NOW, envelope).unwrap();
-        let (session, _) = opened.accept(&device.identity, &mut device.store).unwrap();
+        let (session, _) = device.store.accept_unsealed(&device.identity, &opened).unwrap();
         bob_sessions.push(session);
     }
     // Each device replies (directly, to keep the test short); Alice's next
@@ -265,7 +265,7 @@ fn the_recipient_limit_at_its_edge() {
     assert_eq!(parsed.recipients().count(), MAX_RECIPIENTS);
     let envelope = parsed.envelope_for(last.identity.public()).unwrap();
     let opened = unseal(&last.identity, &trusting(&[&a]), NOW, &envelope).unwrap();
-    let (_, text) = opened.accept(&last.identity, &mut last.store).unwrap();
+    let (_, text) = last.store.accept_unsealed(&last.identity, &opened).unwrap();
     assert_eq!(text, b"to many");
     // The sealer remembers the authentication keys of the most recent
     // MAX_CACHED_PEERS recipients only.

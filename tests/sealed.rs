@@ -44,7 +44,7 @@ impl World {
             .unwrap();
         let opened = unseal(&bob.identity, &bob_trust, NOW, &envelope).unwrap();
         assert_eq!(opened.content_type(), ContentType::Initial);
-        let (bob_session, text) = opened.accept(&bob.identity, &mut bob.store).unwrap();
+        let (bob_session, text) = bob.store.accept_unsealed(&bob.identity, &opened).unwrap();
         assert_eq!(text, b"hello bob");
         Self { rng, a, b, c, alice, alice_sealer, alice_session, bob, bob_session, bob_trust }
     }

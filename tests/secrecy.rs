@@ -94,9 +94,7 @@ fn fragments(secret: &[u8]) -> Vec<String> {
 
 #[test]
 fn debug_output_never_shows_secret_bytes() {
-    use sealwire::{
-        IdentityKeyPair, MemoryPreKeyStore, OneTimePreKeyPair, PreKeyId, SignedPreKeyPair,
-    };
+    use sealwire::{IdentityKeyPair, OneTimePreKeyPair, PreKeyId, SignedPreKeyPair};
     let mut rng = rng(63);
     let identity = IdentityKeyPair::generate(&mut rng);
     let signed = SignedPreKeyPair::generate(&mut rng, &identity, PreKeyId(1));
@@ -130,8 +128,4 @@ fn debug_output_never_shows_secret_bytes() {
             assert!(!shown.contains(&fragment), "{shown} shows secret bytes {fragment}");
         }
     }
-    let mut store = MemoryPreKeyStore::new();
-    store.add_signed_prekey(signed);
-    store.add_one_time_prekey(one_time);
-    assert!(!format!("{store:?}").contains("secret"));
 }

@@ -115,13 +115,10 @@ fn start() -> &'static (Vec<u8>, Vec<u8>, [u8; 32]) {
         let spk = SignedPreKeyPair::generate(&mut rng, &bob, PreKeyId(1));
         let opk = OneTimePreKeyPair::generate(&mut rng, PreKeyId(2));
         let bundle = PreKeyBundle::new(*bob.public(), spk.public(), Some(opk.public()));
-        let mut store = sealwire::MemoryPreKeyStore::new();
-        store.add_signed_prekey(spk);
-        store.add_one_time_prekey(opk);
         let mut a = Session::initiate(&mut rng, &alice, &bundle).expect("initiate");
         let first = a.encrypt(&mut rng, b"hello").expect("encrypt");
         let (b, _) =
-            Session::accept(&bob, &mut store, &InitialMessage::parse(&first).expect("parse"))
+            Session::accept(&bob, &spk, Some(&opk), &InitialMessage::parse(&first).expect("parse"))
                 .expect("accept");
         (a.to_bytes().to_vec(), b.to_bytes().to_vec(), ratchet_key(&first))
     })

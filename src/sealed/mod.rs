@@ -46,7 +46,7 @@ use crate::limits::{
     MAX_CACHED_PEERS, MAX_ENVELOPE_LEN, MAX_FANOUT_BYTES, MAX_RECIPIENTS, MIN_PADDED_ENVELOPE_LEN,
 };
 use crate::message::{InitialMessage, Message};
-use crate::prekey::PreKeyStore;
+use crate::prekey::{OneTimePreKeyPair, SignedPreKeyPair};
 use crate::primitives::aead::{self, AeadKey};
 use crate::primitives::x25519::X25519KeyPair;
 use crate::session::Session;
@@ -111,8 +111,6 @@ impl Padding {
 /// let bob = IdentityKeyPair::generate(&mut rng);
 /// let signed = SignedPreKeyPair::generate(&mut rng, &bob, PreKeyId(1));
 /// let bundle = PreKeyBundle::new(*bob.public(), signed.public(), None);
-/// let mut bob_prekeys = MemoryPreKeyStore::new();
-/// bob_prekeys.add_signed_prekey(signed);
 /// let mut trust = TrustStore::new();
 /// trust.add_root(&TrustRoot::new(app, root.public()));
 ///
@@ -124,7 +122,9 @@ impl Padding {
 /// // Bob learns who wrote, checked against app A's root, and reads it.
 /// let opened = unseal(&bob, &trust, now, &envelope)?;
 /// assert_eq!(opened.user_id().as_bytes(), b"alice");
-/// let (_bob_session, text) = opened.accept(&bob, &mut bob_prekeys)?;
+/// // (Bob looks up the prekeys the message names; here he has one.)
+/// assert_eq!(opened.initial_message()?.signed_prekey_id(), signed.id());
+/// let (_bob_session, text) = opened.accept(&bob, &signed, None)?;
 /// assert_eq!(text, b"hello from app A");
 /// # Ok(())
 /// # }
@@ -476,19 +476,33 @@ impl Unsealed {
         Ok(session.decrypt(&self.message)?)
     }
 
+    /// The inner message as an initial message, if it is one: which
+    /// prekeys it names, and its base key, to look up before
+    /// [`Unsealed::accept`].
+    ///
+    /// # Errors
+    /// [`DecodeError`] for a ratchet message.
+    pub fn initial_message(&self) -> Result<InitialMessage<'_>, DecodeError> {
+        InitialMessage::parse(&self.message)
+    }
+
     /// Accepts a new session from the inner message (an initial message,
-    /// whose identity [`unseal`] has checked against the certificate).
+    /// whose identity [`unseal`] has checked against the certificate), with
+    /// the prekeys it names. As with [`Session::accept`], the caller
+    /// refuses a base key already accepted; [`crate::Device::receive`] does
+    /// all of this.
     ///
     /// # Errors
     /// [`DecodeError`] (as [`Error::Decode`]) for a ratchet message; otherwise
     /// as [`Session::accept`].
-    pub fn accept<S: PreKeyStore + ?Sized>(
+    pub fn accept(
         &self,
         identity: &IdentityKeyPair,
-        store: &mut S,
+        signed: &SignedPreKeyPair,
+        one_time: Option<&OneTimePreKeyPair>,
     ) -> Result<(Session, Vec<u8>), Error> {
         let initial = InitialMessage::parse(&self.message)?;
-        Session::accept(identity, store, &initial)
+        Session::accept(identity, signed, one_time, &initial)
     }
 }
 

@@ -1,11 +1,14 @@
 //! Helpers shared by the scenario tests.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod prekeys;
+
+pub use prekeys::PreKeys;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use sealwire::{
-    IdentityKeyPair, InitialMessage, MemoryPreKeyStore, Message, OneTimePreKeyPair, PreKeyBundle,
-    PreKeyId, Session, SignedPreKeyPair,
+    IdentityKeyPair, InitialMessage, Message, OneTimePreKeyPair, PreKeyBundle, PreKeyId, Session,
+    SignedPreKeyPair,
 };
 
 /// A deterministic RNG, so a failing test fails the same way every time.
@@ -17,7 +20,7 @@ pub fn rng(seed: u64) -> ChaCha20Rng {
 /// (id 1) and one-time prekeys 100, 101, ...
 pub struct Device {
     pub identity: IdentityKeyPair,
-    pub store: MemoryPreKeyStore,
+    pub store: PreKeys,
     pub signed: PreKeyBundle,
     one_time: Vec<sealwire::OneTimePreKey>,
 }
@@ -25,7 +28,7 @@ pub struct Device {
 impl Device {
     pub fn new(rng: &mut ChaCha20Rng, one_time_prekeys: u32) -> Self {
         let identity = IdentityKeyPair::generate(rng);
-        let mut store = MemoryPreKeyStore::new();
+        let mut store = PreKeys::new();
         let signed_pair = SignedPreKeyPair::generate(rng, &identity, PreKeyId(1));
         let signed = PreKeyBundle::new(*identity.public(), signed_pair.public(), None);
         store.add_signed_prekey(signed_pair);
@@ -42,7 +45,7 @@ impl Device {
     /// Accepts a session from the bytes of an initial message.
     pub fn accept(&mut self, message: &[u8]) -> Result<(Session, Vec<u8>), sealwire::Error> {
         let initial = InitialMessage::parse(message)?;
-        Session::accept(&self.identity, &mut self.store, &initial)
+        self.store.accept(&self.identity, &initial)
     }
 
     /// What the server hands out: the next one-time prekey while any are

@@ -19,11 +19,14 @@
 
 #[path = "../common/poly1305.rs"]
 pub mod poly1305;
+#[path = "../common/prekeys.rs"]
+mod prekeys;
 pub mod reference;
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
 
+use prekeys::PreKeys;
 use rand_core::{TryCryptoRng, TryRng};
 use reference::{Bytes, Identity, Party, cat, encode_identity, encode_x25519, x25519_public};
 use sealwire::*;
@@ -407,7 +410,7 @@ struct Agreement {
     bob: (Identity, IdentityKeyPair),
     spk_secret: [u8; 32],
     opk_secret: Option<[u8; 32]>,
-    bob_store: MemoryPreKeyStore,
+    bob_store: PreKeys,
     bundle: PreKeyBundle,
 }
 
@@ -418,7 +421,7 @@ fn agreement(tag: &str, with_opk: bool) -> Agreement {
     let opk_secret = with_opk.then(|| secret(&format!("{tag} bob one-time prekey")));
     let mut rng = ScriptedRng::new(&[spk_secret]);
     let spk = SignedPreKeyPair::generate(&mut rng, &bob.1, PreKeyId(1));
-    let mut store = MemoryPreKeyStore::new();
+    let mut store = PreKeys::new();
     let opk = opk_secret.map(|s| {
         let pair = OneTimePreKeyPair::generate(&mut ScriptedRng::new(&[s]), PreKeyId(100));
         let public = pair.public();
@@ -460,7 +463,7 @@ fn x3dh_family() -> Value {
         assert!(rng.finished());
         assert_eq!(wire, initial, "x3dh {name}: initial message");
         let parsed = InitialMessage::parse(&wire).unwrap();
-        let (_, text) = Session::accept(&ag.bob.1, &mut ag.bob_store, &parsed).unwrap();
+        let (_, text) = ag.bob_store.accept(&ag.bob.1, &parsed).unwrap();
         assert_eq!(text, plaintext);
 
         let dh: Vec<Value> = x.dh.iter().map(h).collect();
@@ -535,7 +538,8 @@ fn x3dh_family() -> Value {
     }));
 
     let mut low_order = ag.bundle.to_bytes();
-    let at = low_order.len() - 33;
+    // The one-time prekey's key, before the KEM and certificate flags.
+    let at = low_order.len() - 34;
     low_order[at..at + 32].copy_from_slice(&[0u8; 32]);
     let low_bundle = PreKeyBundle::from_bytes(&low_order).unwrap();
     let err = Session::initiate(&mut ScriptedRng::new(&[secret("x")]), &ag.alice.1, &low_bundle)
@@ -553,8 +557,7 @@ fn x3dh_family() -> Value {
     let last = tampered.len() - 1;
     tampered[last] ^= 1;
     let err =
-        Session::accept(&ag.bob.1, &mut ag.bob_store, &InitialMessage::parse(&tampered).unwrap())
-            .unwrap_err();
+        ag.bob_store.accept(&ag.bob.1, &InitialMessage::parse(&tampered).unwrap()).unwrap_err();
     negative.push(with_responder(json!({
         "description": "the initial message's last byte (in the tag) flipped",
         "operation": "accept",
@@ -565,8 +568,7 @@ fn x3dh_family() -> Value {
     let mut unknown = initial.clone();
     unknown[67..71].copy_from_slice(&9u32.to_be_bytes());
     let err =
-        Session::accept(&ag.bob.1, &mut ag.bob_store, &InitialMessage::parse(&unknown).unwrap())
-            .unwrap_err();
+        ag.bob_store.accept(&ag.bob.1, &InitialMessage::parse(&unknown).unwrap()).unwrap_err();
     negative.push(with_responder(json!({
         "description": "the initial message names signed prekey 9, which the responder does not hold",
         "operation": "accept",
@@ -574,11 +576,9 @@ fn x3dh_family() -> Value {
         "error": error(err),
     })));
 
-    Session::accept(&ag.bob.1, &mut ag.bob_store, &InitialMessage::parse(&initial).unwrap())
-        .unwrap();
+    ag.bob_store.accept(&ag.bob.1, &InitialMessage::parse(&initial).unwrap()).unwrap();
     let err =
-        Session::accept(&ag.bob.1, &mut ag.bob_store, &InitialMessage::parse(&initial).unwrap())
-            .unwrap_err();
+        ag.bob_store.accept(&ag.bob.1, &InitialMessage::parse(&initial).unwrap()).unwrap_err();
     negative.push(with_responder(json!({
         "description": "the same initial message accepted a second time: the first accept used its one-time prekey",
         "operation": "accept twice",
@@ -661,8 +661,7 @@ impl Conversation {
         assert!(rng.finished());
         let first_ref = alice_ref.encrypt(b"hello", [0; 32], first_nonce);
         let (bob, text) =
-            Session::accept(&ag.bob.1, &mut ag.bob_store, &InitialMessage::parse(&first).unwrap())
-                .unwrap();
+            ag.bob_store.accept(&ag.bob.1, &InitialMessage::parse(&first).unwrap()).unwrap();
         assert_eq!(text, b"hello");
         bob_ref.decrypt(&first_ref.ratchet_message).unwrap();
         let setup = json!({

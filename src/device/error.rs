@@ -1,0 +1,236 @@
+//! The device layer's errors.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::fmt;
+
+use crate::address::Address;
+use crate::error::{
+    Action, AgreementError, CertificateError, DecodeError, DecryptError, EncryptError, SealError,
+    UnsealError,
+};
+use crate::identity::IdentityKey;
+
+/// Why a [`crate::Device`] operation failed. Nothing was stored: every
+/// operation commits all its changes at once or none.
+///
+/// `E` is the store's error type. [`DeviceError::code`] gives a stable
+/// number (8xx for the device layer, 9xx for the store, and the wrapped
+/// error's own code otherwise) and [`DeviceError::action`] what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DeviceError<E> {
+    /// The store failed.
+    Store(E),
+    /// Another handle on the same store changed the same records
+    /// [`crate::limits::MAX_COMMIT_ATTEMPTS`] times in a row while this
+    /// operation was computed.
+    Conflict,
+    /// [`crate::Device::open`] on a store that holds no account.
+    NoAccount,
+    /// [`crate::Device::create`] on a store that holds an account already.
+    AccountExists,
+    /// Sending needs this device's sender certificate
+    /// ([`crate::Device::set_certificate`]).
+    NoCertificate,
+    /// The call named this device itself as a peer.
+    OwnAddress,
+    /// An envelope whose certificate names this very device, sealed by
+    /// another identity key (this device never writes to itself): the
+    /// app's issuer certified someone else as this device.
+    FromSelf,
+    /// A message for a session this device does not have, or has only from
+    /// before a restored backup: the peer must start a new one. Start one
+    /// from a fresh bundle ([`crate::Device::start_session`]); the peer
+    /// accepts it.
+    NoSession(Address),
+    /// No device to send to has a session. Start sessions with the
+    /// devices listed (see [`crate::Device::missing_sessions`]).
+    NoRecipients {
+        /// The devices without a usable session.
+        missing: Vec<Address>,
+    },
+    /// The device is not in its user's device list (removed, or never
+    /// listed).
+    UnknownDevice(Address),
+    /// A device list longer than [`crate::limits::MAX_DEVICES_PER_USER`].
+    TooManyDevices,
+    /// A device seen for the first time, whose key the trust policy wants
+    /// the user to approve ([`crate::Device::approve_identity`]).
+    UntrustedIdentity(Box<IdentityQuestion>),
+    /// A device whose identity key changed, which the trust policy (or an
+    /// earlier verification) wants the user to approve
+    /// ([`crate::Device::approve_identity`]).
+    IdentityChanged(Box<IdentityQuestion>),
+    /// No identity key is stored for this device yet.
+    NoIdentity(Address),
+    /// This device has used every prekey id (2^32 of a kind).
+    PreKeyIdsExhausted,
+    /// A message from `from` did not decrypt.
+    Decrypt {
+        /// The sender, as its certificate names it.
+        from: Address,
+        /// Why.
+        error: DecryptError,
+    },
+    /// An initial message could not be accepted (its prekey is gone), or a
+    /// bundle does not verify.
+    Agreement(AgreementError),
+    /// See [`EncryptError`].
+    Encrypt(EncryptError),
+    /// See [`SealError`].
+    Seal(SealError),
+    /// The envelope could not be unsealed.
+    Unseal(UnsealError),
+    /// A bundle's or this device's certificate does not hold.
+    Certificate(CertificateError),
+    /// Bytes that do not decode.
+    Decode(DecodeError),
+}
+
+/// The identity key a user is asked to approve.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct IdentityQuestion {
+    /// The device.
+    pub address: Address,
+    /// The key trusted until now, if any.
+    pub previous: Option<IdentityKey>,
+    /// The key to approve.
+    pub identity: IdentityKey,
+}
+
+impl<E> DeviceError<E> {
+    /// The stable numeric code: 8xx for the device layer, 9xx for the
+    /// store, the wrapped error's code otherwise.
+    pub const fn code(&self) -> u16 {
+        match self {
+            Self::NoAccount => 801,
+            Self::AccountExists => 802,
+            Self::NoCertificate => 803,
+            Self::OwnAddress => 804,
+            Self::FromSelf => 805,
+            Self::NoSession(_) => 806,
+            Self::NoRecipients { .. } => 807,
+            Self::UnknownDevice(_) => 808,
+            Self::TooManyDevices => 809,
+            Self::UntrustedIdentity(_) => 810,
+            Self::IdentityChanged(_) => 811,
+            Self::NoIdentity(_) => 812,
+            Self::PreKeyIdsExhausted => 813,
+            Self::Store(_) => 901,
+            Self::Conflict => 902,
+            Self::Decrypt { error, .. } => error.code(),
+            Self::Agreement(e) => e.code(),
+            Self::Encrypt(e) => e.code(),
+            Self::Seal(e) => e.code(),
+            Self::Unseal(e) => e.code(),
+            Self::Certificate(e) => e.code(),
+            Self::Decode(e) => e.code(),
+        }
+    }
+
+    /// What to do. A store failure or a conflict: [`Action::KeepForLater`]
+    /// (try again; nothing changed). A message for a session this device
+    /// does not have: [`Action::ResetSession`]. An identity the user must
+    /// approve: [`Action::AskUser`]. An envelope certified as this device:
+    /// [`Action::Alarm`]. A call that cannot succeed as made:
+    /// [`Action::FixRequest`]. Wrapped errors answer for themselves.
+    pub const fn action(&self) -> Action {
+        match self {
+            Self::Store(_) | Self::Conflict => Action::KeepForLater,
+            Self::NoSession(_) => Action::ResetSession,
+            Self::UntrustedIdentity(_) | Self::IdentityChanged(_) => Action::AskUser,
+            Self::FromSelf => Action::Alarm,
+            Self::NoAccount
+            | Self::AccountExists
+            | Self::NoCertificate
+            | Self::OwnAddress
+            | Self::NoRecipients { .. }
+            | Self::UnknownDevice(_)
+            | Self::TooManyDevices
+            | Self::NoIdentity(_)
+            | Self::PreKeyIdsExhausted => Action::FixRequest,
+            Self::Decrypt { error, .. } => error.action(),
+            Self::Agreement(e) => e.action(),
+            Self::Encrypt(e) => e.action(),
+            Self::Seal(e) => e.action(),
+            Self::Unseal(e) => e.action(),
+            Self::Certificate(e) => e.action(),
+            Self::Decode(e) => e.action(),
+        }
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for DeviceError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Store(e) => write!(f, "store: {e}"),
+            Self::Conflict => f.write_str("the store kept changing under this operation"),
+            Self::NoAccount => f.write_str("the store holds no account"),
+            Self::AccountExists => f.write_str("the store holds an account already"),
+            Self::NoCertificate => f.write_str("this device has no sender certificate"),
+            Self::OwnAddress => f.write_str("this device cannot be its own peer"),
+            Self::FromSelf => f.write_str("an envelope certified as this very device"),
+            Self::NoSession(a) => write!(f, "no session with {a}; a new one is needed"),
+            Self::NoRecipients { missing } => {
+                write!(f, "no device to send to has a session ({} missing)", missing.len())
+            }
+            Self::UnknownDevice(a) => write!(f, "{a} is not in its user's device list"),
+            Self::TooManyDevices => f.write_str("too many devices for one user"),
+            Self::UntrustedIdentity(q) => {
+                write!(f, "{} is new (identity {}); approval needed", q.address, q.identity)
+            }
+            Self::IdentityChanged(q) => {
+                write!(f, "identity of {} changed to {}; approval needed", q.address, q.identity)
+            }
+            Self::NoIdentity(a) => write!(f, "no identity stored for {a}"),
+            Self::PreKeyIdsExhausted => f.write_str("prekey ids exhausted"),
+            Self::Decrypt { from, error } => write!(f, "message from {from}: {error}"),
+            Self::Agreement(e) => e.fmt(f),
+            Self::Encrypt(e) => e.fmt(f),
+            Self::Seal(e) => e.fmt(f),
+            Self::Unseal(e) => e.fmt(f),
+            Self::Certificate(e) => e.fmt(f),
+            Self::Decode(e) => e.fmt(f),
+        }
+    }
+}
+
+impl<E: fmt::Debug + fmt::Display> core::error::Error for DeviceError<E> {}
+
+impl<E> From<AgreementError> for DeviceError<E> {
+    fn from(e: AgreementError) -> Self {
+        Self::Agreement(e)
+    }
+}
+
+impl<E> From<EncryptError> for DeviceError<E> {
+    fn from(e: EncryptError) -> Self {
+        Self::Encrypt(e)
+    }
+}
+
+impl<E> From<SealError> for DeviceError<E> {
+    fn from(e: SealError) -> Self {
+        Self::Seal(e)
+    }
+}
+
+impl<E> From<UnsealError> for DeviceError<E> {
+    fn from(e: UnsealError) -> Self {
+        Self::Unseal(e)
+    }
+}
+
+impl<E> From<CertificateError> for DeviceError<E> {
+    fn from(e: CertificateError) -> Self {
+        Self::Certificate(e)
+    }
+}
+
+impl<E> From<DecodeError> for DeviceError<E> {
+    fn from(e: DecodeError) -> Self {
+        Self::Decode(e)
+    }
+}

@@ -1,0 +1,177 @@
+//! The prekey lifecycle: what a device publishes, and when it rotates and
+//! replenishes its prekeys (`docs/sessions.md` §6).
+
+use alloc::vec::Vec;
+
+use rand_core::CryptoRng;
+
+use super::{Device, DeviceError, DeviceResult};
+use crate::bundle::PreKeyBundle;
+use crate::certificate::{SenderCertificate, Timestamp};
+use crate::identity::IdentityKey;
+use crate::limits::{MAX_ONE_TIME_PREKEYS, ONE_TIME_PREKEY_BATCH, ONE_TIME_PREKEY_REPLENISH_BELOW};
+use crate::prekey::{OneTimePreKey, OneTimePreKeyPair, PreKeyId, SignedPreKey, SignedPreKeyPair};
+use crate::store::{Changes, Store};
+
+/// What a device uploads to the server, which builds bundles from it: the
+/// identity key, the current signed prekey, the one-time prekeys not yet
+/// published, and the device's certificate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Publication {
+    identity: IdentityKey,
+    signed_prekey: SignedPreKey,
+    one_time_prekeys: Vec<OneTimePreKey>,
+    certificate: Option<SenderCertificate>,
+    /// Every one-time prekey below this id is covered once this is marked
+    /// published.
+    end: u32,
+}
+
+impl Publication {
+    /// The device's identity key.
+    pub fn identity(&self) -> &IdentityKey {
+        &self.identity
+    }
+
+    /// The current signed prekey (the last-resort key: a bundle without a
+    /// one-time prekey uses it alone).
+    pub fn signed_prekey(&self) -> &SignedPreKey {
+        &self.signed_prekey
+    }
+
+    /// One-time prekeys to add to the server's supply.
+    pub fn one_time_prekeys(&self) -> &[OneTimePreKey] {
+        &self.one_time_prekeys
+    }
+
+    /// The device's certificate, which every bundle carries.
+    pub fn certificate(&self) -> Option<&SenderCertificate> {
+        self.certificate.as_ref()
+    }
+
+    /// The bundle the server hands out, with one one-time prekey from its
+    /// supply or, once they are gone, none.
+    pub fn bundle(&self, one_time: Option<OneTimePreKey>) -> PreKeyBundle {
+        let bundle = PreKeyBundle::new(self.identity, self.signed_prekey, one_time);
+        match &self.certificate {
+            Some(certificate) => bundle.with_certificate(certificate.clone()),
+            None => bundle,
+        }
+    }
+}
+
+impl<S: Store> Device<S> {
+    /// Brings the prekeys up to date at `now` and returns what to upload.
+    ///
+    /// - The signed prekey is rotated once it is
+    ///   [`crate::limits::SIGNED_PREKEY_ROTATION_SECS`] old; retired ones
+    ///   are deleted after [`crate::limits::SIGNED_PREKEY_GRACE_SECS`], with
+    ///   the record of the initial messages accepted under them.
+    /// - One-time prekeys are topped up to [`ONE_TIME_PREKEY_BATCH`] once
+    ///   fewer than [`ONE_TIME_PREKEY_REPLENISH_BELOW`] are left.
+    ///   `server_count` is how many the server says it still holds; without
+    ///   it the device counts those it published and has not seen used.
+    ///   Beyond [`MAX_ONE_TIME_PREKEYS`] stored, the oldest are deleted.
+    ///
+    /// Call it at start and then daily, and after the server reports a low
+    /// supply; then upload, then [`Device::mark_published`]. Until marked,
+    /// the same one-time prekeys are returned again.
+    ///
+    /// # Errors
+    /// [`DeviceError::PreKeyIdsExhausted`]; [`DeviceError::Store`],
+    /// [`DeviceError::Conflict`].
+    pub fn publication<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        now: Timestamp,
+        server_count: Option<usize>,
+    ) -> DeviceResult<Publication, S> {
+        self.attempt(|device| {
+            let mut account = device.reload_account()?;
+            let mut changes = Changes::new();
+            let mut signed = None;
+            let deleted = if account.rotation_due(now) {
+                let id = account.take_signed_id().ok_or(DeviceError::PreKeyIdsExhausted)?;
+                let pair = SignedPreKeyPair::generate(rng, account.identity(), id);
+                signed = Some(pair.public());
+                changes.add_signed_prekey(pair);
+                account.rotate(id, now)
+            } else {
+                account.expire(now)
+            };
+            for id in &deleted {
+                changes.delete_signed_prekey(*id);
+            }
+
+            let ids = device.store.one_time_prekey_ids().map_err(DeviceError::Store)?;
+            let unpublished = ids.iter().filter(|id| !account.is_published(**id)).count();
+            let published = ids.len() - unpublished;
+            let supply = server_count.unwrap_or(published).saturating_add(unpublished);
+            let mut added = 0;
+            if supply < ONE_TIME_PREKEY_REPLENISH_BELOW {
+                added = ONE_TIME_PREKEY_BATCH - supply;
+                let range =
+                    account.take_one_time_ids(added).ok_or(DeviceError::PreKeyIdsExhausted)?;
+                for id in range {
+                    changes.add_one_time_prekey(OneTimePreKeyPair::generate(rng, PreKeyId(id)));
+                }
+            }
+            let stored = ids.len() + added;
+            for id in ids.iter().take(stored.saturating_sub(MAX_ONE_TIME_PREKEYS)) {
+                changes.delete_one_time_prekey(*id);
+            }
+
+            if !changes.is_empty() {
+                device.commit_account(account, changes)?;
+            }
+            device.publication_now(signed)
+        })
+    }
+
+    /// What is published now, without changing anything.
+    fn publication_now(&self, signed: Option<SignedPreKey>) -> DeviceResult<Publication, S> {
+        let signed_prekey = match signed {
+            Some(signed) => signed,
+            None => self
+                .store
+                .load_signed_prekey(self.account.signed_prekey_id())
+                .map_err(DeviceError::Store)?
+                .ok_or(DeviceError::Agreement(crate::AgreementError::UnknownSignedPreKey(
+                    self.account.signed_prekey_id(),
+                )))?
+                .public(),
+        };
+        let mut one_time_prekeys = Vec::new();
+        for id in self.store.one_time_prekey_ids().map_err(DeviceError::Store)? {
+            if !self.account.is_published(id)
+                && let Some(pair) =
+                    self.store.load_one_time_prekey(id).map_err(DeviceError::Store)?
+            {
+                one_time_prekeys.push(pair.public());
+            }
+        }
+        Ok(Publication {
+            identity: *self.identity(),
+            signed_prekey,
+            one_time_prekeys,
+            certificate: self.account.certificate().cloned(),
+            end: self.account.next_one_time_id(),
+        })
+    }
+
+    /// Records that `publication` was uploaded: its one-time prekeys are
+    /// not returned again.
+    ///
+    /// # Errors
+    /// [`DeviceError::Store`], [`DeviceError::Conflict`].
+    pub fn mark_published(&mut self, publication: &Publication) -> DeviceResult<(), S> {
+        if publication.end <= self.account.unpublished_from() {
+            return Ok(());
+        }
+        self.attempt(|device| {
+            let mut account = device.reload_account()?;
+            account.mark_published(publication.end);
+            device.commit_account(account, Changes::new())
+        })
+    }
+}

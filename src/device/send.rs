@@ -1,0 +1,304 @@
+//! Starting sessions and sending.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+
+use rand_core::CryptoRng;
+
+use super::{Device, DeviceError, DeviceResult, IdentityQuestion};
+use crate::address::{Address, UserAddress};
+use crate::bundle::PreKeyBundle;
+use crate::certificate::Timestamp;
+use crate::error::EncryptError;
+use crate::identity::IdentityKey;
+use crate::limits::{MAX_PLAINTEXT_LEN, MAX_UNACKNOWLEDGED_SESSION_SECS};
+use crate::session::Session;
+use crate::session_record::SessionRecord;
+use crate::store::{Changes, Store};
+use crate::trust::{BundleCertificates, Decision, IdentityEvent, RemoteIdentity, Seen, Trust};
+
+/// What [`Device::send`] made: one sealed multi-recipient envelope for the
+/// relay, which splits it per recipient
+/// ([`crate::MultiRecipientEnvelope`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Sent {
+    /// The envelope to upload.
+    pub envelope: Vec<u8>,
+    /// The devices it is for, each with the identity key the relay routes
+    /// its share by.
+    pub recipients: Vec<(Address, IdentityKey)>,
+    /// Listed devices that have no usable session and did not get the
+    /// message: fetch their bundles, [`Device::start_session`], and send
+    /// to them again.
+    pub missing: Vec<Address>,
+}
+
+impl Sent {
+    /// The device an identity key in [`Sent::recipients`] belongs to: for a
+    /// relay that reports a recipient it does not know (then update the
+    /// device list with [`Device::set_devices`]).
+    pub fn recipient(&self, identity: &IdentityKey) -> Option<&Address> {
+        self.recipients.iter().find(|(_, k)| k == identity).map(|(a, _)| a)
+    }
+}
+
+impl<S: Store> Device<S> {
+    /// Starts a session with the device at `address` from its `bundle`, as
+    /// the X3DH initiator. The session becomes current: the next message
+    /// to that device goes over it. The device is added to its user's
+    /// device list.
+    ///
+    /// The bundle's certificate is checked as the trust policy requires
+    /// (by default whenever the bundle's key is not the one trusted for
+    /// the device already): it must validate at `now`, certify the
+    /// bundle's identity key, and certify `address`. A certificate the
+    /// bundle carries is checked even where none is required. Then the
+    /// identity key goes through the trust policy like any other.
+    ///
+    /// Returns what changed about the device's identity, if anything.
+    ///
+    /// # Errors
+    /// [`DeviceError::OwnAddress`]; [`DeviceError::Certificate`] for a
+    /// bundle without the certificate required, or one that does not
+    /// hold; [`DeviceError::UntrustedIdentity`] or
+    /// [`DeviceError::IdentityChanged`] if the policy wants the user to
+    /// approve the key; [`DeviceError::Agreement`] for a bundle whose
+    /// signature does not verify; [`DeviceError::Store`],
+    /// [`DeviceError::Conflict`].
+    pub fn start_session<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        address: &Address,
+        bundle: &PreKeyBundle,
+        now: Timestamp,
+    ) -> DeviceResult<Option<IdentityEvent>, S> {
+        if address == self.address() {
+            return Err(DeviceError::OwnAddress);
+        }
+        self.attempt(|device| {
+            let stored = device.store.load_identity(address).map_err(DeviceError::Store)?;
+            let seen = Seen::of(stored.as_ref(), bundle.identity());
+            let required = match device.policy.bundle_certificates {
+                BundleCertificates::Required => seen != Seen::Known,
+                BundleCertificates::RequiredAcrossApps => {
+                    seen != Seen::Known && address.app() != device.address().app()
+                }
+                BundleCertificates::Optional => false,
+            };
+            if required || bundle.certificate().is_some() {
+                bundle.check_certificate(&device.trust, address, now)?;
+            }
+            let event = device.identity_decision(address, &seen, bundle.identity())?;
+            let session = Session::initiate(rng, device.account.identity(), bundle)?;
+            let mut record = device.load_session(address)?.unwrap_or_default();
+            record.install_initiated(session, now, device.account.epoch());
+            record.bump();
+            let mut changes = Changes::new();
+            changes.put_session(address.clone(), record);
+            if event.is_some() {
+                changes.put_identity(
+                    address.clone(),
+                    RemoteIdentity::new(*bundle.identity(), Trust::Accepted, now),
+                );
+            }
+            device.list_device(address, &mut changes)?;
+            device.commit(changes)?;
+            Ok(event)
+        })
+    }
+
+    /// Applies the trust policy to `identity`, seen for `address`: the
+    /// event to report if it is accepted, the error if the user must
+    /// decide.
+    pub(super) fn identity_decision(
+        &self,
+        address: &Address,
+        seen: &Seen,
+        identity: &IdentityKey,
+    ) -> DeviceResult<Option<IdentityEvent>, S> {
+        match (seen.decision(&self.policy), seen) {
+            (_, Seen::Known) => Ok(None),
+            (Decision::Accept, Seen::New) => Ok(Some(IdentityEvent::New)),
+            (Decision::Accept, Seen::Changed(previous)) => {
+                Ok(Some(IdentityEvent::Changed { previous: *previous.key() }))
+            }
+            (Decision::AskUser, Seen::New) => {
+                Err(DeviceError::UntrustedIdentity(Box::new(IdentityQuestion {
+                    address: address.clone(),
+                    previous: None,
+                    identity: *identity,
+                })))
+            }
+            (Decision::AskUser, Seen::Changed(previous)) => {
+                Err(DeviceError::IdentityChanged(Box::new(IdentityQuestion {
+                    address: address.clone(),
+                    previous: Some(*previous.key()),
+                    identity: *identity,
+                })))
+            }
+        }
+    }
+
+    /// Adds `address` to its user's device list in `changes`, if it is not
+    /// listed and the list has room.
+    pub(super) fn list_device(
+        &self,
+        address: &Address,
+        changes: &mut Changes,
+    ) -> DeviceResult<(), S> {
+        let list = self.load_device_list(address.user())?;
+        if list.contains(address.device()) {
+            return Ok(());
+        }
+        let mut devices = list.devices().to_vec();
+        devices.push(address.device());
+        // A full list stays as the server gave it.
+        if let Ok(list) = crate::device_list::DeviceList::new(&devices) {
+            changes.put_device_list(address.user().clone(), list);
+        }
+        Ok(())
+    }
+
+    /// The devices a message to `user` goes to (its devices, and this
+    /// user's other devices) that have no usable session: fetch a bundle
+    /// for each and call [`Device::start_session`] before sending. A
+    /// session is not usable once it predates a restored backup
+    /// ([`Device::after_restore`]), or when it was initiated here and has
+    /// waited for a reply longer than
+    /// [`crate::limits::MAX_UNACKNOWLEDGED_SESSION_SECS`].
+    ///
+    /// # Errors
+    /// [`DeviceError::Store`].
+    pub fn missing_sessions(
+        &self,
+        user: &UserAddress,
+        now: Timestamp,
+    ) -> DeviceResult<Vec<Address>, S> {
+        let mut missing = Vec::new();
+        for address in self.recipients_of(user)? {
+            let record = self.load_session(&address)?.unwrap_or_default();
+            if !self.can_send(&record, now) {
+                missing.push(address);
+            }
+        }
+        Ok(missing)
+    }
+
+    fn can_send(&self, record: &SessionRecord, now: Timestamp) -> bool {
+        record.can_send(now, self.account.epoch(), MAX_UNACKNOWLEDGED_SESSION_SECS)
+    }
+
+    /// The devices of `user` and this user's other devices, this device
+    /// left out.
+    fn recipients_of(&self, user: &UserAddress) -> DeviceResult<Vec<Address>, S> {
+        let own = self.address().user().clone();
+        let mut addresses: Vec<Address> =
+            self.load_device_list(user)?.devices().iter().map(|&d| user.device(d)).collect();
+        if *user != own {
+            addresses.extend(self.load_device_list(&own)?.devices().iter().map(|&d| own.device(d)));
+        }
+        addresses.retain(|a| a != self.address());
+        Ok(addresses)
+    }
+
+    /// Sends `plaintext` to every device of `user` and to this user's other
+    /// devices, each over its current session, in one sealed envelope.
+    ///
+    /// The advanced sessions are stored before the envelope is returned:
+    /// hand it to the network only after this returns. Devices without a
+    /// usable session are listed in [`Sent::missing`] and do not get the
+    /// message. Costs per recipient one encryption, the load and store of
+    /// its session record, and one X25519 and 81 bytes in the envelope.
+    ///
+    /// # Errors
+    /// [`DeviceError::NoRecipients`] if no device has a usable session;
+    /// [`DeviceError::NoCertificate`] before [`Device::set_certificate`];
+    /// [`DeviceError::Encrypt`] for a plaintext above
+    /// [`crate::limits::MAX_PLAINTEXT_LEN`]; [`DeviceError::Seal`] for an
+    /// envelope above the limits; [`DeviceError::Store`],
+    /// [`DeviceError::Conflict`].
+    pub fn send<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        user: &UserAddress,
+        plaintext: &[u8],
+        now: Timestamp,
+    ) -> DeviceResult<Sent, S> {
+        let addresses = self.recipients_of(user)?;
+        self.send_to_devices(rng, &addresses, plaintext, now)
+    }
+
+    /// Sends `plaintext` to one device only (a reply to the device that
+    /// wrote, a message for this user's own other device).
+    ///
+    /// # Errors
+    /// [`DeviceError::UnknownDevice`] if the device is not in its user's
+    /// device list; [`DeviceError::OwnAddress`]; otherwise as
+    /// [`Device::send`].
+    pub fn send_to_device<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        address: &Address,
+        plaintext: &[u8],
+        now: Timestamp,
+    ) -> DeviceResult<Sent, S> {
+        if address == self.address() {
+            return Err(DeviceError::OwnAddress);
+        }
+        if !self.load_device_list(address.user())?.contains(address.device()) {
+            return Err(DeviceError::UnknownDevice(address.clone()));
+        }
+        self.send_to_devices(rng, core::slice::from_ref(address), plaintext, now)
+    }
+
+    fn send_to_devices<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        addresses: &[Address],
+        plaintext: &[u8],
+        now: Timestamp,
+    ) -> DeviceResult<Sent, S> {
+        if self.sealer.is_none() {
+            return Err(DeviceError::NoCertificate);
+        }
+        if plaintext.len() > MAX_PLAINTEXT_LEN {
+            return Err(EncryptError::PlaintextTooLong.into());
+        }
+        self.attempt(|device| {
+            let mut missing = Vec::new();
+            let mut recipients = Vec::new();
+            let mut messages: Vec<(IdentityKey, Vec<u8>)> = Vec::new();
+            let mut changes = Changes::new();
+            for address in addresses {
+                let mut record = device.load_session(address)?.unwrap_or_default();
+                if !device.can_send(&record, now) {
+                    missing.push(address.clone());
+                    continue;
+                }
+                let Some(session) = record.current_mut() else {
+                    missing.push(address.clone());
+                    continue;
+                };
+                let message = session.encrypt(rng, plaintext)?;
+                let identity = *session.remote_identity();
+                record.bump();
+                changes.put_session(address.clone(), record);
+                recipients.push((address.clone(), identity));
+                messages.push((identity, message));
+            }
+            if recipients.is_empty() {
+                return Err(DeviceError::NoRecipients { missing });
+            }
+            let list: Vec<(IdentityKey, &[u8])> =
+                messages.iter().map(|(k, m)| (*k, m.as_slice())).collect();
+            let padding = device.padding;
+            let sealer = device.sealer.as_mut().ok_or(DeviceError::NoCertificate)?;
+            let envelope = sealer.seal_to_many(rng, device.account.identity(), &list, padding)?;
+            // Stored before the envelope leaves: a crash now loses a
+            // message the peers never saw, never a state.
+            device.commit(changes)?;
+            Ok(Sent { envelope, recipients, missing })
+        })
+    }
+}

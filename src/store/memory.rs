@@ -1,0 +1,219 @@
+//! A [`Store`] in memory.
+
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::vec::Vec;
+use core::fmt;
+
+use zeroize::Zeroizing;
+
+use super::{
+    AccountStore, BaseKeyStore, Changes, CommitError, IdentityStore, PreKeyStore, SessionStore,
+    Storage, Store,
+};
+use crate::account::Account;
+use crate::address::{Address, UserAddress};
+use crate::device_list::DeviceList;
+use crate::error::DecodeError;
+use crate::prekey::{OneTimePreKeyPair, PreKeyId, SignedPreKeyPair};
+use crate::primitives::x25519::X25519PublicKey;
+use crate::session_record::SessionRecord;
+use crate::trust::RemoteIdentity;
+
+/// Every record in memory, in its stored encoding, so that each load
+/// decodes a fresh owned record as a database would. Cloning it copies the
+/// whole store: a backup, in tests.
+///
+/// Nothing is encrypted: the memory is the application's own. For a store
+/// on disk, see `docs/sessions.md` §7.
+#[derive(Clone, Default)]
+pub struct MemoryStore {
+    account: Option<(u64, Zeroizing<Vec<u8>>)>,
+    identities: BTreeMap<Address, Vec<u8>>,
+    signed: BTreeMap<PreKeyId, Zeroizing<Vec<u8>>>,
+    one_time: BTreeMap<PreKeyId, Zeroizing<Vec<u8>>>,
+    sessions: BTreeMap<Address, (u64, Zeroizing<Vec<u8>>)>,
+    device_lists: BTreeMap<UserAddress, Vec<u8>>,
+    base_keys: BTreeSet<(PreKeyId, X25519PublicKey)>,
+}
+
+/// A record in a [`MemoryStore`] that does not decode. Only a bug can
+/// cause it: the store holds nothing it did not encode itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryStoreError(pub DecodeError);
+
+impl fmt::Display for MemoryStoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "stored record does not decode: {}", self.0)
+    }
+}
+
+impl core::error::Error for MemoryStoreError {}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many base keys of accepted initial messages are recorded.
+    pub fn accepted_base_key_count(&self) -> usize {
+        self.base_keys.len()
+    }
+
+    /// How many session records are stored.
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+
+    /// The signed prekeys stored, by id.
+    pub fn signed_prekey_ids(&self) -> Vec<PreKeyId> {
+        self.signed.keys().copied().collect()
+    }
+
+    /// Whether `changes` may be applied: the checks of the contract.
+    fn conflicts(&self, changes: &Changes) -> bool {
+        let stored_account = self.account.as_ref().map_or(0, |(r, _)| *r);
+        if changes.account().is_some_and(|a| a.revision() != stored_account + 1) {
+            return true;
+        }
+        for (address, record) in changes.sessions() {
+            let stored = self.sessions.get(address).map_or(0, |(r, _)| *r);
+            if record.revision() != stored + 1 {
+                return true;
+            }
+        }
+        // A record listed twice in one commit would skip the check above.
+        let mut addresses: Vec<&Address> = changes.sessions().iter().map(|(a, _)| a).collect();
+        addresses.sort_unstable();
+        if addresses.windows(2).any(|w| matches!(w, [a, b] if a == b)) {
+            return true;
+        }
+        changes.consumed_one_time_prekeys().iter().any(|id| !self.one_time.contains_key(id))
+            || changes.accepted_base_keys().iter().any(|key| self.base_keys.contains(key))
+    }
+}
+
+impl Storage for MemoryStore {
+    type Error = MemoryStoreError;
+}
+
+impl AccountStore for MemoryStore {
+    fn load_account(&self) -> Result<Option<Account>, MemoryStoreError> {
+        self.account
+            .as_ref()
+            .map(|(_, bytes)| Account::from_bytes(bytes).map_err(MemoryStoreError))
+            .transpose()
+    }
+}
+
+impl IdentityStore for MemoryStore {
+    fn load_identity(&self, address: &Address) -> Result<Option<RemoteIdentity>, MemoryStoreError> {
+        self.identities
+            .get(address)
+            .map(|bytes| RemoteIdentity::from_bytes(bytes).map_err(MemoryStoreError))
+            .transpose()
+    }
+}
+
+impl PreKeyStore for MemoryStore {
+    fn load_signed_prekey(
+        &self,
+        id: PreKeyId,
+    ) -> Result<Option<SignedPreKeyPair>, MemoryStoreError> {
+        self.signed
+            .get(&id)
+            .map(|bytes| SignedPreKeyPair::from_bytes(bytes).map_err(MemoryStoreError))
+            .transpose()
+    }
+
+    fn load_one_time_prekey(
+        &self,
+        id: PreKeyId,
+    ) -> Result<Option<OneTimePreKeyPair>, MemoryStoreError> {
+        self.one_time
+            .get(&id)
+            .map(|bytes| OneTimePreKeyPair::from_bytes(bytes).map_err(MemoryStoreError))
+            .transpose()
+    }
+
+    fn one_time_prekey_ids(&self) -> Result<Vec<PreKeyId>, MemoryStoreError> {
+        Ok(self.one_time.keys().copied().collect())
+    }
+}
+
+impl SessionStore for MemoryStore {
+    fn load_session(&self, address: &Address) -> Result<Option<SessionRecord>, MemoryStoreError> {
+        self.sessions
+            .get(address)
+            .map(|(_, bytes)| SessionRecord::from_bytes(bytes).map_err(MemoryStoreError))
+            .transpose()
+    }
+
+    fn load_device_list(&self, user: &UserAddress) -> Result<Option<DeviceList>, MemoryStoreError> {
+        self.device_lists
+            .get(user)
+            .map(|bytes| DeviceList::from_bytes(bytes).map_err(MemoryStoreError))
+            .transpose()
+    }
+}
+
+impl BaseKeyStore for MemoryStore {
+    fn is_base_key_accepted(
+        &self,
+        signed_prekey: PreKeyId,
+        base_key: &X25519PublicKey,
+    ) -> Result<bool, MemoryStoreError> {
+        Ok(self.base_keys.contains(&(signed_prekey, *base_key)))
+    }
+}
+
+impl Store for MemoryStore {
+    fn commit(&mut self, changes: Changes) -> Result<(), CommitError<MemoryStoreError>> {
+        if self.conflicts(&changes) {
+            return Err(CommitError::Conflict);
+        }
+        if let Some(account) = changes.account() {
+            self.account = Some((account.revision(), account.to_bytes()));
+        }
+        for (address, record) in changes.sessions() {
+            self.sessions.insert(address.clone(), (record.revision(), record.to_bytes()));
+        }
+        for (address, identity) in changes.identities() {
+            self.identities.insert(address.clone(), identity.to_bytes());
+        }
+        for (user, list) in changes.device_lists() {
+            self.device_lists.insert(user.clone(), list.to_bytes());
+        }
+        for pair in changes.new_signed_prekeys() {
+            self.signed.insert(pair.id(), pair.to_bytes());
+        }
+        for id in changes.deleted_signed_prekeys() {
+            self.signed.remove(id);
+            self.base_keys.retain(|(signed, _)| signed != id);
+        }
+        for pair in changes.new_one_time_prekeys() {
+            self.one_time.insert(pair.id(), pair.to_bytes());
+        }
+        for id in
+            changes.consumed_one_time_prekeys().iter().chain(changes.deleted_one_time_prekeys())
+        {
+            self.one_time.remove(id);
+        }
+        self.base_keys.extend(changes.accepted_base_keys().iter().copied());
+        Ok(())
+    }
+}
+
+impl fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryStore")
+            .field("account", &self.account.as_ref().map(|(r, _)| r))
+            .field("identities", &self.identities.len())
+            .field("signed_prekeys", &self.signed.keys().collect::<Vec<_>>())
+            .field("one_time_prekeys", &self.one_time.len())
+            .field("sessions", &self.sessions.len())
+            .field("device_lists", &self.device_lists.len())
+            .field("accepted_base_keys", &self.base_keys.len())
+            .finish()
+    }
+}

@@ -1,0 +1,318 @@
+//! Where a device keeps its state: small traits to read each kind of
+//! record, and one call, [`Store::commit`], that writes every change of
+//! one operation atomically.
+//!
+//! The traits are synchronous and fallible, with an error type the
+//! implementor chooses, and they hand out owned records, so that a
+//! database can sit behind them. [`MemoryStore`] keeps everything in
+//! memory, for tests, examples and `no_std`.
+//!
+//! # The contract of `commit`
+//!
+//! `docs/sessions.md` §7 states it in full. In short, [`Store::commit`]
+//! applies all of a [`Changes`] or none of it, and applies none of it
+//! ([`CommitError::Conflict`]) if another handle changed the same records
+//! since they were read:
+//!
+//! - an account or session record of revision `r` replaces only the
+//!   stored record of revision `r - 1` (revision 1 only where none is
+//!   stored);
+//! - every consumed one-time prekey is still stored;
+//! - no accepted base key is stored already.
+//!
+//! A store that refuses a write of an older revision this way cannot be
+//! rolled back record by record; restoring a whole older store (a backup)
+//! is the application's to handle (`docs/sessions.md` §5.4).
+
+mod memory;
+
+use alloc::vec::Vec;
+use core::fmt;
+
+use crate::account::Account;
+use crate::address::{Address, UserAddress};
+use crate::device_list::DeviceList;
+use crate::prekey::{OneTimePreKeyPair, PreKeyId, SignedPreKeyPair};
+use crate::primitives::x25519::X25519PublicKey;
+use crate::session_record::SessionRecord;
+use crate::trust::RemoteIdentity;
+
+pub use memory::{MemoryStore, MemoryStoreError};
+
+/// The error type shared by a store's traits.
+pub trait Storage {
+    /// What the backend reports when a read or write fails (an I/O error,
+    /// a record that does not decode). The device layer passes it on in
+    /// [`crate::DeviceError::Store`].
+    type Error: fmt::Debug + fmt::Display;
+}
+
+/// Reads this device's own [`Account`].
+pub trait AccountStore: Storage {
+    /// The account, if the store holds one.
+    ///
+    /// # Errors
+    /// The backend's error.
+    fn load_account(&self) -> Result<Option<Account>, Self::Error>;
+}
+
+/// Reads the identity keys stored for peers' devices, and their trust.
+pub trait IdentityStore: Storage {
+    /// The identity stored for `address`, if any.
+    ///
+    /// # Errors
+    /// The backend's error.
+    fn load_identity(&self, address: &Address) -> Result<Option<RemoteIdentity>, Self::Error>;
+}
+
+/// Reads this device's prekey secrets.
+pub trait PreKeyStore: Storage {
+    /// The signed prekey with this id, if it is still kept.
+    ///
+    /// # Errors
+    /// The backend's error.
+    fn load_signed_prekey(&self, id: PreKeyId) -> Result<Option<SignedPreKeyPair>, Self::Error>;
+
+    /// The one-time prekey with this id, if it is still unused.
+    ///
+    /// # Errors
+    /// The backend's error.
+    fn load_one_time_prekey(&self, id: PreKeyId) -> Result<Option<OneTimePreKeyPair>, Self::Error>;
+
+    /// The ids of every stored one-time prekey, in ascending order.
+    ///
+    /// # Errors
+    /// The backend's error.
+    fn one_time_prekey_ids(&self) -> Result<Vec<PreKeyId>, Self::Error>;
+}
+
+/// Reads session records and device lists.
+pub trait SessionStore: Storage {
+    /// The sessions with `address`, if any were stored.
+    ///
+    /// # Errors
+    /// The backend's error.
+    fn load_session(&self, address: &Address) -> Result<Option<SessionRecord>, Self::Error>;
+
+    /// The devices of `user`, if a list was stored.
+    ///
+    /// # Errors
+    /// The backend's error.
+    fn load_device_list(&self, user: &UserAddress) -> Result<Option<DeviceList>, Self::Error>;
+}
+
+/// Reads which initial messages were accepted: each is named by the signed
+/// prekey it used and its base key.
+pub trait BaseKeyStore: Storage {
+    /// Whether an initial message with `base_key` for signed prekey
+    /// `signed_prekey` was accepted.
+    ///
+    /// # Errors
+    /// The backend's error.
+    fn is_base_key_accepted(
+        &self,
+        signed_prekey: PreKeyId,
+        base_key: &X25519PublicKey,
+    ) -> Result<bool, Self::Error>;
+}
+
+/// Everything a device stores, and the one call that changes it.
+pub trait Store: AccountStore + IdentityStore + PreKeyStore + SessionStore + BaseKeyStore {
+    /// Applies every change in `changes`, atomically, or none of them (see
+    /// the module documentation and `docs/sessions.md` §7).
+    ///
+    /// # Errors
+    /// [`CommitError::Conflict`] if a record changed since it was read, a
+    /// consumed one-time prekey is gone, or a base key is accepted
+    /// already; [`CommitError::Backend`] if the backend failed. Either way
+    /// nothing was written.
+    fn commit(&mut self, changes: Changes) -> Result<(), CommitError<Self::Error>>;
+}
+
+/// Why a commit wrote nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommitError<E> {
+    /// Another handle changed what this commit was computed from. The
+    /// device layer reads again and retries.
+    Conflict,
+    /// The backend failed.
+    Backend(E),
+}
+
+impl<E: fmt::Display> fmt::Display for CommitError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Conflict => f.write_str("the records changed since they were read"),
+            Self::Backend(e) => write!(f, "store: {e}"),
+        }
+    }
+}
+
+impl<E: fmt::Debug + fmt::Display> core::error::Error for CommitError<E> {}
+
+/// The changes of one device operation, which [`Store::commit`] applies
+/// together. The device layer builds them; a store reads them.
+#[derive(Default)]
+pub struct Changes {
+    account: Option<Account>,
+    sessions: Vec<(Address, SessionRecord)>,
+    identities: Vec<(Address, RemoteIdentity)>,
+    device_lists: Vec<(UserAddress, DeviceList)>,
+    new_signed_prekeys: Vec<SignedPreKeyPair>,
+    deleted_signed_prekeys: Vec<PreKeyId>,
+    new_one_time_prekeys: Vec<OneTimePreKeyPair>,
+    consumed_one_time_prekeys: Vec<PreKeyId>,
+    deleted_one_time_prekeys: Vec<PreKeyId>,
+    accepted_base_keys: Vec<(PreKeyId, X25519PublicKey)>,
+}
+
+impl Changes {
+    /// No changes.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.account.is_none()
+            && self.sessions.is_empty()
+            && self.identities.is_empty()
+            && self.device_lists.is_empty()
+            && self.new_signed_prekeys.is_empty()
+            && self.deleted_signed_prekeys.is_empty()
+            && self.new_one_time_prekeys.is_empty()
+            && self.consumed_one_time_prekeys.is_empty()
+            && self.deleted_one_time_prekeys.is_empty()
+            && self.accepted_base_keys.is_empty()
+    }
+
+    /// Writes `account`, which must replace the stored account of the
+    /// revision before its own.
+    pub fn set_account(&mut self, account: Account) {
+        self.account = Some(account);
+    }
+
+    /// Writes the session record of `address`, which must replace the
+    /// stored record of the revision before its own.
+    pub fn put_session(&mut self, address: Address, record: SessionRecord) {
+        self.sessions.push((address, record));
+    }
+
+    /// Writes the identity stored for `address`, replacing any.
+    pub fn put_identity(&mut self, address: Address, identity: RemoteIdentity) {
+        self.identities.push((address, identity));
+    }
+
+    /// Writes the device list of `user`, replacing any.
+    pub fn put_device_list(&mut self, user: UserAddress, list: DeviceList) {
+        self.device_lists.push((user, list));
+    }
+
+    /// Adds a signed prekey.
+    pub fn add_signed_prekey(&mut self, pair: SignedPreKeyPair) {
+        self.new_signed_prekeys.push(pair);
+    }
+
+    /// Deletes a signed prekey, with every base key accepted under it.
+    pub fn delete_signed_prekey(&mut self, id: PreKeyId) {
+        self.deleted_signed_prekeys.push(id);
+    }
+
+    /// Adds a one-time prekey.
+    pub fn add_one_time_prekey(&mut self, pair: OneTimePreKeyPair) {
+        self.new_one_time_prekeys.push(pair);
+    }
+
+    /// Deletes a one-time prekey that an initial message used. It must
+    /// still be stored.
+    pub fn consume_one_time_prekey(&mut self, id: PreKeyId) {
+        self.consumed_one_time_prekeys.push(id);
+    }
+
+    /// Deletes a one-time prekey that was never used, if it is stored.
+    pub fn delete_one_time_prekey(&mut self, id: PreKeyId) {
+        self.deleted_one_time_prekeys.push(id);
+    }
+
+    /// Records an accepted initial message. It must not be recorded yet.
+    pub fn accept_base_key(&mut self, signed_prekey: PreKeyId, base_key: X25519PublicKey) {
+        self.accepted_base_keys.push((signed_prekey, base_key));
+    }
+
+    /// The account to write.
+    pub fn account(&self) -> Option<&Account> {
+        self.account.as_ref()
+    }
+
+    /// The session records to write.
+    pub fn sessions(&self) -> &[(Address, SessionRecord)] {
+        &self.sessions
+    }
+
+    /// The identities to write.
+    pub fn identities(&self) -> &[(Address, RemoteIdentity)] {
+        &self.identities
+    }
+
+    /// The device lists to write.
+    pub fn device_lists(&self) -> &[(UserAddress, DeviceList)] {
+        &self.device_lists
+    }
+
+    /// The signed prekeys to add.
+    pub fn new_signed_prekeys(&self) -> &[SignedPreKeyPair] {
+        &self.new_signed_prekeys
+    }
+
+    /// The signed prekeys to delete, with the base keys accepted under
+    /// them.
+    pub fn deleted_signed_prekeys(&self) -> &[PreKeyId] {
+        &self.deleted_signed_prekeys
+    }
+
+    /// The one-time prekeys to add.
+    pub fn new_one_time_prekeys(&self) -> &[OneTimePreKeyPair] {
+        &self.new_one_time_prekeys
+    }
+
+    /// The one-time prekeys an initial message used: each must still be
+    /// stored, and is deleted.
+    pub fn consumed_one_time_prekeys(&self) -> &[PreKeyId] {
+        &self.consumed_one_time_prekeys
+    }
+
+    /// The one-time prekeys to delete if stored (dropped under
+    /// [`crate::limits::MAX_ONE_TIME_PREKEYS`]).
+    pub fn deleted_one_time_prekeys(&self) -> &[PreKeyId] {
+        &self.deleted_one_time_prekeys
+    }
+
+    /// The base keys of accepted initial messages, each with its signed
+    /// prekey: none may be recorded yet.
+    pub fn accepted_base_keys(&self) -> &[(PreKeyId, X25519PublicKey)] {
+        &self.accepted_base_keys
+    }
+}
+
+impl fmt::Debug for Changes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Changes")
+            .field("account", &self.account.as_ref().map(Account::revision))
+            .field(
+                "sessions",
+                &self.sessions.iter().map(|(a, r)| (a, r.revision())).collect::<Vec<_>>(),
+            )
+            .field("identities", &self.identities)
+            .field("device_lists", &self.device_lists)
+            .field(
+                "new_signed_prekeys",
+                &self.new_signed_prekeys.iter().map(SignedPreKeyPair::id).collect::<Vec<_>>(),
+            )
+            .field("deleted_signed_prekeys", &self.deleted_signed_prekeys)
+            .field("new_one_time_prekeys", &self.new_one_time_prekeys.len())
+            .field("consumed_one_time_prekeys", &self.consumed_one_time_prekeys)
+            .field("deleted_one_time_prekeys", &self.deleted_one_time_prekeys)
+            .field("accepted_base_keys", &self.accepted_base_keys)
+            .finish()
+    }
+}

@@ -1,0 +1,257 @@
+//! Trust in peers' identity keys: what is stored per device, and the
+//! policy that decides what happens to a key seen for the first time or a
+//! key that changed.
+//!
+//! A remote identity key different from the one stored for an address is
+//! never accepted silently: depending on the [`TrustPolicy`], it is refused
+//! until the user approves it, or accepted and reported
+//! (`docs/sessions.md` §5).
+
+use core::fmt;
+
+use crate::certificate::Timestamp;
+use crate::codec::{Codec, Reader, Writer, decode_all};
+use crate::error::DecodeError;
+use crate::identity::IdentityKey;
+use crate::labels::{ESCAPE, X_REMOTE_IDENTITY};
+
+/// How far the identity key stored for a peer's device is trusted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Trust {
+    /// Accepted: trusted on first use, accepted after a change, or
+    /// approved by the user, but not verified.
+    Accepted,
+    /// The user compared safety numbers with the peer
+    /// ([`crate::Device::mark_verified`]). A change of a verified key always
+    /// waits for the user's approval, whatever the policy.
+    Verified,
+}
+
+/// The identity key stored for one device of a peer, and how far it is
+/// trusted.
+///
+/// Encoding (`docs/sessions.md` §3): `0xFF 0x31`, the stored form of the
+/// key (`Encode(IK)` and its X25519 form), the trust (`0x01` accepted,
+/// `0x02` verified) and the time it was first accepted (`u64`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RemoteIdentity {
+    key: IdentityKey,
+    trust: Trust,
+    since: Timestamp,
+}
+
+impl RemoteIdentity {
+    /// The longest (and only) length of the encoding.
+    pub const ENCODED_LEN: usize = 2 + IdentityKey::STORED_LEN + 1 + 8;
+
+    /// `key`, trusted as `trust` since `since`.
+    pub const fn new(key: IdentityKey, trust: Trust, since: Timestamp) -> Self {
+        Self { key, trust, since }
+    }
+
+    /// The identity key.
+    pub const fn key(&self) -> &IdentityKey {
+        &self.key
+    }
+
+    /// How far it is trusted.
+    pub const fn trust(&self) -> Trust {
+        self.trust
+    }
+
+    /// When this key was first accepted for the address.
+    pub const fn since(&self) -> Timestamp {
+        self.since
+    }
+
+    /// The encoding.
+    pub fn to_bytes(&self) -> alloc::vec::Vec<u8> {
+        self.to_vec()
+    }
+
+    /// Decodes a stored remote identity.
+    ///
+    /// # Errors
+    /// A [`DecodeError`] for malformed input.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        decode_all(bytes, Self::ENCODED_LEN, Self::read)
+    }
+}
+
+impl Codec for RemoteIdentity {
+    fn encode(&self, w: &mut Writer<'_>) {
+        w.u8(ESCAPE);
+        w.u8(X_REMOTE_IDENTITY);
+        self.key.encode_stored(w);
+        w.u8(match self.trust {
+            Trust::Accepted => 1,
+            Trust::Verified => 2,
+        });
+        w.u64(self.since.0);
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        r.version(ESCAPE)?;
+        r.version(X_REMOTE_IDENTITY)?;
+        let key = IdentityKey::read_stored(r)?;
+        let trust = match r.u8()? {
+            1 => Trust::Accepted,
+            2 => Trust::Verified,
+            _ => return Err(DecodeError::InvalidValue),
+        };
+        let since = Timestamp(r.u64()?);
+        Ok(Self { key, trust, since })
+    }
+}
+
+/// What to do with an identity key that is not yet trusted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Decision {
+    /// Accept it, and report it to the application
+    /// ([`crate::Received::identity`]).
+    Accept,
+    /// Refuse it with [`crate::DeviceError::UntrustedIdentity`] or
+    /// [`crate::DeviceError::IdentityChanged`] until the user approves it
+    /// with [`crate::Device::approve_identity`].
+    AskUser,
+}
+
+/// When a prekey bundle must carry a certificate from its device's own
+/// app, checked with [`crate::PreKeyBundle::check_certificate`], before a
+/// session is started from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BundleCertificates {
+    /// Whenever the bundle's identity key is not the one already trusted
+    /// for that device: on first contact and on a change, in every app.
+    /// The default. (A bundle with the trusted key needs no more proof;
+    /// one that carries a certificate has it checked all the same.)
+    Required,
+    /// As [`BundleCertificates::Required`], but only for devices of other
+    /// apps than this device's own.
+    RequiredAcrossApps,
+    /// Never required (a certificate that is present is still checked).
+    /// Whoever hands out bundles then decides, unchecked, which key a
+    /// first contact talks to.
+    Optional,
+}
+
+/// The application's trust policy. The default trusts a new device's key
+/// on first use (its certificate from its own app vouching for it),
+/// accepts and reports a changed key unless the user verified the old one,
+/// and requires bundles to carry their device's certificate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TrustPolicy {
+    /// A device never seen before.
+    pub first_contact: Decision,
+    /// A device whose identity key changed (a reinstall, a new phone). A
+    /// change of a [`Trust::Verified`] key is always [`Decision::AskUser`].
+    pub on_change: Decision,
+    /// When bundles must carry a certificate.
+    pub bundle_certificates: BundleCertificates,
+}
+
+impl Default for TrustPolicy {
+    fn default() -> Self {
+        Self {
+            first_contact: Decision::Accept,
+            on_change: Decision::Accept,
+            bundle_certificates: BundleCertificates::Required,
+        }
+    }
+}
+
+/// How an identity key compares with what is stored for its address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Seen {
+    /// The stored key: nothing to decide.
+    Known,
+    /// No key is stored for the address.
+    New,
+    /// Another key is stored: the previous one.
+    Changed(RemoteIdentity),
+}
+
+impl Seen {
+    /// Compares `key` with what is stored.
+    pub(crate) fn of(stored: Option<&RemoteIdentity>, key: &IdentityKey) -> Self {
+        match stored {
+            None => Self::New,
+            Some(stored) if stored.key == *key => Self::Known,
+            Some(stored) => Self::Changed(*stored),
+        }
+    }
+
+    /// What the policy decides.
+    pub(crate) fn decision(&self, policy: &TrustPolicy) -> Decision {
+        match self {
+            Self::Known => Decision::Accept,
+            Self::New => policy.first_contact,
+            Self::Changed(previous) if previous.trust == Trust::Verified => Decision::AskUser,
+            Self::Changed(_) => policy.on_change,
+        }
+    }
+}
+
+/// A change of a peer's identity key that was accepted: the application
+/// tells the user (the safety number changed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdentityEvent {
+    /// The first key seen for this device, trusted on first use.
+    New,
+    /// The device's key changed from `previous` (reinstalled, or a new
+    /// phone under the same device id). Sessions with the previous key
+    /// were dropped.
+    Changed {
+        /// The key trusted before.
+        previous: IdentityKey,
+    },
+}
+
+impl fmt::Display for Trust {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Accepted => "accepted",
+            Self::Verified => "verified",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::SeedableRng;
+
+    use super::*;
+    use crate::identity::IdentityKeyPair;
+
+    #[test]
+    fn a_verified_key_never_changes_without_the_user() {
+        let mut rng = ChaCha20Rng::seed_from_u64(1);
+        let old = *IdentityKeyPair::generate(&mut rng).public();
+        let new = *IdentityKeyPair::generate(&mut rng).public();
+        let lenient = TrustPolicy::default();
+        let accepted = RemoteIdentity::new(old, Trust::Accepted, Timestamp(1));
+        let verified = RemoteIdentity::new(old, Trust::Verified, Timestamp(1));
+        assert_eq!(Seen::of(Some(&accepted), &old).decision(&lenient), Decision::Accept);
+        assert_eq!(Seen::of(Some(&accepted), &new).decision(&lenient), Decision::Accept);
+        assert_eq!(Seen::of(Some(&verified), &new).decision(&lenient), Decision::AskUser);
+        let strict = TrustPolicy { on_change: Decision::AskUser, ..lenient };
+        assert_eq!(Seen::of(Some(&accepted), &new).decision(&strict), Decision::AskUser);
+        let ask_first = TrustPolicy { first_contact: Decision::AskUser, ..lenient };
+        assert_eq!(Seen::of(None, &new).decision(&ask_first), Decision::AskUser);
+        assert_eq!(Seen::of(None, &new).decision(&lenient), Decision::Accept);
+    }
+
+    #[test]
+    fn stored_identity_round_trips() {
+        let mut rng = ChaCha20Rng::seed_from_u64(2);
+        let key = *IdentityKeyPair::generate(&mut rng).public();
+        let stored = RemoteIdentity::new(key, Trust::Verified, Timestamp(7));
+        let bytes = stored.to_bytes();
+        assert_eq!(bytes.len(), RemoteIdentity::ENCODED_LEN);
+        assert_eq!(RemoteIdentity::from_bytes(&bytes), Ok(stored));
+        let mut bad = bytes;
+        bad[2 + IdentityKey::STORED_LEN] = 3;
+        assert_eq!(RemoteIdentity::from_bytes(&bad), Err(DecodeError::InvalidValue));
+    }
+}
