@@ -8,6 +8,7 @@ use rand_core::CryptoRng;
 use super::{Device, DeviceError, DeviceResult};
 use crate::bundle::PreKeyBundle;
 use crate::certificate::{SenderCertificate, Timestamp};
+use crate::error::AgreementError;
 use crate::identity::IdentityKey;
 use crate::limits::{MAX_ONE_TIME_PREKEYS, ONE_TIME_PREKEY_BATCH, ONE_TIME_PREKEY_REPLENISH_BELOW};
 use crate::prekey::{OneTimePreKey, OneTimePreKeyPair, PreKeyId, SignedPreKey, SignedPreKeyPair};
@@ -89,22 +90,39 @@ impl<S: Store> Device<S> {
         self.attempt(|device| {
             let mut account = device.reload_account()?;
             let mut changes = Changes::new();
-            let mut signed = None;
-            let deleted = if account.rotation_due(now) {
+            let signed_prekey = if account.rotation_due(now) {
                 let id = account.take_signed_id().ok_or(DeviceError::PreKeyIdsExhausted)?;
                 let pair = SignedPreKeyPair::generate(rng, account.identity(), id);
-                signed = Some(pair.public());
+                let public = pair.public();
                 changes.add_signed_prekey(pair);
-                account.rotate(id, now)
+                for id in account.rotate(id, now) {
+                    changes.delete_signed_prekey(id);
+                }
+                public
             } else {
-                account.expire(now)
+                for id in account.expire(now) {
+                    changes.delete_signed_prekey(id);
+                }
+                let id = account.signed_prekey_id();
+                device
+                    .store
+                    .load_signed_prekey(id)
+                    .map_err(DeviceError::Store)?
+                    .ok_or(DeviceError::Agreement(AgreementError::UnknownSignedPreKey(id)))?
+                    .public()
             };
-            for id in &deleted {
-                changes.delete_signed_prekey(*id);
-            }
 
+            // What is stored and not yet published goes out again.
             let ids = device.store.one_time_prekey_ids().map_err(DeviceError::Store)?;
-            let unpublished = ids.iter().filter(|id| !account.is_published(**id)).count();
+            let mut one_time_prekeys = Vec::new();
+            for id in ids.iter().filter(|id| !account.is_published(**id)) {
+                if let Some(pair) =
+                    device.store.load_one_time_prekey(*id).map_err(DeviceError::Store)?
+                {
+                    one_time_prekeys.push(pair.public());
+                }
+            }
+            let unpublished = one_time_prekeys.len();
             let published = ids.len() - unpublished;
             let supply = server_count.unwrap_or(published).saturating_add(unpublished);
             let mut added = 0;
@@ -113,49 +131,32 @@ impl<S: Store> Device<S> {
                 let range =
                     account.take_one_time_ids(added).ok_or(DeviceError::PreKeyIdsExhausted)?;
                 for id in range {
-                    changes.add_one_time_prekey(OneTimePreKeyPair::generate(rng, PreKeyId(id)));
+                    let pair = OneTimePreKeyPair::generate(rng, PreKeyId(id));
+                    one_time_prekeys.push(pair.public());
+                    changes.add_one_time_prekey(pair);
                 }
             }
+            // Past the bound, the oldest go: published ones first, since
+            // ids grow.
             let stored = ids.len() + added;
             for id in ids.iter().take(stored.saturating_sub(MAX_ONE_TIME_PREKEYS)) {
                 changes.delete_one_time_prekey(*id);
+                one_time_prekeys.retain(|k| k.id() != *id);
             }
 
+            let publication = Publication {
+                identity: *account.identity_key(),
+                signed_prekey,
+                one_time_prekeys,
+                certificate: account.certificate().cloned(),
+                end: account.next_one_time_id(),
+            };
+            // Everything read, the changes go in one commit, and nothing is
+            // read after it.
             if !changes.is_empty() {
                 device.commit_account(account, changes)?;
             }
-            device.publication_now(signed)
-        })
-    }
-
-    /// What is published now, without changing anything.
-    fn publication_now(&self, signed: Option<SignedPreKey>) -> DeviceResult<Publication, S> {
-        let signed_prekey = match signed {
-            Some(signed) => signed,
-            None => self
-                .store
-                .load_signed_prekey(self.account.signed_prekey_id())
-                .map_err(DeviceError::Store)?
-                .ok_or(DeviceError::Agreement(crate::AgreementError::UnknownSignedPreKey(
-                    self.account.signed_prekey_id(),
-                )))?
-                .public(),
-        };
-        let mut one_time_prekeys = Vec::new();
-        for id in self.store.one_time_prekey_ids().map_err(DeviceError::Store)? {
-            if !self.account.is_published(id)
-                && let Some(pair) =
-                    self.store.load_one_time_prekey(id).map_err(DeviceError::Store)?
-            {
-                one_time_prekeys.push(pair.public());
-            }
-        }
-        Ok(Publication {
-            identity: *self.identity(),
-            signed_prekey,
-            one_time_prekeys,
-            certificate: self.account.certificate().cloned(),
-            end: self.account.next_one_time_id(),
+            Ok(publication)
         })
     }
 

@@ -4,6 +4,7 @@ use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
 use core::fmt;
 
+use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use super::{
@@ -92,6 +93,42 @@ impl MemoryStore {
             || changes.accepted_base_keys().iter().any(|key| self.base_keys.contains(key))
     }
 }
+
+/// Two stores are equal when they hold the same records. Secret records
+/// are compared in constant time (for a given length).
+impl PartialEq for MemoryStore {
+    fn eq(&self, other: &Self) -> bool {
+        fn same(a: &[u8], b: &[u8]) -> bool {
+            a.ct_eq(b).into()
+        }
+        fn same_map<K: Ord, V: AsRef<[u8]>>(a: &BTreeMap<K, V>, b: &BTreeMap<K, V>) -> bool {
+            a.len() == b.len()
+                && a.iter()
+                    .zip(b)
+                    .all(|((ka, va), (kb, vb))| ka == kb && same(va.as_ref(), vb.as_ref()))
+        }
+        let account = match (&self.account, &other.account) {
+            (None, None) => true,
+            (Some((ra, a)), Some((rb, b))) => ra == rb && same(a, b),
+            _ => false,
+        };
+        let sessions = self.sessions.len() == other.sessions.len()
+            && self
+                .sessions
+                .iter()
+                .zip(&other.sessions)
+                .all(|((ka, (ra, a)), (kb, (rb, b)))| ka == kb && ra == rb && same(a, b));
+        account
+            && sessions
+            && same_map(&self.identities, &other.identities)
+            && same_map(&self.signed, &other.signed)
+            && same_map(&self.one_time, &other.one_time)
+            && same_map(&self.device_lists, &other.device_lists)
+            && self.base_keys == other.base_keys
+    }
+}
+
+impl Eq for MemoryStore {}
 
 impl Storage for MemoryStore {
     type Error = MemoryStoreError;

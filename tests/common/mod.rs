@@ -125,6 +125,11 @@ pub const NOW: sealwire::Timestamp = sealwire::Timestamp(500_000);
 
 impl App {
     pub fn new(rng: &mut ChaCha20Rng, name: &str) -> Self {
+        Self::valid_until(rng, name, ISSUER_UNTIL)
+    }
+
+    /// An app whose issuer is valid from time 0 to `until`.
+    pub fn valid_until(rng: &mut ChaCha20Rng, name: &str, until: u64) -> Self {
         use sealwire::{CertificateKeyPair, IssuerCertificate, Timestamp};
         let id = sealwire::AppId::new(name).unwrap();
         let root = CertificateKeyPair::generate(rng);
@@ -135,7 +140,7 @@ impl App {
             1,
             &issuer_key.public(),
             Timestamp(0),
-            Timestamp(ISSUER_UNTIL),
+            Timestamp(until),
         )
         .unwrap();
         Self { id, root, issuer_key, issuer }
@@ -145,15 +150,15 @@ impl App {
         sealwire::TrustRoot::new(self.id.clone(), self.root.public())
     }
 
-    /// A sender certificate for `user`'s device `device`, valid until
-    /// `ISSUER_UNTIL`.
+    /// A sender certificate for `user`'s device `device`, valid as long as
+    /// the issuer.
     pub fn certify(
         &self,
         user: &str,
         device: u32,
         identity: &sealwire::IdentityKey,
     ) -> sealwire::SenderCertificate {
-        self.certify_until(user, device, identity, ISSUER_UNTIL)
+        self.certify_until(user, device, identity, self.issuer.not_after().0)
     }
 
     pub fn certify_until(
@@ -199,3 +204,4 @@ pub fn split(
 
 pub mod forge;
 pub mod poly1305;
+pub mod world;
