@@ -7,12 +7,15 @@
 //! certificates** for the app's users' devices (app id, user id, device id,
 //! identity key, expiry), each carrying the issuer certificate that vouches
 //! for it. A recipient keeps a [`TrustStore`]: one trust root per app it
-//! accepts mail from, and a revocation list of issuer key ids.
+//! accepts mail from, the issuers it revoked (by key id, or by key with
+//! every encoding of it), and the sender devices it denied (by identity
+//! key, or one certificate).
 
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
 use core::fmt;
 
+use curve25519_dalek::edwards::CompressedEdwardsY;
 use ed25519_dalek::VerifyingKey;
 use rand_core::CryptoRng;
 use sha2::{Digest, Sha256};
@@ -214,6 +217,21 @@ impl CertificateKey {
     fn verify(&self, message: &[u8], signature: &[u8; 64]) -> bool {
         ed25519::verify_with(&self.key, message, signature)
     }
+
+    /// What every key the same secret can sign for has in common: the
+    /// `y` of `[8]A`. The holder of `A`'s secret also signs for `-A`
+    /// (negate the scalar) and, one nonce in eight, for `A + T` with `T`
+    /// of small order; all of them give the same `[8]A` up to sign. Costs
+    /// a decompression and three doublings.
+    fn canonical(&self) -> [u8; 32] {
+        let mut y = CompressedEdwardsY(self.bytes)
+            .decompress()
+            .map_or(self.bytes, |p| p.mul_by_cofactor().compress().to_bytes());
+        if let Some(last) = y.last_mut() {
+            *last &= 0x7f;
+        }
+        y
+    }
 }
 
 impl Codec for CertificateKey {
@@ -294,7 +312,7 @@ impl fmt::Debug for CertificateKeyPair {
 }
 
 /// An app's trust root as recipients hold it: the app id and its root key.
-/// Encoding: `0xE1`, `Encode(root key)`, then the app id (u32 length).
+/// Encoding: `0xE2`, `Encode(root key)`, then the app id (u32 length).
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct TrustRoot {
     app_id: AppId,
@@ -351,7 +369,7 @@ impl Codec for TrustRoot {
 
 /// A trust root's certificate for one of its app's issuers (servers).
 ///
-/// Encoding (version 1): `0xA1`, then the signed fields (u32 key id,
+/// Encoding (version 2): `0xA2`, then the signed fields (u32 key id,
 /// `Encode(issuer key)`, app id, u64 not-before, u64 not-after), then the
 /// root's 64-byte signature over
 /// `"sealwire/issuer-certificate/v1" || signed fields`.
@@ -469,10 +487,11 @@ impl Codec for IssuerCertificate {
         let app_id = AppId::read(r)?;
         let not_before = Timestamp(r.u64()?);
         let not_after = Timestamp(r.u64()?);
-        let signature = r.array()?;
+        // Checked once both are read, before the signature (§9.3).
         if not_before > not_after {
             return Err(DecodeError::InconsistentState);
         }
+        let signature = r.array()?;
         Ok(Self { key_id, key, app_id, not_before, not_after, signature })
     }
 }
@@ -492,7 +511,7 @@ impl fmt::Debug for IssuerCertificate {
 /// An issuer's certificate for one device of a user: who the device is
 /// (app, user, device) and which identity key it seals with, until when.
 ///
-/// Encoding (version 1): `0xB1`, then the signed fields (app id, user id,
+/// Encoding (version 2): `0xB2`, then the signed fields (app id, user id,
 /// u32 device id, `Encode(IK)`, u64 expiry, and the issuer certificate with
 /// a u32 length), then the issuer's 64-byte signature over
 /// `"sealwire/sender-certificate/v1" || signed fields`.
@@ -657,7 +676,8 @@ impl fmt::Debug for SenderCertificate {
 pub struct TrustStore {
     roots: BTreeMap<AppId, CertificateKey>,
     revoked: BTreeSet<(AppId, u32)>,
-    revoked_keys: BTreeSet<CertificateKey>,
+    /// [`CertificateKey::canonical`] of each revoked key.
+    revoked_keys: BTreeSet<[u8; 32]>,
     denied_identities: BTreeSet<IdentityKey>,
     denied_certificates: BTreeSet<[u8; 32]>,
 }
@@ -687,8 +707,10 @@ impl TrustStore {
     /// Revokes an issuer key itself, under whatever key id and in whatever
     /// app it was certified: use this when the key leaked. Revoking only
     /// its key id would leave another certificate for the same key valid.
+    /// It covers every encoding the same secret signs for: the negated key
+    /// and the key plus a point of small order.
     pub fn revoke_issuer_key(&mut self, key: &CertificateKey) {
-        self.revoked_keys.insert(*key);
+        self.revoked_keys.insert(key.canonical());
     }
 
     /// Denies one sender device by its identity key: every certificate for
@@ -740,7 +762,8 @@ impl TrustStore {
             return Err(CertificateError::BrokenChain);
         }
         if self.revoked.contains(&(issuer.app_id.clone(), issuer.key_id))
-            || self.revoked_keys.contains(&issuer.key)
+            || (!self.revoked_keys.is_empty()
+                && self.revoked_keys.contains(&issuer.key.canonical()))
         {
             return Err(CertificateError::Revoked);
         }
@@ -776,7 +799,7 @@ impl fmt::Debug for TrustStore {
         f.debug_struct("TrustStore")
             .field("apps", &self.roots.keys().collect::<Vec<_>>())
             .field("revoked", &self.revoked)
-            .field("revoked_keys", &self.revoked_keys)
+            .field("revoked_keys", &self.revoked_keys.len())
             .field("denied_identities", &self.denied_identities)
             .field("denied_certificates", &self.denied_certificates.len())
             .finish()

@@ -38,13 +38,20 @@ pub enum Action {
     /// message has arrived). Bound how long and how much is kept.
     KeepForLater,
     /// The session with this peer cannot continue as it is: start a new
-    /// one from a fresh bundle, or accept the new one the peer started.
+    /// one from a fresh bundle, or accept the new one the peer started. A
+    /// relay that replays an old envelope after the session it belonged to
+    /// was dropped can cause it; following it costs a one-time prekey and
+    /// a round trip, never a message.
     ResetSession,
     /// Evidence that someone holding a key misused it: a certified sender
-    /// that sealed what it must not, an issuer that is revoked or a device
-    /// that is denied. Refuse the input and tell whoever handles security
-    /// (log it, warn the user). The relay alone cannot cause any of these:
-    /// each needs a key the relay does not hold.
+    /// that sealed an initial message naming another identity, or an
+    /// issuer that certified another key as this very device. Refuse the
+    /// input and tell whoever handles security (log it, warn the user).
+    /// The relay alone cannot cause any of these, not even by replaying:
+    /// each needs a certificate the relay cannot make, for content it
+    /// cannot change. (A revoked issuer, a denied sender or a broken chain
+    /// is not among them: the relay can replay an envelope sealed before
+    /// the revocation, or seal one under a key of its own.)
     Alarm,
     /// The call itself was wrong (a plaintext too long, a recipient listed
     /// twice, a certificate that does not match): change the request.
@@ -205,8 +212,9 @@ pub enum DecryptError {
     /// of the peer's messages were lost.
     TooManySkipped,
     /// An initial message for a different session (another base key or
-    /// another sender). If it is a new session from the peer, accept it with
-    /// [`crate::Session::accept`].
+    /// another sender). Route initial messages by their base key to the
+    /// session that has it, or accept a new one: [`crate::Device::receive`]
+    /// does both. The relay can cause this by rewriting a header.
     OtherSession,
     /// This session has already decrypted this message: a replay, or the
     /// relay delivering it twice. The plaintext was returned the first time.
@@ -232,18 +240,20 @@ impl DecryptError {
         }
     }
 
-    /// What to do. [`DecryptError::OtherSession`] is a new session from the
-    /// peer (accept it, which replaces this one): [`Action::ResetSession`].
-    /// Everything else is [`Action::Drop`]: the message is a duplicate, a
-    /// forgery, corrupted, or can no longer be read, and the session is as
-    /// it was. (If a peer's messages keep failing with
-    /// [`DecryptError::Failed`] or [`DecryptError::TooManySkipped`], the
-    /// two sides no longer share a state, for example after one of them
-    /// restored an old backup; a new session recovers.)
+    /// What to do: [`Action::Drop`] for every one. The message is a
+    /// duplicate, a forgery, corrupted, misrouted or can no longer be read,
+    /// and the session is as it was; the relay can cause each by replaying,
+    /// withholding or rewriting messages. (An initial message for another
+    /// session is routed by its base key, not a reason to reset.) If a
+    /// peer's authentic messages keep failing with
+    /// [`DecryptError::Failed`] or [`DecryptError::TooManySkipped`], the two
+    /// sides no longer share a state, for example after one of them sent
+    /// from a restored copy across a DH step: a new session recovers
+    /// ([`crate::Device::reset_session`]).
     pub const fn action(&self) -> Action {
         match self {
-            Self::OtherSession => Action::ResetSession,
-            Self::Malformed(_)
+            Self::OtherSession
+            | Self::Malformed(_)
             | Self::Failed
             | Self::StaleMessage
             | Self::TooManySkipped
@@ -384,23 +394,27 @@ impl CertificateError {
         }
     }
 
-    /// What to do. A certificate from an app this device does not trust,
-    /// or one that has expired: [`Action::Drop`]. One not valid yet, which
-    /// a device whose clock runs slow sees: [`Action::KeepForLater`]. A
-    /// broken chain, a revoked issuer or a denied sender is someone using
-    /// a key they should not: [`Action::Alarm`]. Errors of issuing:
-    /// [`Action::FixRequest`]. A bundle whose certificate is missing or
-    /// certifies another key or device: [`Action::Drop`], since the relay
-    /// that hands out bundles can cause each; start no session from it.
+    /// What to do. Every certificate error: [`Action::Drop`], except one
+    /// not valid yet, which a device whose clock runs slow sees:
+    /// [`Action::KeepForLater`]; and errors of issuing:
+    /// [`Action::FixRequest`]. None is [`Action::Alarm`], because the relay
+    /// can cause each alone: it can seal an envelope under a key of its own
+    /// with a made-up chain (a broken chain), replay an envelope sealed
+    /// before this device revoked an issuer, denied a sender or replaced a
+    /// root (revoked, denied, broken), and hand out a bundle without its
+    /// certificate or with another device's (missing, mismatched). Start
+    /// no session from such a bundle.
     pub const fn action(&self) -> Action {
         match self {
             Self::UntrustedApp
+            | Self::BrokenChain
+            | Self::Revoked
             | Self::Expired
+            | Self::Denied
             | Self::Missing
             | Self::IdentityMismatch
             | Self::AddressMismatch => Action::Drop,
             Self::NotYetValid => Action::KeepForLater,
-            Self::BrokenChain | Self::Revoked | Self::Denied => Action::Alarm,
             Self::KeyMismatch | Self::InvalidValidity => Action::FixRequest,
         }
     }

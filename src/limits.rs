@@ -59,7 +59,7 @@ pub const MAX_MESSAGE_LEN: usize = MAX_PLAINTEXT_LEN + 256;
 /// The longest sealed envelope for one recipient: 4 MiB. It holds the
 /// largest message with room to spare; multi-recipient envelopes carry one
 /// entry per recipient in a payload of at most this size less the
-/// envelope's own 119 bytes.
+/// envelope's own 151 bytes.
 pub const MAX_ENVELOPE_LEN: usize = 1 << 22;
 
 /// The smallest size bucket of padded envelopes: 512 bytes. Padded

@@ -44,9 +44,13 @@ pub enum Role {
 /// # Storing a session
 ///
 /// A session's state must never go backwards, or it decrypts a replayed
-/// message a second time. (Sending from an older copy is safe: every
-/// message is sealed under a fresh random nonce, so nothing about the
-/// earlier messages leaks and nothing can be forged from them.) So:
+/// message a second time. Sending from an older copy leaks nothing and
+/// lets nothing be forged (every message is sealed under a fresh random
+/// nonce), but it costs: the peer refuses a message at a number it has
+/// read as a [`DecryptError::Duplicate`], and if the lost state had taken
+/// a DH ratchet step the peer read, the copy takes a different one, the
+/// two sides no longer share a state, and every later message fails until
+/// a new session replaces this one. So:
 ///
 /// - **Sending**: encrypt, save the advanced state, and only then hand the
 ///   message to the network. A crash in between loses a message the peer
@@ -56,9 +60,15 @@ pub enum Role {
 ///   which decrypts again, exactly once for the user.
 /// - **Writing back**: every successful `encrypt` and `decrypt` increases
 ///   [`Session::generation`]. A store refuses to write a state whose
-///   generation is not above the one it holds, and, to catch two copies
-///   that advanced separately, writes only if what it holds is still the
-///   generation it handed out (compare and swap).
+///   generation is not above the one it holds *for the same session* (the
+///   same [`Session::base_key`]), and, to catch two copies that advanced
+///   separately, writes only if what it holds is still the generation it
+///   handed out (compare and swap). Generations of different sessions do
+///   not compare: a new session starts again at 0 or 1.
+///
+/// [`crate::Device`] does all of this, keeps the sessions with each peer
+/// device in a [`crate::SessionRecord`], and handles simultaneous
+/// initiation and restored backups (`docs/sessions.md`).
 pub struct Session(Box<SessionState>);
 
 struct SessionState {
@@ -94,7 +104,7 @@ impl SessionState {
 }
 
 impl Session {
-    /// The longest encoding of a session: 75,932 bytes, almost all of it a
+    /// The longest encoding of a session: 74,473 bytes, almost all of it a
     /// full store of skipped message keys.
     pub const MAX_ENCODED_LEN: usize = 1
         + 1
@@ -344,6 +354,13 @@ impl Session {
                     && m.one_time_prekey_id() == state.prekeys.one_time_prekey_id;
                 if !ours {
                     return Err(DecryptError::OtherSession);
+                }
+                // The initiator sends every initial message from its first
+                // ratchet key. Once the session has forgotten that chain
+                // (past MAX_CHAIN_HISTORY), it cannot tell a replay from a
+                // late message whose key it no longer holds.
+                if !state.ratchet.remembers(&m.message().header().ratchet_key) {
+                    return Err(DecryptError::StaleMessage);
                 }
                 m.message()
             }

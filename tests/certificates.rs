@@ -6,8 +6,9 @@ mod common;
 use common::{App, NOW, rng, trusting};
 use sealwire::limits::{MAX_APP_ID_LEN, MAX_USER_ID_LEN};
 use sealwire::{
-    AppId, CertificateError, CertificateKeyPair, DecodeError, DeviceId, IdentityKeyPair,
-    IssuerCertificate, SenderCertificate, Timestamp, TrustRoot, TrustStore, UserId,
+    AppId, CertificateError, CertificateKey, CertificateKeyPair, DecodeError, DeviceId,
+    IdentityKeyPair, IssuerCertificate, SenderCertificate, Timestamp, TrustRoot, TrustStore,
+    UserId,
 };
 
 #[test]
@@ -130,7 +131,7 @@ fn a_leaked_issuer_key_is_revoked_under_every_key_id() {
     // ...revoking the key itself refuses both.
     trust.revoke_issuer_key(&app.issuer_key.public());
     assert_eq!(trust.validate(&second, NOW), Err(CertificateError::Revoked));
-    assert_eq!(CertificateError::Revoked.action(), sealwire::Action::Alarm);
+    assert_eq!(CertificateError::Revoked.action(), sealwire::Action::Drop);
 }
 
 #[test]
@@ -156,7 +157,7 @@ fn one_sender_device_can_be_denied_before_its_certificate_expires() {
     trust.deny_certificate(&lost_cert);
     assert_eq!(trust.validate(&lost_cert, NOW), Err(CertificateError::Denied));
     assert_eq!(trust.validate(&renewed, NOW), Ok(()));
-    assert_eq!(CertificateError::Denied.action(), sealwire::Action::Alarm);
+    assert_eq!(CertificateError::Denied.action(), sealwire::Action::Drop);
     // The deny list shows in Debug as a count.
     assert!(format!("{trust:?}").contains("denied_certificates: 1"));
 }
@@ -183,4 +184,56 @@ fn a_denied_sender_is_refused_when_unsealing() {
     let opened = unseal(&bob.identity, &trust, NOW, &envelope).unwrap();
     let (_, text) = bob.store.accept_unsealed(&bob.identity, &opened).unwrap();
     assert_eq!(text, b"hi");
+}
+
+#[test]
+fn revoking_an_issuer_key_covers_every_key_its_secret_signs_for() {
+    use curve25519_dalek::constants::EIGHT_TORSION;
+    use curve25519_dalek::edwards::CompressedEdwardsY;
+
+    let mut rng = rng(87);
+    let app = App::new(&mut rng, "app-a");
+    let a = app.issuer_key.public();
+    let a_bytes: [u8; 32] = a.to_bytes()[1..].try_into().unwrap();
+    let point = CompressedEdwardsY(a_bytes).decompress().unwrap();
+    // -A (the sign bit flipped) and A plus a point of order 8: the holder
+    // of A's secret signs for both (the first always, the second one nonce
+    // in eight).
+    let negated = (-point).compress().to_bytes();
+    let mixed = (point + EIGHT_TORSION[1]).compress().to_bytes();
+    for (name, variant) in [("-A", negated), ("A + T", mixed)] {
+        let key = CertificateKey::from_bytes(&[&[0x04u8][..], &variant].concat()).unwrap();
+        assert_ne!(key, a, "{name} is another encoding");
+        // The root certifies the variant too (a "new" key in a rotation).
+        let issuer = IssuerCertificate::issue(
+            &app.root,
+            &app.id,
+            2,
+            &key,
+            sealwire::Timestamp(0),
+            sealwire::Timestamp(common::ISSUER_UNTIL),
+        )
+        .unwrap();
+        // A sender certificate under it; its signature is checked after
+        // revocation, so any will do to see which comes first.
+        let identity = IdentityKeyPair::generate(&mut rng);
+        let mut body = Vec::new();
+        for field in [&b"app-a"[..], b"mallory"] {
+            body.extend_from_slice(&(field.len() as u32).to_be_bytes());
+            body.extend_from_slice(field);
+        }
+        body.extend_from_slice(&1u32.to_be_bytes());
+        body.extend_from_slice(&identity.public().to_bytes());
+        body.extend_from_slice(&common::ISSUER_UNTIL.to_be_bytes());
+        let issuer_bytes = issuer.to_bytes();
+        body.extend_from_slice(&(issuer_bytes.len() as u32).to_be_bytes());
+        body.extend_from_slice(&issuer_bytes);
+        let certificate =
+            SenderCertificate::from_bytes(&[&[0xb2u8][..], &body, &[0u8; 64]].concat()).unwrap();
+
+        let mut trust = trusting(&[&app]);
+        assert_eq!(trust.validate(&certificate, NOW), Err(CertificateError::BrokenChain), "{name}");
+        trust.revoke_issuer_key(&a);
+        assert_eq!(trust.validate(&certificate, NOW), Err(CertificateError::Revoked), "{name}");
+    }
 }

@@ -143,3 +143,48 @@ fn a_forged_header_can_claim_a_replay_but_changes_nothing() {
     // The genuine message still opens.
     assert_eq!(alice.decrypt(&fresh).unwrap(), b"fresh");
 }
+
+#[test]
+fn a_chain_with_a_held_key_outlives_the_history_and_its_message_still_opens() {
+    // The relay holds back message 1 of Bob's first chain; Alice reads 0
+    // and 2, holding one key. Then many round trips: the history forgets
+    // chains without keys first, so the held message still opens, and the
+    // initial message (of that same chain) is still a duplicate.
+    let mut rng = rng(118);
+    let mut alice = Device::new(&mut rng, 1);
+    let bob_identity = IdentityKeyPair::generate(&mut rng);
+    let mut bob = Session::initiate(&mut rng, &bob_identity, &alice.bundle()).unwrap();
+    let initial = bob.encrypt(&mut rng, b"m0").unwrap();
+    let held = bob.encrypt(&mut rng, b"m1, held back").unwrap();
+    let third = bob.encrypt(&mut rng, b"m2").unwrap();
+    let (mut alice_session, _) = alice.accept(&initial).unwrap();
+    alice_session.decrypt(&third).unwrap();
+    assert_eq!(alice_session.skipped_key_count(), 1);
+    for _ in 0..MAX_CHAIN_HISTORY + 8 {
+        round_trip(&mut bob, &mut alice_session, &mut rng);
+    }
+    assert_eq!(assert_refused(&mut alice_session, &initial), DecryptError::Duplicate);
+    assert_eq!(alice_session.decrypt(&held).unwrap(), b"m1, held back");
+    assert_eq!(assert_refused(&mut alice_session, &held), DecryptError::Duplicate);
+}
+
+#[test]
+fn the_initial_message_replayed_after_the_history_forgot_its_chain_is_stale_not_forged() {
+    let mut rng = rng(119);
+    let mut alice = Device::new(&mut rng, 0);
+    let bob_identity = IdentityKeyPair::generate(&mut rng);
+    let mut bob = Session::initiate(&mut rng, &bob_identity, &alice.bundle()).unwrap();
+    let initial = bob.encrypt(&mut rng, b"hello").unwrap();
+    let (mut alice_session, _) = alice.accept(&initial).unwrap();
+    // The initial chain is the oldest; the first round trip stays on it
+    // (Bob has not heard from Alice), each later one starts a chain, and
+    // MAX_CHAIN_HISTORY − 1 newer chains still leave it remembered.
+    for _ in 0..MAX_CHAIN_HISTORY {
+        round_trip(&mut bob, &mut alice_session, &mut rng);
+    }
+    assert_eq!(assert_refused(&mut alice_session, &initial), DecryptError::Duplicate);
+    round_trip(&mut bob, &mut alice_session, &mut rng);
+    // Forgotten: the session cannot tell a replay from a late message
+    // whose key it no longer has, and says so.
+    assert_eq!(assert_refused(&mut alice_session, &initial), DecryptError::StaleMessage);
+}

@@ -8,9 +8,11 @@
 //!   its chain is old enough that its keys were dropped
 //!   (`MAX_RECEIVING_CHAINS`): then it gets `KeyDropped` (or `StaleMessage`
 //!   once the record of dropped keys overflowed), or `Failed` once the
-//!   chain itself is forgotten (`MAX_CHAIN_HISTORY`);
+//!   chain itself is forgotten (`MAX_CHAIN_HISTORY` chains later at the
+//!   earliest: chains without keys are forgotten first);
 //! - a copy of a message already decrypted is a `Duplicate` while its
-//!   chain is remembered; a tampered message is refused;
+//!   chain is remembered (then `Failed`, or `StaleMessage` for an initial
+//!   message); a tampered message is refused;
 //! - every refusal leaves the receiving session exactly as it was;
 //! - storing and restoring a session changes nothing;
 //! - no two messages ever sent share a nonce, rollbacks included;
@@ -199,7 +201,11 @@ pub fn run(ops: Vec<Op>) {
                 } else if receiver.delivered.contains(&m.id) {
                     match result {
                         Err(DecryptError::Duplicate) => {}
-                        Err(DecryptError::Failed) if age >= MAX_CHAIN_HISTORY as u32 => {}
+                        // Its chain forgotten: a ratchet message cannot be
+                        // told from a forgery, an initial message (which
+                        // names the session) is stale.
+                        Err(DecryptError::Failed | DecryptError::StaleMessage)
+                            if age >= MAX_CHAIN_HISTORY as u32 => {}
                         other => panic!("a replay got {other:?} (age {age})"),
                     }
                 } else {

@@ -433,6 +433,11 @@ impl Ratchet {
     }
 
     /// Whether any message from the peer has been decrypted.
+    /// Whether the session remembers the peer's chain of `ratchet_key`.
+    pub(crate) fn remembers(&self, ratchet_key: &X25519PublicKey) -> bool {
+        self.chains.find(ratchet_key).is_some()
+    }
+
     pub(crate) const fn has_received(&self) -> bool {
         self.receiving.is_some()
     }

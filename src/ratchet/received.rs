@@ -24,7 +24,8 @@
 //! alone.
 //!
 //! Limits, applied in this order after every change (`docs/protocol.md`
-//! §6.6): at most [`MAX_CHAIN_HISTORY`] chains; at most
+//! §6.6): at most [`MAX_CHAIN_HISTORY`] chains (forgetting the oldest
+//! chain that holds no keys); at most
 //! [`MAX_RECEIVING_CHAINS`] chains holding keys, the current one always
 //! counted; at most [`MAX_SKIPPED_KEYS`] keys; at most
 //! [`MAX_DROPPED_RANGES`] ranges. Each drops the oldest first. Keys only
@@ -231,9 +232,21 @@ impl ReceivedChains {
     /// Applies the limits (see the module documentation). The newest chain
     /// is the current one, which always counts as holding keys.
     pub(crate) fn enforce_limits(&mut self) {
-        // 1. The history.
-        let excess = self.chains.len().saturating_sub(MAX_CHAIN_HISTORY);
-        self.chains.drain(..excess);
+        // 1. The history. Earlier chains that hold no keys are forgotten
+        // first, oldest first, so that keys only ever go under rules 2 and
+        // 3, which record them as dropped. (At most MAX_RECEIVING_CHAINS
+        // chains hold keys, fewer than the history holds, so there are
+        // always keyless ones to forget.)
+        let mut excess = self.chains.len().saturating_sub(MAX_CHAIN_HISTORY);
+        let mut index = 0;
+        while excess > 0 && index + 1 < self.chains.len() {
+            if self.chains.get(index).is_some_and(|c| c.keys.is_empty()) {
+                self.chains.remove(index);
+                excess -= 1;
+            } else {
+                index += 1;
+            }
+        }
 
         // 2. Earlier chains that hold keys, beside the current one.
         let earlier = self.chains.len().saturating_sub(1);

@@ -121,14 +121,18 @@ impl<'a> SealedEnvelope<'a> {
     /// # Errors
     /// A [`DecodeError`] for malformed input.
     pub fn parse(bytes: &'a [u8]) -> Result<Self, DecodeError> {
-        let raw = RawEnvelope::parse(bytes)?;
-        Ok(Self {
-            recipient: IdentityKey::from_bytes(&raw.recipient)?,
-            ephemeral: raw.ephemeral,
-            commitment: raw.commitment,
-            wrapped: raw.wrapped,
-            tag: raw.tag,
-            payload: raw.payload,
+        // The fields in order, each checked as it is read (§2.1 rule 7):
+        // the recipient key before anything after it.
+        decode_all(bytes, MAX_ENVELOPE_LEN, |r| {
+            r.version(V_SEALED_ENVELOPE)?;
+            Ok(Self {
+                recipient: IdentityKey::read(r)?,
+                ephemeral: X25519PublicKey::read(r)?,
+                commitment: r.array()?,
+                wrapped: r.array()?,
+                tag: r.array()?,
+                payload: read_payload(r)?,
+            })
         })
     }
 

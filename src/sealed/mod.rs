@@ -184,7 +184,8 @@ impl Sealer {
 
     /// Seals one envelope for several recipients, each with the message of
     /// its own session with this device (a user's devices, or a group's).
-    /// The relay splits the result with [`MultiRecipientEnvelope::split`].
+    /// The relay splits the result with [`MultiRecipientEnvelope::parse`]
+    /// and [`MultiRecipientEnvelope::recipients`].
     ///
     /// Costs one key generation, the payload's encryption and hash once,
     /// and per recipient one X25519 (two the first time a recipient is

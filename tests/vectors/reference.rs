@@ -473,8 +473,11 @@ impl Party {
 
     /// The four limits of §6.6, in order.
     fn enforce_limits(&mut self) {
+        // The oldest earlier chain without keys goes first.
         while self.chains.len() > MAX_CHAIN_HISTORY {
-            self.chains.remove(0);
+            let last = self.chains.len() - 1;
+            let i = self.chains[..last].iter().position(|c| c.keys.is_empty()).unwrap();
+            self.chains.remove(i);
         }
         let earlier = self.chains.len() - 1;
         while self.chains[..earlier].iter().filter(|c| !c.keys.is_empty()).count()
