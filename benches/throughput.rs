@@ -45,6 +45,9 @@ const SIZES: [(usize, &str); 4] =
 /// Recipient counts of the multi-recipient cases.
 const FAN_OUT: [usize; 4] = [1, 10, 100, 1000];
 
+/// Device counts of the device layer's fan-out cases.
+const DEVICE_FAN_OUT: [usize; 3] = [1, 4, 16];
+
 fn rng() -> ChaCha20Rng {
     ChaCha20Rng::seed_from_u64(42)
 }
@@ -706,6 +709,154 @@ fn sealed(b: &mut Benches) {
     );
 }
 
+/// Devices of N users' devices for the device-layer cases: a sender and
+/// `n` recipient devices of one user, with sessions established both ways.
+struct Devices {
+    sender: Device<MemoryStore>,
+    recipients: Vec<Device<MemoryStore>>,
+    user: UserAddress,
+    rng: ChaCha20Rng,
+}
+
+fn devices(n: usize) -> Devices {
+    let mut rng = rng();
+    let app = AppId::new("app-a").unwrap();
+    let root = CertificateKeyPair::generate(&mut rng);
+    let issuer_key = CertificateKeyPair::generate(&mut rng);
+    let forever = Timestamp(u64::MAX);
+    let issuer =
+        IssuerCertificate::issue(&root, &app, 1, &issuer_key.public(), Timestamp(0), forever)
+            .unwrap();
+    let mut trust = TrustStore::new();
+    trust.add_root(&TrustRoot::new(app.clone(), root.public()));
+    let now = Timestamp(1);
+    let make = |rng: &mut ChaCha20Rng, user: &[u8], device: u32| {
+        let address = Address::new(app.clone(), UserId::new(user).unwrap(), DeviceId(device));
+        let mut d =
+            Device::create(rng, MemoryStore::new(), address.clone(), trust.clone(), now).unwrap();
+        let key = *d.identity();
+        let cert = SenderCertificate::issue(
+            &issuer_key,
+            &issuer,
+            address.user_id().clone(),
+            address.device(),
+            &key,
+            forever,
+        )
+        .unwrap();
+        d.set_certificate(cert).unwrap();
+        d
+    };
+    let mut sender = make(&mut rng, b"alice", 1);
+    let mut recipients: Vec<_> = (0..n).map(|i| make(&mut rng, b"bob", i as u32 + 1)).collect();
+    let user = recipients[0].address().user().clone();
+    for r in &mut recipients {
+        let publication = r.publication(&mut rng, now, None).unwrap();
+        let bundle = publication.bundle(publication.one_time_prekeys().first().copied());
+        sender.start_session(&mut rng, r.address(), &bundle, now).unwrap();
+    }
+    // One exchange each way, so both sides send ratchet messages.
+    let sent = sender.send(&mut rng, &user, b"hello", now).unwrap();
+    for part in MultiRecipientEnvelope::parse(&sent.envelope).unwrap().recipients() {
+        let envelope = part.to_envelope();
+        let r =
+            recipients.iter_mut().find(|r| r.identity().to_bytes() == *part.recipient()).unwrap();
+        r.receive(&envelope, now).unwrap();
+        let reply = r.send(&mut rng, sender.address().user(), b"hi", now).unwrap();
+        for back in MultiRecipientEnvelope::parse(&reply.envelope).unwrap().recipients() {
+            sender.receive(&back.to_envelope(), now).unwrap();
+        }
+    }
+    Devices { sender, recipients, user, rng }
+}
+
+/// The device layer: receiving a message through `Device::receive`
+/// (unseal, certificate, trust, session record, commit to a memory store)
+/// beside unsealing and decrypting alone; sending to N devices through
+/// `Device::send` beside N encryptions and one multi-recipient seal.
+fn device(b: &mut Benches) {
+    let now = Timestamp(1);
+    // Receive: Alice's device sends, Bob's receives, one message a step.
+    let mut d = devices(1);
+    let mut bob = d.recipients.remove(0);
+    b.add(
+        "device",
+        "receive",
+        1,
+        batched(
+            64,
+            move || {
+                let sent = d.sender.send(&mut d.rng, &d.user, &[0u8; 64], now).unwrap();
+                let upload = MultiRecipientEnvelope::parse(&sent.envelope).unwrap();
+                upload.recipients().next().unwrap().to_envelope()
+            },
+            move |envelope| {
+                black_box(bob.receive(&envelope, now).unwrap());
+            },
+        ),
+    );
+    // Its floor: the same message, sealed, unsealed and decrypted without
+    // the layer.
+    let a = apps();
+    let p = pair();
+    let bob_key = *a.bob.public();
+    let mut bob_session = Some(p.bob);
+    let (mut alice_session, mut rng) = (p.alice, p.rng);
+    let mut a_sealer = a.sealer;
+    let (alice, bob_identity, trust) = (a.alice, a.bob, a.trust);
+    b.add(
+        "device",
+        "floor-receive",
+        1,
+        batched(
+            64,
+            move || {
+                let m = alice_session.encrypt(&mut rng, &[0u8; 64]).unwrap();
+                a_sealer.seal(&mut rng, &alice, &bob_key, &m, Padding::Buckets).unwrap()
+            },
+            move |envelope| {
+                let opened = unseal(&bob_identity, &trust, now, &envelope).unwrap();
+                let session = bob_session.as_mut().unwrap();
+                black_box(session.decrypt(opened.message_unchecked()).unwrap());
+            },
+        ),
+    );
+
+    // Send to N devices of one user.
+    for n in DEVICE_FAN_OUT {
+        let mut d = devices(n);
+        b.add(
+            "device",
+            &format!("send-{n}"),
+            n as u64,
+            repeat(move || {
+                black_box(d.sender.send(&mut d.rng, &d.user, &[0u8; 64], now).unwrap());
+            }),
+        );
+        // Floor: N sessions' encryptions and one multi-recipient seal to
+        // the same recipients, without the layer.
+        let mut a = apps();
+        let mut rng = ChaCha20Rng::seed_from_u64(n as u64);
+        let mut sessions: Vec<(IdentityKey, Session)> =
+            (0..n).map(|_| (*IdentityKeyPair::generate(&mut rng).public(), pair().alice)).collect();
+        b.add(
+            "device",
+            &format!("floor-send-{n}"),
+            n as u64,
+            repeat(move || {
+                let messages: Vec<(IdentityKey, Vec<u8>)> = sessions
+                    .iter_mut()
+                    .map(|(k, s)| (*k, s.encrypt(&mut a.rng, &[0u8; 64]).unwrap()))
+                    .collect();
+                let refs: Vec<(IdentityKey, &[u8])> =
+                    messages.iter().map(|(k, m)| (*k, m.as_slice())).collect();
+                let sealed = a.sealer.seal_to_many(&mut a.rng, &a.alice, &refs, Padding::Buckets);
+                black_box(sealed.unwrap());
+            }),
+        );
+    }
+}
+
 fn multi(b: &mut Benches) {
     let mut rng = ChaCha20Rng::seed_from_u64(7);
     let recipients: Vec<IdentityKey> =
@@ -935,6 +1086,15 @@ fn rows() -> Vec<Row> {
         rows.push(Row::plain("sealed", case, &format!("floor-{case}"), Some(1.1)));
     }
     rows.extend(FAN_OUT[1..].iter().map(|&n| Row::fan_out(n)));
+    rows.push(Row::plain("device", "receive", "floor-receive", Some(1.1)));
+    for n in DEVICE_FAN_OUT {
+        rows.push(Row::plain(
+            "device",
+            &format!("send-{n}"),
+            &format!("floor-send-{n}"),
+            Some(1.1),
+        ));
+    }
     rows.push(Row::plain("keys", "identity-decode", "floor-decompress", None));
     rows.push(Row::plain("skipped", "after-100", "floor-after-100", None));
     rows.push(Row::plain("skipped", "after-1000", "floor-after-1000", None));
@@ -1060,6 +1220,7 @@ fn main() {
     setup(&mut benches);
     sealed(&mut benches);
     multi(&mut benches);
+    device(&mut benches);
     skipped(&mut benches);
     identity_keys(&mut benches);
     state(&mut benches);

@@ -1,6 +1,7 @@
 //! Helpers shared by the fuzz targets, and the conversation model.
 
 pub mod conversation;
+pub mod devices;
 
 /// Checks the canonical-encoding property: if `decode` accepts `input`,
 /// re-encoding the value gives back exactly `input`.
