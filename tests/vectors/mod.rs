@@ -125,6 +125,7 @@ pub fn all() -> Vec<(&'static str, Value)> {
         ("session-state.json", session_state_family()),
         ("sealed.json", sealed_family()),
         ("multi-recipient.json", multi_family()),
+        ("sessions.json", sessions_family()),
     ]
 }
 
@@ -456,6 +457,15 @@ fn x3dh_family() -> Value {
             &sent.ratchet_message,
         );
 
+        let spk = ag.bundle.signed_prekey();
+        let reference_bundle = reference::bundle(
+            &ag.bob.0.ed25519,
+            (1, &spk_public, spk.signature()),
+            opk_public.as_ref().map(|k| (100, k)),
+            None,
+        );
+        assert_eq!(ag.bundle.to_bytes(), reference_bundle, "x3dh {name}: bundle");
+
         // sealwire.
         let mut rng = ScriptedRng::draws(vec![ek.to_vec(), ratchet.to_vec(), first_nonce.to_vec()]);
         let mut session = Session::initiate(&mut rng, &ag.alice.1, &ag.bundle).unwrap();
@@ -600,13 +610,18 @@ fn x3dh_family() -> Value {
     ));
     let bundle = ag.bundle.to_bytes();
     let mut kem = bundle.clone();
-    *kem.last_mut().unwrap() = 1;
+    let kem_flag = kem.len() - 2;
+    kem[kem_flag] = 1;
+    let mut no_certificate = bundle.clone();
+    *no_certificate.last_mut().unwrap() = 1;
     negative.extend(refused(
         "PreKeyBundle",
         |b| PreKeyBundle::from_bytes(b).map(drop),
         vec![
             ("a bundle whose KEM prekey flag is set (reserved in this version)", kem),
+            ("a bundle whose certificate flag is set, with no certificate", no_certificate),
             ("a bundle with a trailing byte", cat(&[&bundle, &[0]])),
+            ("a bundle of version 1 (0x11)", cat(&[&[0x11], &bundle[1..]])),
         ],
     ));
 
@@ -637,6 +652,8 @@ struct Conversation {
     base_key: [u8; 32],
     /// Whether Alice has decrypted anything from Bob yet.
     alice_heard_back: bool,
+    /// Alice's first (initial) message, which Bob accepted the session from.
+    initial: Bytes,
     setup: Value,
 }
 
@@ -680,11 +697,12 @@ impl Conversation {
             bob,
             alice_ref,
             bob_ref,
-            sent: vec![first],
+            sent: vec![first.clone()],
             events: Vec::new(),
             draws: 0,
             alice_identity: ag.alice.0,
             base_key: x25519_public(&ek),
+            initial: first.clone(),
             alice_heard_back: false,
             setup,
         }
@@ -1103,6 +1121,18 @@ fn limit_vectors() -> (Vec<Value>, Vec<Value>) {
     let next = c.send(true, "one chain too many");
     c.receive(false, next);
     assert_eq!(c.bob_ref.chains.len(), reference::MAX_CHAIN_HISTORY);
+    // Alice's first chain, which her initial message was sent from, is
+    // gone: the initial message is stale, not a forgery (§8.1).
+    let after_history = c.bob.to_bytes().to_vec();
+    let err = Session::from_bytes(&after_history).unwrap().decrypt(&c.initial).unwrap_err();
+    assert_eq!(err, DecryptError::StaleMessage);
+    negative.push(json!({
+        "description": "the initial message the session was accepted from, after the history forgot its chain: stale (§8.1)",
+        "operation": "decrypt",
+        "session_state": h(&after_history),
+        "input": h(&c.initial),
+        "error": error(err),
+    }));
     out.push(json!({
         "name": "responder at MAX_CHAIN_HISTORY receiving a new chain: the oldest is forgotten (§6.6 rule 1)",
         "state": h(&before),
@@ -1110,6 +1140,38 @@ fn limit_vectors() -> (Vec<Value>, Vec<Value>) {
         "next_message": h(&c.sent[next]),
         "plaintext": h(b"one chain too many"),
         "state_after": h(c.bob.to_bytes().as_slice()),
+    }));
+
+    // Rule 1 with a chain that holds a key: Bob skipped one message of
+    // Alice's first chain; many chains later, the history forgets the
+    // oldest chain without keys instead, and the held message still opens.
+    let mut c = Conversation::new("history keyed");
+    let held = c.send(true, "held back");
+    let after_held = c.send(true, "after the held one");
+    c.receive(false, after_held);
+    let r = c.send(false, "r");
+    c.receive(true, r);
+    while c.bob_ref.chains.len() < reference::MAX_CHAIN_HISTORY {
+        let a = c.send(true, "a");
+        c.receive(false, a);
+        let b = c.send(false, "b");
+        c.receive(true, b);
+    }
+    assert_eq!(c.bob.skipped_key_count(), 1);
+    let before = c.bob.to_bytes().to_vec();
+    let next = c.send(true, "one chain too many");
+    c.receive(false, next);
+    assert_eq!(c.bob_ref.chains.len(), reference::MAX_CHAIN_HISTORY);
+    let after = c.bob.to_bytes().to_vec();
+    c.receive(false, held);
+    out.push(json!({
+        "name": "responder at MAX_CHAIN_HISTORY whose oldest chain holds a key, receiving a new chain: the oldest chain without keys is forgotten (§6.6 rule 1); then the held message still opens",
+        "state": h(&before),
+        "skipped_keys": 1,
+        "next_message": h(&c.sent[next]),
+        "plaintext": h(b"one chain too many"),
+        "state_after": h(&after),
+        "then": { "message": h(&c.sent[held]), "plaintext": h(b"held back"), "state_after": h(c.bob.to_bytes().as_slice()) },
     }));
 
     // Rule 3: Bob holds MAX_SKIPPED_KEYS keys in two chains; the next
@@ -1849,4 +1911,410 @@ fn common_split(envelope: &MultiRecipientEnvelope<'_>) -> Vec<(IdentityKey, Vec<
         .recipients()
         .map(|share| (IdentityKey::from_bytes(share.recipient()).unwrap(), share.to_envelope()))
         .collect()
+}
+
+// ---- the session layer (docs/sessions.md) ------------------------------------------------
+
+fn sessions_family() -> Value {
+    // Addresses.
+    let mut addresses = Vec::new();
+    let cases: [(&str, &[u8], u32); 4] = [
+        ("chat.a", b"alice", 1),
+        ("chat.b", b"a@b#1%", 7),
+        ("x", &[0x00, 0xff, b' ', b'~'], 0),
+        ("app-2_z.q", &[b'u'; 64], u32::MAX),
+    ];
+    for (app, user, device) in cases {
+        let ours =
+            Address::new(AppId::new(app).unwrap(), UserId::new(user).unwrap(), DeviceId(device));
+        let bytes = reference::address(app.as_bytes(), user, device);
+        assert_eq!(ours.to_bytes(), bytes);
+        assert_eq!(Address::from_bytes(&bytes).unwrap(), ours);
+        let text = reference::address_text(app, user, device);
+        assert_eq!(ours.to_string(), text);
+        addresses.push(json!({
+            "app_id": app, "user_id": h(user), "device_id": device,
+            "encoding": h(&bytes), "text": text,
+        }));
+    }
+
+    // Safety numbers.
+    let mut safety = Vec::new();
+    let pairs = [
+        ("alice and bob", ("chat.a", &b"alice"[..], 1), ("chat.b", &b"bob"[..], 1)),
+        ("two devices of one user", ("chat.a", &b"alice"[..], 1), ("chat.a", &b"alice"[..], 2)),
+        (
+            "the same keys at other addresses",
+            ("chat.c", &b"carol"[..], 3),
+            ("chat.b", &b"bob"[..], 9),
+        ),
+    ];
+    let (ka, kb) = (identity("safety a"), identity("safety b"));
+    for (name, a, b) in pairs {
+        let (aa, ab) = (
+            reference::address(a.0.as_bytes(), a.1, a.2),
+            reference::address(b.0.as_bytes(), b.1, b.2),
+        );
+        let (digits, scannable) =
+            reference::safety_number((&ka.0.ed25519, &aa), (&kb.0.ed25519, &ab));
+        let (da, ha) = reference::safety_side(&ka.0.ed25519, &aa);
+        let (db, hb) = reference::safety_side(&kb.0.ed25519, &ab);
+        let addr = |x: (&str, &[u8], u32)| {
+            Address::new(AppId::new(x.0).unwrap(), UserId::new(x.1).unwrap(), DeviceId(x.2))
+        };
+        let ours = SafetyNumber::new(&addr(a), ka.1.public(), &addr(b), kb.1.public());
+        assert_eq!(ours.digits(), digits, "{name}");
+        assert_eq!(ours.scannable().to_vec(), scannable, "{name}");
+        assert_eq!(SafetyNumber::new(&addr(b), kb.1.public(), &addr(a), ka.1.public()), ours);
+        safety.push(json!({
+            "name": name,
+            "a": { "identity_seed": h(ka.0.seed), "identity_key": h(ka.0.encoded()), "address": h(&aa), "digits": da, "h_5200": h(ha) },
+            "b": { "identity_seed": h(kb.0.seed), "identity_key": h(kb.0.encoded()), "address": h(&ab), "digits": db, "h_5200": h(hb) },
+            "safety_number": digits,
+            "scannable": h(&scannable),
+        }));
+    }
+
+    // Remote identities and device lists.
+    let mut records = Vec::new();
+    for (verified, since) in [(false, 1_800_000_000u64), (true, 0)] {
+        let bytes = reference::remote_identity(&ka.0.ed25519, verified, since);
+        let ours = RemoteIdentity::new(
+            *ka.1.public(),
+            if verified { Trust::Verified } else { Trust::Accepted },
+            Timestamp(since),
+        );
+        assert_eq!(ours.to_bytes(), bytes);
+        assert_eq!(RemoteIdentity::from_bytes(&bytes).unwrap(), ours);
+        records.push(json!({
+            "kind": "remote identity", "identity_seed": h(ka.0.seed),
+            "trust": if verified { "verified" } else { "accepted" }, "since": since, "encoding": h(&bytes),
+        }));
+    }
+    for devices in [vec![3u32, 1, 2, 3], vec![], vec![u32::MAX, 0]] {
+        let bytes = reference::device_list(&devices);
+        let ids: Vec<DeviceId> = devices.iter().map(|&d| DeviceId(d)).collect();
+        let ours = DeviceList::new(&ids).unwrap();
+        assert_eq!(ours.to_bytes(), bytes);
+        assert_eq!(DeviceList::from_bytes(&bytes).unwrap(), ours);
+        records.push(json!({ "kind": "device list", "devices": devices, "encoding": h(&bytes) }));
+    }
+
+    // A session record holding real sessions: a responder session with a
+    // reply sent, and an older one, archived and superseded.
+    let session_bytes = |tag: &str| {
+        let mut ag = agreement(tag, false);
+        let mut rng = ScriptedRng::draws(vec![
+            secret(&format!("{tag} ek")).to_vec(),
+            secret(&format!("{tag} ratchet")).to_vec(),
+            nonce(&format!("{tag} nonce")).to_vec(),
+        ]);
+        let mut alice = Session::initiate(&mut rng, &ag.alice.1, &ag.bundle).unwrap();
+        let first = alice.encrypt(&mut rng, b"first").unwrap();
+        let (bob, _) =
+            ag.bob_store.accept(&ag.bob.1, &InitialMessage::parse(&first).unwrap()).unwrap();
+        (bob.to_bytes().to_vec(), ag)
+    };
+    let (newer, _) = session_bytes("record newer");
+    // The older session is with the same peer: the same identities, another
+    // ephemeral key.
+    let (older, _) = {
+        let mut ag = agreement("record newer", false);
+        let mut rng = ScriptedRng::draws(vec![
+            secret("record older ek").to_vec(),
+            secret("record older ratchet").to_vec(),
+            nonce("record older nonce").to_vec(),
+        ]);
+        let mut alice = Session::initiate(&mut rng, &ag.alice.1, &ag.bundle).unwrap();
+        let first = alice.encrypt(&mut rng, b"older").unwrap();
+        let (bob, _) =
+            ag.bob_store.accept(&ag.bob.1, &InitialMessage::parse(&first).unwrap()).unwrap();
+        (bob.to_bytes().to_vec(), ())
+    };
+    let record_cases: [(
+        &str,
+        u64,
+        Option<reference::RecordEntry<'_>>,
+        Vec<reference::RecordEntry<'_>>,
+    ); 3] = [
+        ("empty, revision 4", 4, None, vec![]),
+        ("a current session", 1, Some((false, 1_800_000_000, 0, &newer)), vec![]),
+        (
+            "a current session and an archived, superseded one",
+            9,
+            Some((false, 1_800_000_100, 2, &newer)),
+            vec![(true, 1_800_000_000, 1, &older)],
+        ),
+    ];
+    for (name, revision, current, archived) in &record_cases {
+        let bytes = reference::session_record(*revision, *current, archived);
+        let ours = SessionRecord::from_bytes(&bytes).unwrap();
+        assert_eq!(ours.revision(), *revision);
+        assert_eq!(*ours.to_bytes(), bytes, "{name}");
+        let entry = |(superseded, created, epoch, session): &reference::RecordEntry<'_>| {
+            json!({
+                "superseded": superseded, "created": created, "epoch": epoch, "session_state": h(session),
+            })
+        };
+        records.push(json!({
+            "kind": "session record", "name": name, "revision": revision,
+            "current": current.as_ref().map(entry), "archived": archived.iter().map(entry).collect::<Vec<_>>(),
+            "encoding": h(&bytes),
+        }));
+    }
+
+    // An account, with and without a certificate.
+    let a = authority("chat.a");
+    let me = identity("account identity");
+    let me_address = reference::address(b"chat.a", b"alice", 2);
+    let (_, certificate) = sender_certificate(&a, "alice", 2, &me.0, 1_900_000_000);
+    for with_certificate in [false, true] {
+        let fields = reference::Account {
+            revision: 7,
+            address: &me_address,
+            seed: &me.0.seed,
+            certificate: with_certificate.then_some(&certificate[..]),
+            signed: (3, 1_800_000_000),
+            retired: &[(2, 1_800_000_000), (1, 1_799_395_200)],
+            next_signed: 4,
+            next_one_time: 301,
+            unpublished_from: 201,
+            epoch: 1,
+        };
+        let bytes = reference::account(&fields);
+        let ours = Account::from_bytes(&bytes).unwrap();
+        assert_eq!(*ours.to_bytes(), bytes);
+        assert_eq!(ours.identity_key(), me.1.public());
+        assert!(ours.is_published(PreKeyId(200)) && !ours.is_published(PreKeyId(201)));
+        records.push(json!({
+            "kind": "account", "revision": 7, "address": h(&me_address), "identity_seed": h(me.0.seed),
+            "certificate": with_certificate.then(|| h(&certificate)),
+            "signed_prekey": { "id": 3, "created": 1_800_000_000u64 },
+            "retired": [{ "id": 2, "since": 1_800_000_000u64 }, { "id": 1, "since": 1_799_395_200u64 }],
+            "next_signed_prekey_id": 4, "next_one_time_prekey_id": 301, "unpublished_from": 201, "epoch": 1,
+            "encoding": h(&bytes),
+        }));
+    }
+
+    // A bundle carrying its certificate, and what checking it says.
+    let bob = identity("bundle bob");
+    let spk_secret = secret("bundle bob signed prekey");
+    let spk = SignedPreKeyPair::generate(&mut ScriptedRng::new(&[spk_secret]), &bob.1, PreKeyId(5));
+    let bob_address = reference::address(b"chat.a", b"bob", 1);
+    let (_, bob_certificate) = sender_certificate(&a, "bob", 1, &bob.0, 1_900_000_000);
+    let bundle_bytes = reference::bundle(
+        &bob.0.ed25519,
+        (5, &x25519_public(&spk_secret), spk.public().signature()),
+        None,
+        Some(&bob_certificate),
+    );
+    let ours = PreKeyBundle::new(*bob.1.public(), spk.public(), None)
+        .with_certificate(SenderCertificate::from_bytes(&bob_certificate).unwrap());
+    assert_eq!(ours.to_bytes(), bundle_bytes);
+    let trust_spec = TrustSpec::roots(&[&a]);
+    let store = trust_spec.store();
+    let check = |bundle: &[u8], address: &[u8]| {
+        let bundle = PreKeyBundle::from_bytes(bundle).unwrap();
+        let address = Address::from_bytes(address).unwrap();
+        bundle.check_certificate(&store, &address, Timestamp(NOW)).map(drop)
+    };
+    assert_eq!(check(&bundle_bytes, &bob_address), Ok(()));
+    let mut bundle_checks = vec![json!({
+        "description": "the certificate vouches for the bundle",
+        "bundle": h(&bundle_bytes), "address": h(&bob_address), "error": null,
+    })];
+    let stranger = identity("bundle stranger");
+    let stranger_spk = SignedPreKeyPair::generate(
+        &mut ScriptedRng::new(&[secret("stranger spk")]),
+        &stranger.1,
+        PreKeyId(5),
+    );
+    let substituted = reference::bundle(
+        &stranger.0.ed25519,
+        (5, &x25519_public(&secret("stranger spk")), stranger_spk.public().signature()),
+        None,
+        Some(&bob_certificate),
+    );
+    let without = reference::bundle(
+        &bob.0.ed25519,
+        (5, &x25519_public(&spk_secret), spk.public().signature()),
+        None,
+        None,
+    );
+    for (description, bundle, address) in [
+        ("a bundle without a certificate", without.clone(), bob_address.clone()),
+        (
+            "another identity key with Bob's certificate (the relay's substitution)",
+            substituted,
+            bob_address.clone(),
+        ),
+        (
+            "Bob's bundle presented as another device of Bob's",
+            bundle_bytes.clone(),
+            reference::address(b"chat.a", b"bob", 2),
+        ),
+        (
+            "Bob's bundle presented as a user of another app",
+            bundle_bytes.clone(),
+            reference::address(b"chat.b", b"bob", 1),
+        ),
+    ] {
+        let err = check(&bundle, &address).unwrap_err();
+        bundle_checks.push(json!({
+            "description": description, "bundle": h(&bundle), "address": h(&address), "error": error(err),
+        }));
+    }
+
+    // Negative decoding vectors.
+    let mut negative = Vec::new();
+    let addr = reference::address(b"chat.a", b"alice", 1);
+    negative.extend(refused(
+        "Address",
+        |b| Address::from_bytes(b).map(drop),
+        vec![
+            ("an address one byte short", addr[..addr.len() - 1].to_vec()),
+            ("an address with a trailing byte", cat(&[&addr, &[0]])),
+            ("an app id with an upper-case letter", reference::address(b"Chat.a", b"alice", 1)),
+            ("an empty user id", reference::address(b"chat.a", b"", 1)),
+            ("a user id of 65 bytes", reference::address(b"chat.a", &[b'u'; 65], 1)),
+            ("another escaped format (a session record's tag)", cat(&[&[0xff, 0x21], &addr[2..]])),
+            ("not escaped", addr[1..].to_vec()),
+        ],
+    ));
+    let ri = reference::remote_identity(&ka.0.ed25519, false, 5);
+    let mut bad_trust = ri.clone();
+    bad_trust[68] = 3;
+    let mut odd = ri.clone();
+    odd[34] |= 0x80;
+    negative.extend(refused(
+        "RemoteIdentity",
+        |b| RemoteIdentity::from_bytes(b).map(drop),
+        vec![
+            ("a trust byte of 3", bad_trust),
+            ("an identity key with the sign bit set", odd),
+            ("a remote identity one byte short", ri[..ri.len() - 1].to_vec()),
+        ],
+    ));
+    let list = reference::device_list(&[1, 2]);
+    let mut unsorted = list.clone();
+    unsorted.swap(6, 10);
+    let mut repeated = list.clone();
+    repeated[10] = 1;
+    let mut many = vec![0xff, 0x51, 33];
+    for d in 0..33u32 {
+        many.extend(d.to_be_bytes());
+    }
+    negative.extend(refused(
+        "DeviceList",
+        |b| DeviceList::from_bytes(b).map(drop),
+        vec![
+            ("device ids out of order", unsorted),
+            ("a device id twice", repeated),
+            ("33 devices, one above MAX_DEVICES_PER_USER", many),
+            ("a count of 3 with 2 ids", cat(&[&[0xff, 0x51, 3], &list[3..]])),
+        ],
+    ));
+    let good = reference::session_record(1, Some((false, 1, 0, &newer)), &[]);
+    let mut flags = good.clone();
+    flags[11] = 2;
+    let other_peer = {
+        let mut ag = agreement("record other peer", false);
+        let mut rng = ScriptedRng::draws(vec![
+            secret("op ek").to_vec(),
+            secret("op ratchet").to_vec(),
+            nonce("op nonce").to_vec(),
+        ]);
+        let mut alice = Session::initiate(&mut rng, &ag.alice.1, &ag.bundle).unwrap();
+        let first = alice.encrypt(&mut rng, b"x").unwrap();
+        ag.bob_store
+            .accept(&ag.bob.1, &InitialMessage::parse(&first).unwrap())
+            .unwrap()
+            .0
+            .to_bytes()
+            .to_vec()
+    };
+    let nine: Vec<reference::RecordEntry<'_>> = (0..9).map(|_| (false, 1, 0, &older[..])).collect();
+    negative.extend(refused(
+        "SessionRecord",
+        |b| SessionRecord::from_bytes(b).map(drop),
+        vec![
+            ("an entry whose flags byte is 2", flags),
+            (
+                "sessions with two different peers in one record",
+                reference::session_record(
+                    1,
+                    Some((false, 1, 0, &newer)),
+                    &[(false, 1, 0, &other_peer)],
+                ),
+            ),
+            (
+                "one responder session twice (one base key)",
+                reference::session_record(1, Some((false, 1, 0, &newer)), &[(false, 1, 0, &newer)]),
+            ),
+            (
+                "nine archived sessions, one above MAX_ARCHIVED_SESSIONS",
+                reference::session_record(1, None, &nine),
+            ),
+            ("a record with a trailing byte", cat(&[&good, &[0]])),
+        ],
+    ));
+    let fields = reference::Account {
+        revision: 1,
+        address: &me_address,
+        seed: &me.0.seed,
+        certificate: None,
+        signed: (3, 0),
+        retired: &[(3, 0)],
+        next_signed: 4,
+        next_one_time: 1,
+        unpublished_from: 1,
+        epoch: 0,
+    };
+    let twice = reference::account(&fields);
+    let ahead = reference::account(&reference::Account { retired: &[], next_signed: 3, ..fields });
+    let unpublished =
+        reference::account(&reference::Account { retired: &[], unpublished_from: 2, ..fields });
+    let (_, other_certificate) = sender_certificate(&a, "alice", 3, &me.0, 1_900_000_000);
+    let wrong_certificate = reference::account(&reference::Account {
+        retired: &[],
+        certificate: Some(&other_certificate),
+        ..fields
+    });
+    negative.extend(refused(
+        "Account",
+        |b| Account::from_bytes(b).map(drop),
+        vec![
+            ("a retired signed prekey with the current one's id", twice),
+            ("a signed prekey id not below the next one to hand out", ahead),
+            ("unpublished-from above the next one-time id", unpublished),
+            ("a certificate for another device of the user", wrong_certificate),
+        ],
+    ));
+    let scannable = reference::safety_number((&ka.0.ed25519, &addr), (&kb.0.ed25519, &addr)).1;
+    let number = SafetyNumber::new(
+        &Address::from_bytes(&addr).unwrap(),
+        ka.1.public(),
+        &Address::from_bytes(&addr).unwrap(),
+        kb.1.public(),
+    );
+    negative.extend(refused(
+        "SafetyNumber::matches_scanned",
+        |b| number.matches_scanned(b).map(drop),
+        vec![
+            ("a scannable form one byte short", scannable[..65].to_vec()),
+            ("a scannable form with a trailing byte", cat(&[&scannable, &[0]])),
+            ("another escaped tag", cat(&[&[0xff, 0x62], &scannable[2..]])),
+        ],
+    ));
+
+    json!({
+        "family": "sessions",
+        "version": 1,
+        "description": "The session layer's formats and safety numbers: addresses, stored records, bundles with their certificates and the check of them. docs/sessions.md §2, §3, §6.5, §8; docs/protocol.md §4.3.",
+        "addresses": addresses,
+        "safety_numbers": safety,
+        "records": records,
+        "bundle_certificates": { "trust": trust_spec.json(), "now": NOW, "checks": bundle_checks },
+        "negative": negative,
+    })
 }

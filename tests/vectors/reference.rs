@@ -731,3 +731,148 @@ impl Sealed {
         out
     }
 }
+
+// ---- the session layer (docs/sessions.md) ---------------------------------------------
+
+/// A prekey bundle, version 2 (docs/protocol.md §4.3).
+pub fn bundle(
+    identity: &[u8; 32],
+    signed: (u32, &[u8; 32], &[u8; 64]),
+    one_time: Option<(u32, &[u8; 32])>,
+    certificate: Option<&[u8]>,
+) -> Bytes {
+    let mut out = cat(&[&[0x12], &encode_identity(identity)]);
+    out.extend(cat(&[&u32be(signed.0), &encode_x25519(signed.1), signed.2]));
+    match one_time {
+        Some((id, key)) => out.extend(cat(&[&[1], &u32be(id), &encode_x25519(key)])),
+        None => out.push(0),
+    }
+    out.push(0); // no KEM prekey
+    match certificate {
+        Some(c) => out.extend(cat(&[&[1], c])),
+        None => out.push(0),
+    }
+    out
+}
+
+/// An address (sessions.md §2).
+pub fn address(app: &[u8], user: &[u8], device: u32) -> Bytes {
+    cat(&[&[0xff, 0x11], &with_len(app), &with_len(user), &u32be(device)])
+}
+
+/// How an address is shown (sessions.md §2).
+pub fn address_text(app: &str, user: &[u8], device: u32) -> String {
+    let mut out = String::new();
+    for &b in user {
+        if (0x21..=0x7e).contains(&b) && !b"@#%".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("{out}@{app}#{device}")
+}
+
+/// One side of a safety number: its 30 digits and `H_5200` (sessions.md §8).
+pub fn safety_side(identity: &[u8; 32], address: &[u8]) -> (String, [u8; 64]) {
+    let key = encode_identity(identity);
+    let mut hash: Bytes = cat(&[b"sealwire/safety-number/v1", &key, address]);
+    for _ in 0..5200 {
+        hash = Sha512::digest(cat(&[&hash, &key])).to_vec();
+    }
+    let mut digits = String::new();
+    for chunk in hash[..30].chunks(5) {
+        let value = chunk.iter().fold(0u64, |acc, &b| acc * 256 + u64::from(b));
+        digits.push_str(&format!("{:05}", value % 100_000));
+    }
+    (digits, hash.try_into().unwrap())
+}
+
+/// The safety number's digits and scannable form (sessions.md §8).
+pub fn safety_number(a: (&[u8; 32], &[u8]), b: (&[u8; 32], &[u8])) -> (String, Bytes) {
+    let mut sides = [safety_side(a.0, a.1), safety_side(b.0, b.1)];
+    sides.sort_by(|x, y| x.0.cmp(&y.0));
+    let digits = format!("{}{}", sides[0].0, sides[1].0);
+    let scannable = cat(&[&[0xff, 0x61], &sides[0].1[..32], &sides[1].1[..32]]);
+    (digits, scannable)
+}
+
+/// A stored remote identity (sessions.md §3.2).
+pub fn remote_identity(identity: &[u8; 32], verified: bool, since: u64) -> Bytes {
+    cat(&[
+        &[0xff, 0x31],
+        &encode_identity(identity),
+        &encode_x25519(&montgomery(identity)),
+        &[if verified { 2 } else { 1 }],
+        &since.to_be_bytes(),
+    ])
+}
+
+/// A stored device list (sessions.md §3.4).
+pub fn device_list(devices: &[u32]) -> Bytes {
+    let mut sorted = devices.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut out = vec![0xff, 0x51, sorted.len() as u8];
+    for d in sorted {
+        out.extend(u32be(d));
+    }
+    out
+}
+
+/// One entry of a session record: (superseded, created, epoch, session).
+pub type RecordEntry<'a> = (bool, u64, u32, &'a [u8]);
+
+/// A stored session record (sessions.md §3.1).
+pub fn session_record(
+    revision: u64,
+    current: Option<RecordEntry<'_>>,
+    archived: &[RecordEntry<'_>],
+) -> Bytes {
+    let entry = |(superseded, created, epoch, session): &RecordEntry<'_>| {
+        cat(&[&[u8::from(*superseded)], &created.to_be_bytes(), &u32be(*epoch), &with_len(session)])
+    };
+    let mut out = cat(&[&[0xff, 0x21], &revision.to_be_bytes()]);
+    match &current {
+        Some(e) => out.extend(cat(&[&[1], &entry(e)])),
+        None => out.push(0),
+    }
+    out.push(archived.len() as u8);
+    for e in archived {
+        out.extend(entry(e));
+    }
+    out
+}
+
+/// The fields of a stored account (sessions.md §3.3).
+pub struct Account<'a> {
+    pub revision: u64,
+    pub address: &'a [u8],
+    pub seed: &'a [u8; 32],
+    pub certificate: Option<&'a [u8]>,
+    pub signed: (u32, u64),
+    pub retired: &'a [(u32, u64)],
+    pub next_signed: u32,
+    pub next_one_time: u32,
+    pub unpublished_from: u32,
+    pub epoch: u32,
+}
+
+pub fn account(a: &Account<'_>) -> Bytes {
+    let mut out = cat(&[&[0xff, 0x41], &a.revision.to_be_bytes(), a.address, &[0x52], a.seed]);
+    match a.certificate {
+        Some(c) => out.extend(cat(&[&[1], c])),
+        None => out.push(0),
+    }
+    out.extend(cat(&[&u32be(a.signed.0), &a.signed.1.to_be_bytes(), &[a.retired.len() as u8]]));
+    for (id, since) in a.retired {
+        out.extend(cat(&[&u32be(*id), &since.to_be_bytes()]));
+    }
+    out.extend(cat(&[
+        &u32be(a.next_signed),
+        &u32be(a.next_one_time),
+        &u32be(a.unpublished_from),
+        &u32be(a.epoch),
+    ]));
+    out
+}
