@@ -12,7 +12,8 @@ ROOT = pathlib.Path(__file__).resolve().parent
 VECTORS = ROOT.parent / "test-vectors"
 
 ROUTES = {
-    0x11: ["decode_bundle"],
+    0x12: ["decode_bundle"],
+    0xFF: ["decode_records"],
     0x22: ["decode_initial_message", "session_receive"],
     0x32: ["decode_ratchet_message", "session_receive"],
     0x42: ["decode_session"],

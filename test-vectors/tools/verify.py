@@ -2,13 +2,15 @@
 """Reproduce sealwire's test vectors (protocol version 2) from the documents alone.
 
 A third implementation of the protocol, in Python with the `cryptography`
-package, written from docs/protocol.md and test-vectors/README.md: it shares
+package, written from docs/protocol.md, docs/sessions.md (the session layer's
+records, addresses and safety numbers) and test-vectors/README.md: it shares
 nothing with the Rust code. From each vector's inputs (seeds, the draws under
 `rng`, plaintexts) it recomputes every intermediate value and output and
 compares them with the files, byte for byte; it replays the ratchet
 conversation with its own Double Ratchet; and it runs every negative vector
 through its own decoders and operations, which must refuse it with the same
-error (code and name). Section numbers (§) refer to docs/protocol.md.
+error (code and name). Section numbers (§) refer to docs/protocol.md, and
+"S" followed by a number to docs/sessions.md.
 
 What `cryptography` does not offer is written here in pure Python from its
 definition: HChaCha20 (for XChaCha20-Poly1305), X25519 (RFC 7748, so that an
@@ -73,6 +75,9 @@ MAX_APP_ID_LEN = 64
 MAX_USER_ID_LEN = 64
 ENVELOPE_PREFIX_LEN = 151
 SHARE_LEN = 81
+SENDER_CERTIFICATE_MAX_LEN = 436
+ISSUER_CERTIFICATE_MAX_LEN = 186
+BUNDLE_MAX_LEN = 611
 ENTRY_OVERHEAD = 38
 
 IDENTITY_SEED_LABEL = b"sealwire/identity-seed/v1"
@@ -88,7 +93,7 @@ ZERO32 = bytes(32)
 
 # Version tags (§15) and key types (§2.2).
 KEY_IDENTITY, KEY_X25519, KEY_CERTIFICATE = 0x01, 0x02, 0x04
-TAG_BUNDLE, TAG_INITIAL, TAG_RATCHET, TAG_SESSION, TAG_IDENTITY_PAIR = 0x11, 0x22, 0x32, 0x42, 0x52
+TAG_BUNDLE, TAG_INITIAL, TAG_RATCHET, TAG_SESSION, TAG_IDENTITY_PAIR = 0x12, 0x22, 0x32, 0x42, 0x52
 TAG_SIGNED_PREKEY, TAG_SIGNED_PREKEY_PAIR, TAG_ONE_TIME_PREKEY, TAG_ONE_TIME_PREKEY_PAIR = 0x61, 0x71, 0x81, 0x91
 TAG_ISSUER, TAG_SENDER, TAG_SEALED, TAG_MULTI, TAG_TRUST_ROOT, TAG_CERT_KEY_PAIR = 0xA2, 0xB2, 0xC2, 0xD2, 0xE2, 0xF1
 CONTENT_INITIAL, CONTENT_RATCHET = 0x01, 0x02
@@ -105,7 +110,11 @@ def limits_are_consistent():
     check("Session::MAX_ENCODED_LEN", session, SESSION_MAX_ENCODED_LEN)
     multi = 1 + 33 + 32 + 4 + MAX_RECIPIENTS * SHARE_LEN + 4 + MAX_ENVELOPE_LEN - ENVELOPE_PREFIX_LEN   # §11
     check("MultiRecipientEnvelope::MAX_ENCODED_LEN", multi, MULTI_MAX_ENCODED_LEN)
-    check("bundle maximum", 1 + 33 + 4 + 33 + 64 + 1 + 4 + 33 + 1, 174)         # §4.3
+    # §4.3 says "at most 611 bytes (174 without a certificate)". The layout gives 175 without
+    # one (174 was version 1's maximum; version 2 adds the certificate flag byte), and the
+    # vector "with one-time prekey" of x3dh.json is 175 bytes. 611 = 175 + 436 holds.
+    check("bundle maximum without a certificate", 1 + 33 + 4 + 33 + 64 + 1 + 4 + 33 + 1 + 1, 175)
+    check("bundle maximum", 1 + 33 + 4 + 33 + 64 + 1 + 4 + 33 + 1 + 1 + SENDER_CERTIFICATE_MAX_LEN, BUNDLE_MAX_LEN)
     check("trust root maximum", 1 + 33 + 4 + MAX_APP_ID_LEN, 102)                # §9.2
     issuer = 1 + 4 + 33 + 4 + MAX_APP_ID_LEN + 8 + 8 + 64                          # §9.3
     check("issuer certificate maximum", issuer, 186)
@@ -128,7 +137,8 @@ CODES = {
                 "OtherSession": 305, "Duplicate": 306, "KeyDropped": 307},
     "Encrypt": {"PlaintextTooLong": 401, "ChainExhausted": 402, "NonContributory": 403},
     "Certificate": {"UntrustedApp": 501, "BrokenChain": 502, "Revoked": 503, "NotYetValid": 504,
-                    "Expired": 505, "KeyMismatch": 506, "InvalidValidity": 507, "Denied": 508},
+                    "Expired": 505, "KeyMismatch": 506, "InvalidValidity": 507, "Denied": 508, "Missing": 509,
+                    "IdentityMismatch": 510, "AddressMismatch": 511},
     "Unseal": {"Malformed": 601, "NotForRecipient": 602, "Failed": 603, "SenderMismatch": 604,
                "ForeignInitialMessage": 605, "WrongSession": 606},
     "Seal": {"CertificateMismatch": 701, "NoRecipients": 702, "TooManyRecipients": 703,
@@ -318,8 +328,14 @@ class Reader:
             raise bad("TooLong")
         self.data, self.o = data, 0
         if tag is not None:
+            self.version(tag)
+
+    def version(self, tag):
+        """A one-byte tag, or an escaped one (§15: 0xFF, then a byte naming the format):
+        the first byte that differs is the UnknownVersion's argument."""
+        for want in (tag if isinstance(tag, bytes) else [tag]):
             v = self.u8()
-            if v != tag:
+            if v != want:
                 raise bad("UnknownVersion", v)
 
     def remaining(self):
@@ -677,24 +693,29 @@ def encode_one_time_prekey(opk_id, public):
     return u8(TAG_ONE_TIME_PREKEY) + u32(opk_id) + encode_pk(public)
 
 
-def encode_bundle(ik, spk_id, spk, signature, opk_id, opk):
-    """§4.3."""
+def encode_bundle(ik, spk_id, spk, signature, opk_id, opk, certificate=None):
+    """§4.3, version 2: the certificate, if any, follows its flag whole, with no length
+    of its own (the sender certificate's encoding delimits itself, §9.4)."""
     out = u8(TAG_BUNDLE) + encode_ik(ik) + u32(spk_id) + encode_pk(spk) + signature
     out += flag(opk is not None)
     if opk is not None:
         out += u32(opk_id) + encode_pk(opk)
-    return out + flag(False)   # no KEM prekey
+    out += flag(False)   # no KEM prekey
+    out += flag(certificate is not None)
+    return out + (certificate or b"")
 
 
 def decode_bundle(data):
-    """§4.3: at most 174 bytes; a set KEM flag is Unsupported."""
-    r = Reader(data, TAG_BUNDLE, 174)
+    """§4.3: at most 611 bytes; a set KEM flag is Unsupported (as it is read, §2.1 rule 7);
+    the certificate is read as §9.4 says. Structure only: nothing is verified here."""
+    r = Reader(data, TAG_BUNDLE, BUNDLE_MAX_LEN)
     b = {"ik": r.identity_key(), "spk_id": r.u32(), "spk": r.x25519_key(), "signature": r.take(64),
          "opk_id": None, "opk": None}
     if r.flag():
         b["opk_id"], b["opk"] = r.u32(), r.x25519_key()
     if r.flag():
         raise bad("Unsupported")
+    b["certificate"] = read_sender_certificate(r)["encoding"] if r.flag() else None
     r.finish()
     return b
 
@@ -929,7 +950,9 @@ class Ratchet:
     # §6.6
     def apply_limits(self):
         while len(self.chains) > MAX_CHAIN_HISTORY:                                  # 1
-            self.chains.pop(0)
+            # the oldest chain other than the newest that holds no skipped keys
+            oldest = next(i for i, c in enumerate(self.chains[:-1]) if not c.skipped)
+            del self.chains[oldest]
         while True:                                                                  # 2
             holding = [c for c in self.chains[:-1] if c.skipped]
             if len(holding) <= MAX_RECEIVING_CHAINS - 1:
@@ -1072,6 +1095,12 @@ class Session:
             if self.role != 2 or m_ids != (self.base_key, self.peer_ik, self.spk_id, self.opk_id):
                 raise error("Decrypt", "OtherSession")
             m = m["message"]
+            # §8.1: every initial message is sent from the initiator's first chain; once the
+            # history has forgotten it (§6.6), an initial message of this session is stale.
+            # The state does not say which chain was the first: a matching initial message
+            # whose ratchet key is not remembered is taken to be from a forgotten chain.
+            if not any(c.key == m["dhs"] for c in self.ratchet.chains):
+                raise error("Decrypt", "StaleMessage")
         out = self.ratchet.decrypt(m, self.ad())
         self.generation += 1
         self.awaiting = False
@@ -1229,16 +1258,40 @@ def issue_sender_certificate(issuer, issuer_certificate, app_id, user_id, device
     return SENDER_LABEL + signed, u8(TAG_SENDER) + signed + issuer.sign(SENDER_LABEL + signed)
 
 
-def decode_sender_certificate(data):
-    r = Reader(data, TAG_SENDER, 436)
+def read_sender_certificate(r):
+    """§9.4, read in place from `r` (a bundle carries one without a length, §4.3): its tag,
+    then its fields in order, each checked as it is read."""
+    start = r.o
+    tag = r.u8()
+    if tag != TAG_SENDER:
+        raise bad("UnknownVersion", tag)
     c = {"app_id": read_app_id(r), "user_id": read_user_id(r), "device_id": r.u32(),
          "ik": r.identity_key(), "expires": r.u64()}
-    c["issuer"] = decode_issuer_certificate(r.var(186))
-    c["signed"] = SENDER_LABEL + data[1:r.o]
+    c["issuer"] = decode_issuer_certificate(r.var(ISSUER_CERTIFICATE_MAX_LEN))
+    c["signed"] = SENDER_LABEL + r.data[start + 1:r.o]
     c["signature"] = r.take(64)
-    r.finish()
-    c["fingerprint"] = sha256(data)
+    c["encoding"] = r.data[start:r.o]
+    c["fingerprint"] = sha256(c["encoding"])
     return c
+
+
+def decode_sender_certificate(data):
+    r = Reader(data, None, SENDER_CERTIFICATE_MAX_LEN)
+    c = read_sender_certificate(r)
+    r.finish()
+    return c
+
+
+def revocation_id(ed):
+    """§9.5 rule 3: a revoked key is compared by the y coordinate of [8]A (its sign bit
+    cleared), which A, −A and A + T (T of small order) share. A key that does not
+    decompress keeps its encoding."""
+    a = None if y_not_canonical(ed) else ed_decompress(ed)
+    if a is None:
+        return ed
+    y = bytearray(ed_compress(ed_mul(8, a)))
+    y[31] &= 0x7F
+    return bytes(y)
 
 
 class TrustStore:
@@ -1248,7 +1301,7 @@ class TrustStore:
         # §2.2: a trust root's raw 32-byte key is decoded as a certificate key (rules 2–4).
         self.roots = {r["app_id"].encode(): decode_certificate_point(h(r["key"])) for r in t["roots"]}
         self.revoked_key_ids = {(r["app_id"].encode(), r["key_id"]) for r in t["revoked_key_ids"]}
-        self.revoked_keys = {h(k) for k in t["revoked_keys"]}
+        self.revoked_keys = {revocation_id(h(k)) for k in t["revoked_keys"]}
         self.denied_identities = {h(k) for k in t["denied_identities"]}
         self.denied_certificates = {h(k) for k in t["denied_certificates"]}
 
@@ -1262,7 +1315,7 @@ def validate_certificate(c, trust, now):
     i = c["issuer"]
     if not verify_strict(root, i["signed"], i["signature"]) or i["app_id"] != c["app_id"]:
         raise fail("BrokenChain")                                                         # 2
-    if (i["app_id"], i["key_id"]) in trust.revoked_key_ids or i["key"] in trust.revoked_keys:
+    if (i["app_id"], i["key_id"]) in trust.revoked_key_ids or revocation_id(i["key"]) in trust.revoked_keys:
         raise fail("Revoked")                                                             # 3
     if now < i["not_before"]:
         raise fail("NotYetValid")                                                         # 4
@@ -1516,6 +1569,259 @@ def encode_one_time_prekey_pair(opk_id, secret):
     return u8(TAG_ONE_TIME_PREKEY_PAIR) + u32(opk_id) + secret
 
 
+# ---- docs/sessions.md: the session layer's formats and safety numbers ---------------------------
+# Section numbers prefixed "S" refer to docs/sessions.md.
+
+TAG_ADDRESS, TAG_SESSION_RECORD, TAG_REMOTE_IDENTITY = b"\xff\x11", b"\xff\x21", b"\xff\x31"
+TAG_ACCOUNT, TAG_DEVICE_LIST, TAG_SCANNABLE = b"\xff\x41", b"\xff\x51", b"\xff\x61"
+SAFETY_NUMBER_LABEL = b"sealwire/safety-number/v1"
+SAFETY_NUMBER_ITERATIONS = 5200
+MAX_ARCHIVED_SESSIONS = 8
+MAX_DEVICES_PER_USER = 32
+MAX_SIGNED_PREKEYS = 6
+ADDRESS_MAX_LEN = 142
+SESSION_RECORD_MAX_LEN = 670_422
+REMOTE_IDENTITY_LEN = 77
+ACCOUNT_MAX_LEN = 723
+DEVICE_LIST_MAX_LEN = 131
+TRUST_ACCEPTED, TRUST_VERIFIED = 0x01, 0x02
+SESSION_ENTRY_FIXED = 1 + 8 + 4 + 4      # flags, created, epoch, the state's length
+
+
+def session_limits_are_consistent():
+    """S3: the maximum lengths follow from the layouts."""
+    address = 2 + 4 + MAX_APP_ID_LEN + 4 + MAX_USER_ID_LEN + 4
+    check("Address maximum (S2)", address, ADDRESS_MAX_LEN)
+    entry = SESSION_ENTRY_FIXED + SESSION_MAX_ENCODED_LEN
+    check("SessionRecord maximum (S3.1)", 2 + 8 + 1 + entry + 1 + MAX_ARCHIVED_SESSIONS * entry, SESSION_RECORD_MAX_LEN)
+    check("RemoteIdentity length (S3.2)", 2 + 33 + 33 + 1 + 8, REMOTE_IDENTITY_LEN)
+    check("DeviceList maximum (S3.4)", 2 + 1 + 4 * MAX_DEVICES_PER_USER, DEVICE_LIST_MAX_LEN)
+    # S3.3 says "at most 723 bytes", but its layout, with at most MAX_SIGNED_PREKEYS − 1 (5)
+    # retired signed prekeys, adds up to 711: 723 would hold 6. The decoder below uses the
+    # stated 723 as the format's maximum; no vector falls between the two.
+    account = (2 + 8 + ADDRESS_MAX_LEN + 33 + 1 + SENDER_CERTIFICATE_MAX_LEN + 4 + 8 + 1
+               + 12 * (MAX_SIGNED_PREKEYS - 1) + 4 + 4 + 4 + 4)
+    check("Account maximum from its layout (S3.3)", account, ACCOUNT_MAX_LEN - 12)
+
+
+# S2 addresses
+
+def encode_address(app_id, user_id, device_id):
+    return TAG_ADDRESS + encode_app_id(app_id) + with_len(user_id) + u32(device_id)
+
+
+def read_address(r):
+    """S2, read in place (an account holds one, S3.3): its escaped tag, then the fields."""
+    r.version(TAG_ADDRESS)
+    return read_app_id(r), read_user_id(r), r.u32()
+
+
+def decode_address(data):
+    """The `Address` decoder."""
+    r = Reader(data, None, ADDRESS_MAX_LEN)
+    address = read_address(r)
+    r.finish()
+    return address
+
+
+def address_text(app_id, user_id, device_id):
+    """S2: user@app#device; in the user id, bytes outside 0x21–0x7E and @ # % are %XX."""
+    user = "".join(chr(b) if 0x21 <= b <= 0x7E and b not in b"@#%" else f"%{b:02X}" for b in user_id)
+    return f"{user}@{app_id.decode()}#{device_id}"
+
+
+# S3.2 remote identity
+
+def encode_remote_identity(ed, trust, since):
+    return TAG_REMOTE_IDENTITY + encode_ik(ed) + encode_pk(ed25519_to_x25519(ed)) + u8(trust) + u64(since)
+
+
+def decode_remote_identity(data):
+    """S3.2: the key's tag, canonical y and even x (as §8.2), its X25519 form as stored."""
+    r = Reader(data, TAG_REMOTE_IDENTITY, REMOTE_IDENTITY_LEN)
+    ed, x = r.identity_key(full=False), r.x25519_key()
+    trust = r.u8()
+    if trust not in (TRUST_ACCEPTED, TRUST_VERIFIED):
+        raise bad("InvalidValue")
+    since = r.u64()
+    r.finish()
+    return {"ed": ed, "x": x, "trust": trust, "since": since}
+
+
+# S3.4 device list
+
+def encode_device_list(devices):
+    """S3.4: the ids strictly ascending. The vectors' `devices` are the ids as given to the
+    list (in any order, repeated), which keeps each once, in order."""
+    ids = sorted(set(devices))
+    if len(ids) > MAX_DEVICES_PER_USER:
+        raise RuntimeError("TooManyDevices")
+    return TAG_DEVICE_LIST + u8(len(ids)) + b"".join(u32(i) for i in ids)
+
+
+def read_small_count(r, maximum, smallest):
+    """§2.1 rule 4, for the session layer's one-byte counts: the maximum (TooLong), then
+    count × the smallest item against what remains (Truncated)."""
+    n = r.u8()
+    if n > maximum:
+        raise bad("TooLong")
+    if n * smallest > r.remaining():
+        raise bad("Truncated")
+    return n
+
+
+def decode_device_list(data):
+    """The `DeviceList` decoder."""
+    r = Reader(data, TAG_DEVICE_LIST, DEVICE_LIST_MAX_LEN)
+    ids = []
+    for _ in range(read_small_count(r, MAX_DEVICES_PER_USER, 4)):
+        i = r.u32()
+        if ids and i <= ids[-1]:
+            raise bad("InvalidValue")
+        ids.append(i)
+    r.finish()
+    return ids
+
+
+# S3.1 session record
+
+def encode_session_entry(e):
+    return u8(1 if e["superseded"] else 0) + u64(e["created"]) + u32(e["epoch"]) + with_len(e["state"])
+
+
+def encode_session_record(revision, current, archived):
+    out = TAG_SESSION_RECORD + u64(revision) + flag(current is not None)
+    if current is not None:
+        out += encode_session_entry(current)
+    return out + u8(len(archived)) + b"".join(encode_session_entry(e) for e in archived)
+
+
+def decode_session_record(data):
+    """The `SessionRecord` decoder. Each entry's state is decoded whole (§8.2, its errors as
+    they are) and checked against the entries before it as soon as it is read."""
+    r = Reader(data, TAG_SESSION_RECORD, SESSION_RECORD_MAX_LEN)
+    sessions = []
+
+    def entry():
+        superseded = r.u8()
+        if superseded not in (0, 1):
+            raise bad("InvalidValue")
+        e = {"superseded": superseded == 1, "created": r.u64(), "epoch": r.u32()}
+        e["state"] = r.var(SESSION_MAX_ENCODED_LEN)
+        s = decode_session(e["state"])
+        for earlier in sessions:
+            if s.peer_ik != earlier.peer_ik:
+                raise inconsistent("sessions with different remote identity keys")
+            if s.role == 2 and earlier.role == 2 and s.base_key == earlier.base_key:
+                raise inconsistent("two responder sessions with one base key")
+        sessions.append(s)
+        e["session"] = s
+        return e
+
+    revision = r.u64()
+    current = entry() if r.flag() else None
+    archived = [entry() for _ in range(read_small_count(r, MAX_ARCHIVED_SESSIONS, SESSION_ENTRY_FIXED))]
+    r.finish()
+    return {"revision": revision, "current": current, "archived": archived}
+
+
+# S3.3 account
+
+def encode_account(a):
+    out = TAG_ACCOUNT + u64(a["revision"]) + a["address"] + u8(TAG_IDENTITY_PAIR) + a["seed"]
+    out += flag(a["certificate"] is not None) + (a["certificate"] or b"")
+    out += u32(a["signed_prekey_id"]) + u64(a["signed_prekey_created"])
+    out += u8(len(a["retired"])) + b"".join(u32(i) + u64(since) for i, since in a["retired"])
+    return out + u32(a["next_signed_prekey_id"]) + u32(a["next_one_time_prekey_id"]) + u32(a["unpublished_from"]) \
+        + u32(a["epoch"])
+
+
+def decode_account(data):
+    """The `Account` decoder: fields in order, each check once its fields are read."""
+    r = Reader(data, TAG_ACCOUNT, ACCOUNT_MAX_LEN)
+    a = {"revision": r.u64()}
+    start = r.o
+    app_id, user_id, device_id = read_address(r)
+    a["address"] = r.data[start:r.o]
+    r.version(TAG_IDENTITY_PAIR)
+    a["seed"] = r.take(32)
+    identity = Identity(a["seed"])                 # §12: a seed with an odd key is InvalidKey
+    a["certificate"] = None
+    if r.flag():
+        c = read_sender_certificate(r)
+        if c["ik"] != identity.ed or (c["app_id"], c["user_id"], c["device_id"]) != (app_id, user_id, device_id):
+            raise inconsistent("a certificate for another identity key or address")
+        a["certificate"] = c["encoding"]
+    a["signed_prekey_id"], a["signed_prekey_created"] = r.u32(), r.u64()
+    ids, a["retired"] = [a["signed_prekey_id"]], []
+    for _ in range(read_small_count(r, MAX_SIGNED_PREKEYS - 1, 12)):
+        i, since = r.u32(), r.u64()
+        if i in ids:
+            raise inconsistent("a signed prekey id listed twice")
+        ids.append(i)
+        a["retired"].append((i, since))
+    a["next_signed_prekey_id"] = r.u32()
+    if any(i >= a["next_signed_prekey_id"] for i in ids):
+        raise inconsistent("a signed prekey id not below the next one")
+    a["next_one_time_prekey_id"], a["unpublished_from"] = r.u32(), r.u32()
+    if a["unpublished_from"] > a["next_one_time_prekey_id"]:
+        raise inconsistent("unpublished-from above the next one-time prekey id")
+    a["epoch"] = r.u32()
+    r.finish()
+    return a
+
+
+# S8 safety numbers
+
+def safety_hash(identity_encoded, address_encoded):
+    """S8: H_0 = label || Encode(IK) || Encode(A); H_i = SHA-512(H_(i−1) || Encode(IK))."""
+    x = SAFETY_NUMBER_LABEL + identity_encoded + address_encoded
+    for _ in range(SAFETY_NUMBER_ITERATIONS):
+        x = hashlib.sha512(x + identity_encoded).digest()
+    return x
+
+
+def safety_digits(h_final):
+    """S8: six 5-byte chunks of the first 30 bytes, each mod 100000 as 5 digits."""
+    return "".join(f"{int.from_bytes(h_final[i:i + 5], 'big') % 100000:05d}" for i in range(0, 30, 5))
+
+
+def safety_number(side_a, side_b):
+    """S8: (60 digits, 66-byte scannable form), the side with the smaller digits first."""
+    first, second = sorted([side_a, side_b], key=lambda s: s[0])
+    return first[0] + second[0], TAG_SCANNABLE + first[1][:32] + second[1][:32]
+
+
+def decode_scanned(data):
+    """S8, what `SafetyNumber::matches_scanned` reads before comparing: 0xFF 0x61, then
+    32 + 32 bytes. The vectors refuse 67 bytes with TrailingBytes, so the format's maximum
+    total length (§2.1 rule 5) is not 66 here: no maximum is checked first."""
+    r = Reader(data, TAG_SCANNABLE, len(data))
+    body = r.take(64)
+    r.finish()
+    return TAG_SCANNABLE + body
+
+
+def matches_scanned(own_scannable, data):
+    return hmac.compare_digest(decode_scanned(data), own_scannable)
+
+
+# S6.5 a bundle's certificate
+
+def check_bundle_certificate(bundle, trust, address, now):
+    """S6.5, in order: present (Missing); its chain validates at `now` (§9.5); it certifies
+    the bundle's identity key (IdentityMismatch); it certifies `address` (AddressMismatch)."""
+    b = decode_bundle(bundle)
+    if b["certificate"] is None:
+        raise error("Certificate", "Missing")
+    c = decode_sender_certificate(b["certificate"])
+    validate_certificate(c, trust, now)
+    if c["ik"] != b["ik"]:
+        raise error("Certificate", "IdentityMismatch")
+    if (c["app_id"], c["user_id"], c["device_id"]) != decode_address(address):
+        raise error("Certificate", "AddressMismatch")
+
+
 # ---- negative vectors (README "Errors") -----------------------------------------------------------
 
 DECODERS = {
@@ -1528,6 +1834,12 @@ DECODERS = {
     "TrustRoot": decode_trust_root,
     "Session": decode_session,
     "MultiRecipientEnvelope": decode_multi,
+    "Address": decode_address,
+    "RemoteIdentity": decode_remote_identity,
+    "DeviceList": decode_device_list,
+    "SessionRecord": decode_session_record,
+    "Account": decode_account,
+    "SafetyNumber::matches_scanned": decode_scanned,
 }
 
 
@@ -1771,8 +2083,16 @@ def session_state_family():
             else:
                 check(f"{name} state after (SHA-256)", sha256(after), v["state_after_sha256"])
             check(f"{name} state after re-encodes", decode_session(after).encode(), after)
-    # The negative decrypts start from one of the states above (the rule 4 vector's, by its note).
-    states = {v["state"] for v in doc["vectors"]}
+            if "then" in v:
+                # README "Fields": a second message the same state receives after next_message.
+                t = v["then"]
+                got = session.decrypt(h(t["message"]))
+                check(f"{name} then plaintext", got["plaintext"], t["plaintext"])
+                after = session.encode()
+                check(f"{name} then state after", after, t["state_after"])
+                check(f"{name} then state after re-encodes", decode_session(after).encode(), after)
+    # The negative decrypts start from one of the states above, or one reached from them.
+    states = {v["state"] for v in doc["vectors"]} | {v["state_after"] for v in doc["vectors"] if "state_after" in v}
     for v in doc["negative"]:
         if v.get("operation") == "decrypt":
             check(f"session-state negative {v['description']!r} starts from a vector's state",
@@ -1803,7 +2123,20 @@ def certificates_family(doc):
     check("sender signed message", message, s["signed_message"])
     check("sender certificate", cert, s["certificate"])
     check("sender certificate fingerprint", decode_sender_certificate(cert)["fingerprint"], s["fingerprint"])
+    revocation_covers_every_encoding(issuer.ed)
     return cert
+
+
+def revocation_covers_every_encoding(ed):
+    """§9.5 rule 3: revoking A revokes −A and A + T. The vectors revoke keys by their own
+    encoding only, so this checks the comparison on the issuer key's other encodings."""
+    a = ed_decompress(ed)
+    q = next(q for q in (ed_decompress(y.to_bytes(32, "little")) for y in range(2, 64)) if q is not None
+             and not ed_is_identity(ed_mul(4, ed_mul(ELL, q))))
+    t = ed_mul(ELL, q)                                       # a point of order 8
+    for what, other in (("−A", ed_compress(ed_neg(a))), ("A + T", ed_compress(ed_add(a, t)))):
+        check(f"revoking the issuer key revokes {what}", revocation_id(other), revocation_id(ed))
+    check("a key of the same secret is another encoding", ed_compress(ed_neg(a)) != ed, True)
 
 
 SEAL_FIELDS = ("ephemeral_public", "content", "padding_length", "payload_key", "payload_nonce", "commitment",
@@ -1904,12 +2237,100 @@ def multi_recipient_family():
     negative_vectors(doc)
 
 
+def sessions_family():
+    """docs/sessions.md §2, §3, §6.5, §8 (prefixed S below)."""
+    doc = load("sessions.json")
+    for v in doc["addresses"]:
+        name = f"address {v['text']!r}"
+        fields = (v["app_id"].encode(), h(v["user_id"]), v["device_id"])
+        encoded = encode_address(*fields)
+        check(f"{name} encoding", encoded, v["encoding"])
+        check(f"{name} decodes", decode_address(encoded), fields)
+        check(f"{name} text", address_text(*fields), v["text"])
+    for v in doc["safety_numbers"]:
+        name = f"safety number {v['name']!r}"
+        sides = []
+        for side in ("a", "b"):
+            s = v[side]
+            ident = Identity(h(s["identity_seed"]))
+            check(f"{name} {side} identity key", ident.encoded(), s["identity_key"])
+            address = h(s["address"])
+            check(f"{name} {side} address re-encodes", encode_address(*decode_address(address)), address)
+            final = safety_hash(ident.encoded(), address)
+            check(f"{name} {side} H_5200", final, s["h_5200"])
+            check(f"{name} {side} digits", safety_digits(final), s["digits"])
+            sides.append((safety_digits(final), final))
+        number, scannable = safety_number(*sides)
+        check(f"{name} safety number", number, v["safety_number"])
+        check(f"{name} safety number, the other side's view", safety_number(sides[1], sides[0])[0], v["safety_number"])
+        check(f"{name} scannable", scannable, v["scannable"])
+        check(f"{name} matches its scannable form", matches_scanned(scannable, scannable), True)
+        other = bytearray(scannable)
+        other[-1] ^= 1
+        check(f"{name} does not match another", matches_scanned(scannable, bytes(other)), False)
+    for v in doc["records"]:
+        kind = v["kind"]
+        name = f"{kind} {v.get('name', '')!r}"
+        want = h(v["encoding"])
+        if kind == "remote identity":
+            ident = Identity(h(v["identity_seed"]))
+            trust = {"accepted": TRUST_ACCEPTED, "verified": TRUST_VERIFIED}[v["trust"]]
+            check(f"{name} encoding", encode_remote_identity(ident.ed, trust, v["since"]), want)
+            got = decode_remote_identity(want)
+            check(f"{name} decodes", (got["ed"], got["x"], got["trust"], got["since"]),
+                  (ident.ed, ident.x, trust, v["since"]))
+        elif kind == "device list":
+            check(f"{name} encoding", encode_device_list(v["devices"]), want)
+            check(f"{name} decodes", decode_device_list(want), sorted(set(v["devices"])))
+        elif kind == "session record":
+            entry = lambda e: None if e is None else dict(e, state=h(e["session_state"]))
+            current, archived = entry(v["current"]), [entry(e) for e in v["archived"]]
+            for e in ([current] if current else []) + archived:
+                check(f"{name} session state re-encodes", decode_session(e["state"]).encode(), e["state"])
+            check(f"{name} encoding", encode_session_record(v["revision"], current, archived), want)
+            got = decode_session_record(want)
+            plain = lambda e: None if e is None else (e["superseded"], e["created"], e["epoch"], e["state"])
+            check(f"{name} decodes", (got["revision"], plain(got["current"]), [plain(e) for e in got["archived"]]),
+                  (v["revision"], plain(current), [plain(e) for e in archived]))
+            check(f"{name} re-encodes", encode_session_record(got["revision"], got["current"], got["archived"]), want)
+        elif kind == "account":
+            a = {"revision": v["revision"], "address": h(v["address"]), "seed": h(v["identity_seed"]),
+                 "certificate": h(v["certificate"]), "signed_prekey_id": v["signed_prekey"]["id"],
+                 "signed_prekey_created": v["signed_prekey"]["created"],
+                 "retired": [(x["id"], x["since"]) for x in v["retired"]],
+                 "next_signed_prekey_id": v["next_signed_prekey_id"],
+                 "next_one_time_prekey_id": v["next_one_time_prekey_id"], "unpublished_from": v["unpublished_from"],
+                 "epoch": v["epoch"]}
+            check(f"{name} encoding", encode_account(a), want)
+            check(f"{name} decodes", decode_account(want), a)
+        else:
+            sys.exit(f"unknown record kind {kind!r}")
+    b = doc["bundle_certificates"]
+    trust = TrustStore(b["trust"])
+    for v in b["checks"]:
+        name = f"bundle certificate check {v['description']!r}"
+        bundle = h(v["bundle"])
+        d = decode_bundle(bundle)
+        check(f"{name} bundle re-encodes", encode_bundle(*d.values()), bundle)
+        # The bundle's own signed prekey verifies (§5.1 step 1): only its certificate is at issue.
+        check(f"{name} signed prekey signature",
+              verify_strict(d["ik"], signed_prekey_message(d["spk_id"], d["spk"]), d["signature"]), True)
+        try:
+            check_bundle_certificate(bundle, trust, h(v["address"]), b["now"])
+            got = None
+        except Refused as e:
+            got = {"code": e.code, "name": e.name}
+        check(f"{name} outcome", got, v["error"])
+    negative_vectors(doc)
+
+
 def main():
     check_hchacha20()
     limits_are_consistent()
+    session_limits_are_consistent()
     print(f"{'constants':16} {checked:5} values")
     for family in (identity_family, x3dh_family, ratchet_family, session_state_family, sealed_family,
-                   multi_recipient_family):
+                   multi_recipient_family, sessions_family):
         before, before_negative = checked, refused
         family()
         print(f"{family.__name__[:-7].replace('_', '-'):16} {checked - before:5} values "
