@@ -69,7 +69,7 @@ impl Account {
         + 4
         + 8
         + 1
-        + MAX_SIGNED_PREKEYS * (4 + 8)
+        + (MAX_SIGNED_PREKEYS - 1) * (4 + 8)
         + 4 * 4;
 
     /// A new account, revision 0, whose first signed prekey (id 1) was made
@@ -263,10 +263,8 @@ impl Account {
         let certificate = if r.flag()? { Some(SenderCertificate::read(r)?) } else { None };
         let signed = PreKeyId(r.u32()?);
         let signed_created = Timestamp(r.u64()?);
-        let n = usize::from(r.u8()?);
-        if n >= MAX_SIGNED_PREKEYS {
-            return Err(DecodeError::TooLong);
-        }
+        let raw = r.u8()?;
+        let n = r.count(u32::from(raw), MAX_SIGNED_PREKEYS - 1, 4 + 8)?;
         let mut retired = Vec::with_capacity(n);
         for _ in 0..n {
             retired.push(Retired { id: PreKeyId(r.u32()?), since: Timestamp(r.u64()?) });

@@ -82,19 +82,19 @@ impl SafetyNumber {
     ///
     /// # Errors
     /// A [`DecodeError`] if `scanned` is not a scannable safety number of
-    /// this version: the wrong length or tag.
+    /// this version, checked as every fixed-size format is: longer than
+    /// [`SafetyNumber::SCANNABLE_LEN`] is `TooLong`, then the tag, then
+    /// shorter is `Truncated`.
     pub fn matches_scanned(&self, scanned: &[u8]) -> Result<bool, DecodeError> {
+        if scanned.len() > Self::SCANNABLE_LEN {
+            return Err(DecodeError::TooLong);
+        }
         match scanned {
             [ESCAPE, X_SAFETY_NUMBER, ..] if scanned.len() == Self::SCANNABLE_LEN => {
                 Ok(self.scannable.ct_eq(scanned).into())
             }
-            [ESCAPE, X_SAFETY_NUMBER, ..] if scanned.len() < Self::SCANNABLE_LEN => {
-                Err(DecodeError::Truncated)
-            }
-            [ESCAPE, X_SAFETY_NUMBER, ..] => Err(DecodeError::TrailingBytes),
-            [ESCAPE, other, ..] => Err(DecodeError::UnknownVersion(*other)),
-            [other, ..] => Err(DecodeError::UnknownVersion(*other)),
-            [] => Err(DecodeError::Truncated),
+            [ESCAPE, X_SAFETY_NUMBER, ..] | [ESCAPE] | [] => Err(DecodeError::Truncated),
+            [ESCAPE, other, ..] | [other, ..] => Err(DecodeError::UnknownVersion(*other)),
         }
     }
 }
@@ -192,8 +192,10 @@ mod tests {
         assert_eq!(n.matches_scanned(&s[..65]), Err(DecodeError::Truncated));
         let mut long = s.to_vec();
         long.push(0);
-        assert_eq!(n.matches_scanned(&long), Err(DecodeError::TrailingBytes));
+        assert_eq!(n.matches_scanned(&long), Err(DecodeError::TooLong));
         assert_eq!(n.matches_scanned(&[0xff, 0x62]), Err(DecodeError::UnknownVersion(0x62)));
         assert_eq!(n.matches_scanned(&[]), Err(DecodeError::Truncated));
+        assert_eq!(n.matches_scanned(&[0xff]), Err(DecodeError::Truncated));
+        assert_eq!(n.matches_scanned(&[0x61]), Err(DecodeError::UnknownVersion(0x61)));
     }
 }

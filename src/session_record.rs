@@ -359,10 +359,8 @@ impl SessionRecord {
             r.version(X_SESSION_RECORD)?;
             let revision = r.u64()?;
             let current = if r.flag()? { Some(read_entry(r)?) } else { None };
-            let n = usize::from(r.u8()?);
-            if n > MAX_ARCHIVED_SESSIONS {
-                return Err(DecodeError::TooLong);
-            }
+            let raw = r.u8()?;
+            let n = r.count(u32::from(raw), MAX_ARCHIVED_SESSIONS, ENTRY_OVERHEAD)?;
             let mut archive = Vec::with_capacity(n);
             for _ in 0..n {
                 archive.push(read_entry(r)?);

@@ -505,7 +505,7 @@ fn sizes_match_the_specification() {
     assert_eq!(Address::MAX_ENCODED_LEN, 142);
     assert_eq!(RemoteIdentity::ENCODED_LEN, 77);
     assert_eq!(DeviceList::MAX_ENCODED_LEN, 131);
-    assert_eq!(Account::MAX_ENCODED_LEN, 723);
+    assert_eq!(Account::MAX_ENCODED_LEN, 711);
     assert_eq!(SessionRecord::MAX_ENCODED_LEN, 670_422);
     assert_eq!(SafetyNumber::SCANNABLE_LEN, 66);
     assert_eq!(CertificateKeyPair::ENCODED_LEN, 33);

