@@ -157,3 +157,22 @@ fn shuffle<T>(rng: &mut impl Rng, items: &mut [T]) {
         items.swap(i, j);
     }
 }
+
+#[test]
+fn a_sent_message_splits_into_one_envelope_per_device() {
+    let mut w = World::new(23);
+    let mut phone = w.device(0, "alice", 1);
+    let mut laptop = w.device(0, "alice", 2);
+    let mut bob = w.device(1, "bob", 1);
+    let alice = phone.address().user().clone();
+    w.connect(&mut bob, &alice);
+    let sent = bob.send(&mut w.rng, &alice, b"one each", w.now).unwrap();
+    let envelopes = sent.envelopes();
+    assert_eq!(envelopes.len(), 2);
+    for (address, envelope) in envelopes {
+        let device = if &address == phone.address() { &mut phone } else { &mut laptop };
+        assert_eq!(device.address(), &address);
+        let received = device.receive(&envelope, w.now).unwrap();
+        assert_eq!(received.plaintext, b"one each");
+    }
+}

@@ -35,6 +35,28 @@ pub struct Sent {
 }
 
 impl Sent {
+    /// The envelope split per device, for a relay that takes one sealed
+    /// envelope per recipient: each device's address and its envelope (its
+    /// 151-byte prefix and a copy of the shared payload). A relay that
+    /// takes the upload whole splits it without copying
+    /// ([`crate::MultiRecipientEnvelope`]).
+    pub fn envelopes(&self) -> Vec<(Address, Vec<u8>)> {
+        let Ok(upload) = crate::MultiRecipientEnvelope::parse(&self.envelope) else {
+            return Vec::new();
+        };
+        upload
+            .recipients()
+            .filter_map(|share| {
+                let address = self
+                    .recipients
+                    .iter()
+                    .find(|(_, k)| k.to_bytes() == *share.recipient())
+                    .map(|(a, _)| a.clone())?;
+                Some((address, share.to_envelope()))
+            })
+            .collect()
+    }
+
     /// The device an identity key in [`Sent::recipients`] belongs to: for a
     /// relay that reports a recipient it does not know (then update the
     /// device list with [`Device::set_devices`]).
