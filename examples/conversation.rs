@@ -189,7 +189,17 @@ impl Client {
         }
         for missing in self.device.missing_sessions(to, clock())? {
             let bundle = relay.bundle(&missing)?;
-            self.device.start_session(rng, &missing, &bundle, clock())?;
+            // A new contact's key, vouched for by its own app, or a changed
+            // key: the user is told either way.
+            match self.device.start_session(rng, &missing, &bundle, clock())? {
+                Some(IdentityEvent::New) => {
+                    println!("  {} meets {missing} (its app vouches for its key)", self.name())
+                }
+                Some(IdentityEvent::Changed { .. }) => {
+                    println!("  {}: {missing}'s safety number changed", self.name())
+                }
+                _ => {}
+            }
         }
         let sent = self.device.send(rng, to, text.as_bytes(), clock())?;
         let names: Vec<String> = sent.recipients.iter().map(|(a, _)| a.to_string()).collect();
@@ -342,6 +352,11 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("  on Bob's screen:   {on_bob}");
     println!("  on Alice's screen: {on_phone}");
     println!("  scanned and matched: {}", on_phone.matches_scanned(on_bob.scannable())?);
+    // Both mark the other verified: a change of a verified key waits for
+    // the user, whatever the policy.
+    phone.device.mark_verified(bob.device.address(), &on_phone, clock())?;
+    bob.device.mark_verified(phone.device.address(), &on_bob, clock())?;
+    println!("  each marks the other's key verified");
 
     println!("\n== What the relay saw ==");
     for line in &relay.log {

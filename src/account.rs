@@ -18,7 +18,10 @@ use crate::codec::{Codec, Reader, Writer, decode_all};
 use crate::error::DecodeError;
 use crate::identity::{IdentityKey, IdentityKeyPair};
 use crate::labels::{ESCAPE, X_ACCOUNT};
-use crate::limits::{MAX_SIGNED_PREKEYS, SIGNED_PREKEY_GRACE_SECS, SIGNED_PREKEY_ROTATION_SECS};
+use crate::limits::{
+    MAX_SIGNED_PREKEYS, RESTORE_ONE_TIME_ID_GAP, RESTORE_SIGNED_ID_GAP, SIGNED_PREKEY_GRACE_SECS,
+    SIGNED_PREKEY_ROTATION_SECS,
+};
 use crate::prekey::PreKeyId;
 
 /// A signed prekey that is no longer current, kept for its grace period.
@@ -40,7 +43,8 @@ pub(crate) struct Retired {
 /// prekey's id (`u32`) and creation time (`u64`), the number of retired
 /// signed prekeys (`u8`) and for each its id and retirement time, the next
 /// signed and one-time prekey ids (`u32` each), and the lowest one-time
-/// prekey id not yet published (`u32`), and the epoch (`u32`).
+/// prekey id not yet published (`u32`), the epoch (`u32`), and the epoch
+/// of the last whole publication (`u32`).
 pub struct Account {
     revision: u64,
     address: Address,
@@ -56,6 +60,9 @@ pub struct Account {
     /// Grows by one each time the device's state is restored from a
     /// backup: sessions of earlier epochs no longer send.
     epoch: u32,
+    /// The epoch of the last publication marked published: below `epoch`,
+    /// the next publication replaces everything the server holds.
+    published_epoch: u32,
 }
 
 impl Account {
@@ -70,7 +77,7 @@ impl Account {
         + 8
         + 1
         + (MAX_SIGNED_PREKEYS - 1) * (4 + 8)
-        + 4 * 4;
+        + 5 * 4;
 
     /// A new account, revision 0, whose first signed prekey (id 1) was made
     /// at `now`.
@@ -87,6 +94,7 @@ impl Account {
             next_one_time_id: 1,
             unpublished_from: 1,
             epoch: 0,
+            published_epoch: 0,
         }
     }
 
@@ -144,6 +152,28 @@ impl Account {
 
     pub(crate) fn next_epoch(&mut self) {
         self.epoch = self.epoch.saturating_add(1);
+    }
+
+    /// Whether everything published must be replaced: the state was
+    /// restored since the last publication.
+    pub fn must_republish(&self) -> bool {
+        self.published_epoch < self.epoch
+    }
+
+    /// Records a whole publication of the current epoch.
+    pub(crate) fn republished(&mut self) {
+        self.published_epoch = self.epoch;
+    }
+
+    /// Moves the prekey ids past every id the device may have handed out
+    /// after the state it was restored to: one-time ids by
+    /// [`RESTORE_ONE_TIME_ID_GAP`], signed ids by [`RESTORE_SIGNED_ID_GAP`].
+    /// `None` once ids ran out.
+    pub(crate) fn skip_ids_after_restore(&mut self) -> Option<()> {
+        self.next_one_time_id = self.next_one_time_id.checked_add(RESTORE_ONE_TIME_ID_GAP)?;
+        self.next_signed_id = self.next_signed_id.checked_add(RESTORE_SIGNED_ID_GAP)?;
+        self.unpublished_from = self.next_one_time_id;
+        Some(())
     }
 
     pub(crate) fn bump(&mut self) {
@@ -242,6 +272,7 @@ impl Account {
         w.u32(self.next_one_time_id);
         w.u32(self.unpublished_from);
         w.u32(self.epoch);
+        w.u32(self.published_epoch);
         out
     }
 
@@ -273,12 +304,14 @@ impl Account {
         let next_one_time_id = r.u32()?;
         let unpublished_from = r.u32()?;
         let epoch = r.u32()?;
+        let published_epoch = r.u32()?;
         let mut ids: Vec<u32> = retired.iter().map(|r| r.id.0).collect();
         ids.push(signed.0);
         ids.sort_unstable();
         let consistent = ids.windows(2).all(|w| matches!(w, [a, b] if a != b))
             && ids.iter().all(|&id| id < next_signed_id)
             && unpublished_from <= next_one_time_id
+            && published_epoch <= epoch
             && certificate.as_ref().is_none_or(|c| {
                 c.identity_key() == identity.public() && Address::of_certificate(c) == address
             });
@@ -297,6 +330,7 @@ impl Account {
             next_one_time_id,
             unpublished_from,
             epoch,
+            published_epoch,
         })
     }
 }
@@ -398,7 +432,7 @@ mod tests {
 
         // The retired key's id set to the current one's.
         let mut twice = bytes.to_vec();
-        let at = bytes.len() - 16 - 12;
+        let at = bytes.len() - 20 - 12;
         twice[at..at + 4].copy_from_slice(&2u32.to_be_bytes());
         assert_eq!(Account::from_bytes(&twice).err(), Some(DecodeError::InconsistentState));
     }

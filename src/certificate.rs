@@ -726,6 +726,13 @@ impl TrustStore {
         self.denied_certificates.insert(certificate_fingerprint(certificate));
     }
 
+    /// Whether `identity` is denied ([`TrustStore::deny_identity`]). The
+    /// device layer sends nothing to a denied key and starts no session
+    /// with one.
+    pub fn is_denied(&self, identity: &IdentityKey) -> bool {
+        self.denied_identities.contains(identity)
+    }
+
     /// Lifts a denial made with [`TrustStore::deny_identity`].
     pub fn allow_identity(&mut self, identity: &IdentityKey) {
         self.denied_identities.remove(identity);

@@ -11,8 +11,9 @@
 //!
 //! ```
 //! use sealwire::{
-//!     Address, AppId, CertificateKeyPair, Device, DeviceId, IssuerCertificate, MemoryStore,
-//!     MultiRecipientEnvelope, SenderCertificate, Timestamp, TrustRoot, TrustStore, UserId,
+//!     Address, AppId, CertificateKeyPair, Device, DeviceId, IdentityEvent, IssuerCertificate,
+//!     MemoryStore, MultiRecipientEnvelope, SenderCertificate, Timestamp, TrustRoot, TrustStore,
+//!     UserId,
 //! };
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -49,8 +50,11 @@
 //! alice.mark_published(&published)?;
 //! let bundle = published.bundle(published.one_time_prekeys().first().copied());
 //!
-//! // Bob starts a session from the bundle and writes to Alice's devices.
-//! bob.start_session(&mut rng, alice.address(), &bundle, now)?;
+//! // Bob learns Alice's devices from the server, starts a session from the
+//! // bundle (told of a new contact's key: show it) and writes to her.
+//! bob.set_devices(alice.address().user(), &[DeviceId(1)])?;
+//! let event = bob.start_session(&mut rng, alice.address(), &bundle, now)?;
+//! assert_eq!(event, Some(IdentityEvent::New));
 //! let sent = bob.send(&mut rng, alice.address().user(), b"hi Alice", now)?;
 //!
 //! // The relay splits the upload per device; Alice opens her part.
@@ -61,6 +65,7 @@
 //!
 //! // And answers; the sessions are in the stores, saved before each
 //! // envelope left and before each plaintext was returned.
+//! alice.set_devices(bob.address().user(), &[DeviceId(1)])?;
 //! let reply = alice.send(&mut rng, bob.address().user(), b"hi Bob", now)?;
 //! for part in MultiRecipientEnvelope::parse(&reply.envelope)?.recipients() {
 //!     assert_eq!(bob.receive(&part.to_envelope(), now)?.plaintext, b"hi Bob");

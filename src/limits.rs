@@ -105,6 +105,13 @@ pub const MAX_USER_ID_LEN: usize = 64;
 /// flight on it can no longer be read.
 pub const MAX_ARCHIVED_SESSIONS: usize = 8;
 
+/// The most identity keys a device remembers that a peer's device
+/// replaced (a reinstall each). An envelope or bundle under one of them is
+/// refused ([`crate::DeviceError::ReplacedIdentity`]); past this many the
+/// oldest is forgotten, and a replay under it would be taken for a new
+/// change of key (reported, or asked about).
+pub const MAX_REPLACED_IDENTITIES: usize = 4;
+
 /// The most devices one user may have in a device list. A list from the
 /// server with more is refused; it bounds the fan-out of one message.
 pub const MAX_DEVICES_PER_USER: usize = 32;
@@ -146,6 +153,23 @@ pub const MAX_SIGNED_PREKEYS: usize =
 /// instead: the signed prekey it was made from may be gone by then, so
 /// the peer could never accept it. Equal to the grace period.
 pub const MAX_UNACKNOWLEDGED_SESSION_SECS: u64 = SIGNED_PREKEY_GRACE_SECS;
+
+/// How far a restored device moves its next one-time prekey id
+/// ([`crate::Device::after_restore`]): past every id it may have handed out
+/// after the state it was restored to (2^24 ids, 167,772 batches), so no
+/// new key takes the id of one the server may still hold.
+pub const RESTORE_ONE_TIME_ID_GAP: u32 = 1 << 24;
+
+/// How far a restored device moves its next signed prekey id: 4096
+/// rotations, 78 years of weekly ones.
+pub const RESTORE_SIGNED_ID_GAP: u32 = 1 << 12;
+
+/// How many ephemeral keys a device draws at most to start a session
+/// whose base key is below that of a session it could not accept, so that
+/// the new one wins the race on both sides (`docs/sessions.md` §4.4). For
+/// a random bound, all 256 miss with probability 1/257; the smallest draw
+/// is used then. Each draw is one X25519 key generation (about 25 µs).
+pub const MAX_BASE_KEY_DRAWS: usize = 256;
 
 /// How many times a device operation is tried when the store reports that
 /// another handle changed the same records first

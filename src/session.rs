@@ -13,6 +13,7 @@ use crate::codec::{Codec, Reader, Writer, decode_all};
 use crate::error::{AgreementError, DecodeError, DecryptError, EncryptError, Error};
 use crate::identity::{IdentityKey, IdentityKeyPair};
 use crate::labels::V_SESSION;
+use crate::limits::MAX_BASE_KEY_DRAWS;
 use crate::message::{
     INITIAL_PREFIX_MAX, InitialMessage, InitialPrefix, Message, RATCHET_OVERHEAD,
     write_initial_prefix,
@@ -133,8 +134,33 @@ impl Session {
         identity: &IdentityKeyPair,
         bundle: &PreKeyBundle,
     ) -> Result<Self, AgreementError> {
+        Self::initiate_below(rng, identity, bundle, None)
+    }
+
+    /// [`Session::initiate`], with a base key below `bound` if one is
+    /// found in [`crate::limits::MAX_BASE_KEY_DRAWS`] draws (else the
+    /// smallest drawn), so that the session wins a race against the
+    /// peer's session of base key `bound` (`docs/sessions.md` §4.4). The
+    /// signature is checked before anything is drawn.
+    pub(crate) fn initiate_below<R: CryptoRng + ?Sized>(
+        rng: &mut R,
+        identity: &IdentityKeyPair,
+        bundle: &PreKeyBundle,
+        bound: Option<&X25519PublicKey>,
+    ) -> Result<Self, AgreementError> {
         let verified = VerifiedBundle::verify(bundle)?;
-        let ephemeral = X25519KeyPair::generate(rng);
+        let mut ephemeral = X25519KeyPair::generate(rng);
+        if let Some(bound) = bound {
+            for _ in 1..MAX_BASE_KEY_DRAWS {
+                if ephemeral.public() < bound {
+                    break;
+                }
+                let next = X25519KeyPair::generate(rng);
+                if next.public() < ephemeral.public() {
+                    ephemeral = next;
+                }
+            }
+        }
         let mut shared = SharedKey::new([0; 32]);
         x3dh::initiator_secret(identity, &ephemeral, &verified, &mut shared)?;
         let ratchet = Ratchet::initiator(rng, &shared, bundle.signed_prekey().key())

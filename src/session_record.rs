@@ -26,7 +26,7 @@ use core::fmt;
 use zeroize::Zeroizing;
 
 use crate::certificate::Timestamp;
-use crate::codec::{Reader, Writer, decode_all};
+use crate::codec::{Codec, Reader, Writer, decode_all};
 use crate::error::{DecodeError, DecryptError};
 use crate::identity::IdentityKey;
 use crate::labels::{ESCAPE, X_SESSION_RECORD};
@@ -78,19 +78,29 @@ pub(crate) enum Decrypted {
 /// entries (`u8`) and the entries, newest first. An entry is a flags byte
 /// (`0x01` superseded, else `0x00`), its creation time (`u64`), the
 /// account epoch it was made in (`u32`) and the session's stored form (a
-/// `u32` length and the bytes).
+/// `u32` length and the bytes). Last, a flag and `Encode(PK)` of the base
+/// key of a session the peer started that this device could not accept.
 #[derive(Default)]
 pub struct SessionRecord {
     revision: u64,
     current: Option<Entry>,
     archive: Vec<Entry>,
+    /// The base key of a session the peer started that this device could
+    /// not accept (its prekeys were gone): the next session this device
+    /// starts is made to win a race against it (`docs/sessions.md` §4.4).
+    refused: Option<X25519PublicKey>,
 }
 
 impl SessionRecord {
     /// The longest encoding: a current session and a full archive, every
     /// session at its longest.
-    pub const MAX_ENCODED_LEN: usize =
-        2 + 8 + 1 + 1 + (1 + MAX_ARCHIVED_SESSIONS) * (ENTRY_OVERHEAD + Session::MAX_ENCODED_LEN);
+    pub const MAX_ENCODED_LEN: usize = 2
+        + 8
+        + 1
+        + 1
+        + (1 + MAX_ARCHIVED_SESSIONS) * (ENTRY_OVERHEAD + Session::MAX_ENCODED_LEN)
+        + 1
+        + X25519PublicKey::ENCODED_LEN;
 
     /// An empty record, revision 0 (as if absent).
     pub fn new() -> Self {
@@ -152,14 +162,35 @@ impl SessionRecord {
         })
     }
 
+    /// Whether the current session was started here in epoch `epoch` (or
+    /// later) and the peer has not answered it yet.
+    pub(crate) fn fresh_initiation(&self, epoch: u32) -> bool {
+        self.current.as_ref().is_some_and(|e| {
+            e.epoch >= epoch && e.session.role() == Role::Initiator && e.session.awaiting_reply()
+        })
+    }
+
     /// Whether every session is of an epoch before `epoch`: all predate a
     /// restored backup.
     pub(crate) fn all_before(&self, epoch: u32) -> bool {
         self.entries().all(|e| e.epoch < epoch)
     }
 
+    /// The base key of the peer's session this device could not accept,
+    /// if the next session it starts must win a race against it.
+    pub fn refused(&self) -> Option<&X25519PublicKey> {
+        self.refused.as_ref()
+    }
+
+    /// Records that the peer's session with `base_key` could not be
+    /// accepted.
+    pub(crate) fn refuse(&mut self, base_key: X25519PublicKey) {
+        self.refused = Some(base_key);
+    }
+
     /// R1: a session initiated here becomes current.
     pub(crate) fn install_initiated(&mut self, session: Session, now: Timestamp, epoch: u32) {
+        self.refused = None;
         self.keep_identity(session.remote_identity());
         self.archive_current(false);
         self.current = Some(Entry { session, superseded: false, created: now, epoch });
@@ -325,7 +356,9 @@ impl SessionRecord {
             + 8
             + 1
             + 1
-            + sessions.iter().map(|(_, bytes)| ENTRY_OVERHEAD + bytes.len()).sum::<usize>();
+            + sessions.iter().map(|(_, bytes)| ENTRY_OVERHEAD + bytes.len()).sum::<usize>()
+            + 1
+            + self.refused.map_or(0, |_| X25519PublicKey::ENCODED_LEN);
         // Sized exactly: growing would leave copies of the keys behind.
         let mut out = Zeroizing::new(Vec::with_capacity(len));
         let mut w = Writer::new(&mut out);
@@ -343,6 +376,10 @@ impl SessionRecord {
         w.u8(u8::try_from(self.archive.len()).unwrap_or(u8::MAX));
         for (entry, bytes) in entries {
             write_entry(&mut w, entry, bytes);
+        }
+        w.flag(self.refused.is_some());
+        if let Some(key) = &self.refused {
+            key.encode(&mut w);
         }
         out
     }
@@ -365,7 +402,8 @@ impl SessionRecord {
             for _ in 0..n {
                 archive.push(read_entry(r)?);
             }
-            let record = Self { revision, current, archive };
+            let refused = if r.flag()? { Some(X25519PublicKey::read(r)?) } else { None };
+            let record = Self { revision, current, archive, refused };
             record.check()?;
             Ok(record)
         })

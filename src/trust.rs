@@ -7,6 +7,7 @@
 //! until the user approves it, or accepted and reported
 //! (`docs/sessions.md` §5).
 
+use alloc::vec::Vec;
 use core::fmt;
 
 use crate::certificate::Timestamp;
@@ -14,6 +15,7 @@ use crate::codec::{Codec, Reader, Writer, decode_all};
 use crate::error::DecodeError;
 use crate::identity::IdentityKey;
 use crate::labels::{ESCAPE, X_REMOTE_IDENTITY};
+use crate::limits::MAX_REPLACED_IDENTITIES;
 
 /// How far the identity key stored for a peer's device is trusted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -27,26 +29,39 @@ pub enum Trust {
     Verified,
 }
 
-/// The identity key stored for one device of a peer, and how far it is
-/// trusted.
+/// The identity key stored for one device of a peer, how far it is
+/// trusted, and the keys it replaced.
 ///
-/// Encoding (`docs/sessions.md` §3): `0xFF 0x31`, the stored form of the
+/// The replaced keys (at most [`MAX_REPLACED_IDENTITIES`], newest first)
+/// are remembered so that an envelope sealed under one of them, which the
+/// relay can replay or have held back, is refused rather than taken for a
+/// new change of key (`docs/sessions.md` §5.3).
+///
+/// Encoding (`docs/sessions.md` §3.2): `0xFF 0x31`, the stored form of the
 /// key (`Encode(IK)` and its X25519 form), the trust (`0x01` accepted,
-/// `0x02` verified) and the time it was first accepted (`u64`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// `0x02` verified), the time it was first accepted (`u64`), the number of
+/// replaced keys (`u8`) and each one's stored form and the time it was
+/// replaced (`u64`).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RemoteIdentity {
     key: IdentityKey,
     trust: Trust,
     since: Timestamp,
+    replaced: Vec<(IdentityKey, Timestamp)>,
 }
 
 impl RemoteIdentity {
-    /// The longest (and only) length of the encoding.
-    pub const ENCODED_LEN: usize = 2 + IdentityKey::STORED_LEN + 1 + 8;
+    /// The longest encoding.
+    pub const MAX_ENCODED_LEN: usize = 2
+        + IdentityKey::STORED_LEN
+        + 1
+        + 8
+        + 1
+        + MAX_REPLACED_IDENTITIES * (IdentityKey::STORED_LEN + 8);
 
-    /// `key`, trusted as `trust` since `since`.
+    /// `key`, trusted as `trust` since `since`, having replaced no key.
     pub const fn new(key: IdentityKey, trust: Trust, since: Timestamp) -> Self {
-        Self { key, trust, since }
+        Self { key, trust, since, replaced: Vec::new() }
     }
 
     /// The identity key.
@@ -64,6 +79,32 @@ impl RemoteIdentity {
         self.since
     }
 
+    /// The keys this one replaced, newest first, each with the time it was
+    /// replaced.
+    pub fn replaced(&self) -> &[(IdentityKey, Timestamp)] {
+        &self.replaced
+    }
+
+    /// Whether `key` is one this identity replaced.
+    pub fn has_replaced(&self, key: &IdentityKey) -> bool {
+        self.replaced.iter().any(|(k, _)| k == key)
+    }
+
+    /// `key` takes this identity's place at `now`, trusted as `trust`: the
+    /// current key joins the replaced ones (the oldest dropped past
+    /// [`MAX_REPLACED_IDENTITIES`]), and `key` leaves them if it was
+    /// among them. The same key again only changes the trust.
+    pub(crate) fn replace(&self, key: IdentityKey, trust: Trust, now: Timestamp) -> Self {
+        if key == self.key {
+            return Self { trust, ..self.clone() };
+        }
+        let mut replaced = Vec::with_capacity(MAX_REPLACED_IDENTITIES);
+        replaced.push((self.key, now));
+        replaced.extend(self.replaced.iter().filter(|(k, _)| *k != key).copied());
+        replaced.truncate(MAX_REPLACED_IDENTITIES);
+        Self { key, trust, since: now, replaced }
+    }
+
     /// The encoding.
     pub fn to_bytes(&self) -> alloc::vec::Vec<u8> {
         self.to_vec()
@@ -72,9 +113,10 @@ impl RemoteIdentity {
     /// Decodes a stored remote identity.
     ///
     /// # Errors
-    /// A [`DecodeError`] for malformed input.
+    /// A [`DecodeError`] for malformed input; `InconsistentState` if a key
+    /// appears twice.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
-        decode_all(bytes, Self::ENCODED_LEN, Self::read)
+        decode_all(bytes, Self::MAX_ENCODED_LEN, Self::read)
     }
 }
 
@@ -88,6 +130,12 @@ impl Codec for RemoteIdentity {
             Trust::Verified => 2,
         });
         w.u64(self.since.0);
+        // At most MAX_REPLACED_IDENTITIES, which fits a byte.
+        w.u8(u8::try_from(self.replaced.len()).unwrap_or(u8::MAX));
+        for (key, when) in &self.replaced {
+            key.encode_stored(w);
+            w.u64(when.0);
+        }
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
@@ -100,7 +148,18 @@ impl Codec for RemoteIdentity {
             _ => return Err(DecodeError::InvalidValue),
         };
         let since = Timestamp(r.u64()?);
-        Ok(Self { key, trust, since })
+        let raw = r.u8()?;
+        let n = r.count(u32::from(raw), MAX_REPLACED_IDENTITIES, IdentityKey::STORED_LEN + 8)?;
+        let mut replaced: Vec<(IdentityKey, Timestamp)> = Vec::with_capacity(n);
+        for _ in 0..n {
+            let old = IdentityKey::read_stored(r)?;
+            let when = Timestamp(r.u64()?);
+            if old == key || replaced.iter().any(|(k, _)| *k == old) {
+                return Err(DecodeError::InconsistentState);
+            }
+            replaced.push((old, when));
+        }
+        Ok(Self { key, trust, since, replaced })
     }
 }
 
@@ -161,14 +220,16 @@ impl Default for TrustPolicy {
 }
 
 /// How an identity key compares with what is stored for its address.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Seen {
     /// The stored key: nothing to decide.
     Known,
     /// No key is stored for the address.
     New,
-    /// Another key is stored: the previous one.
+    /// Another key is stored: the stored identity.
     Changed(RemoteIdentity),
+    /// A key the stored one replaced: an old envelope or bundle.
+    Replaced,
 }
 
 impl Seen {
@@ -177,17 +238,20 @@ impl Seen {
         match stored {
             None => Self::New,
             Some(stored) if stored.key == *key => Self::Known,
-            Some(stored) => Self::Changed(*stored),
+            Some(stored) if stored.has_replaced(key) => Self::Replaced,
+            Some(stored) => Self::Changed(stored.clone()),
         }
     }
 
-    /// What the policy decides.
-    pub(crate) fn decision(&self, policy: &TrustPolicy) -> Decision {
+    /// What the policy decides; `None` for a replaced key, which is
+    /// refused whatever the policy.
+    pub(crate) fn decision(&self, policy: &TrustPolicy) -> Option<Decision> {
         match self {
-            Self::Known => Decision::Accept,
-            Self::New => policy.first_contact,
-            Self::Changed(previous) if previous.trust == Trust::Verified => Decision::AskUser,
-            Self::Changed(_) => policy.on_change,
+            Self::Known => Some(Decision::Accept),
+            Self::New => Some(policy.first_contact),
+            Self::Changed(previous) if previous.trust == Trust::Verified => Some(Decision::AskUser),
+            Self::Changed(_) => Some(policy.on_change),
+            Self::Replaced => None,
         }
     }
 }
@@ -232,26 +296,43 @@ mod tests {
         let lenient = TrustPolicy::default();
         let accepted = RemoteIdentity::new(old, Trust::Accepted, Timestamp(1));
         let verified = RemoteIdentity::new(old, Trust::Verified, Timestamp(1));
-        assert_eq!(Seen::of(Some(&accepted), &old).decision(&lenient), Decision::Accept);
-        assert_eq!(Seen::of(Some(&accepted), &new).decision(&lenient), Decision::Accept);
-        assert_eq!(Seen::of(Some(&verified), &new).decision(&lenient), Decision::AskUser);
+        let decide =
+            |stored: Option<&RemoteIdentity>, key, policy| Seen::of(stored, key).decision(policy);
+        assert_eq!(decide(Some(&accepted), &old, &lenient), Some(Decision::Accept));
+        assert_eq!(decide(Some(&accepted), &new, &lenient), Some(Decision::Accept));
+        assert_eq!(decide(Some(&verified), &new, &lenient), Some(Decision::AskUser));
         let strict = TrustPolicy { on_change: Decision::AskUser, ..lenient };
-        assert_eq!(Seen::of(Some(&accepted), &new).decision(&strict), Decision::AskUser);
+        assert_eq!(decide(Some(&accepted), &new, &strict), Some(Decision::AskUser));
         let ask_first = TrustPolicy { first_contact: Decision::AskUser, ..lenient };
-        assert_eq!(Seen::of(None, &new).decision(&ask_first), Decision::AskUser);
-        assert_eq!(Seen::of(None, &new).decision(&lenient), Decision::Accept);
+        assert_eq!(decide(None, &new, &ask_first), Some(Decision::AskUser));
+        assert_eq!(decide(None, &new, &lenient), Some(Decision::Accept));
+        // Once replaced, the old key is refused whatever the policy.
+        let changed = accepted.replace(new, Trust::Accepted, Timestamp(2));
+        assert_eq!(decide(Some(&changed), &old, &lenient), None);
+        assert_eq!(changed.replaced(), [(old, Timestamp(2))]);
     }
 
     #[test]
-    fn stored_identity_round_trips() {
+    fn stored_identity_round_trips_and_keeps_a_bounded_history() {
         let mut rng = ChaCha20Rng::seed_from_u64(2);
-        let key = *IdentityKeyPair::generate(&mut rng).public();
-        let stored = RemoteIdentity::new(key, Trust::Verified, Timestamp(7));
+        let keys: Vec<IdentityKey> =
+            (0..7).map(|_| *IdentityKeyPair::generate(&mut rng).public()).collect();
+        let mut stored = RemoteIdentity::new(keys[0], Trust::Verified, Timestamp(7));
         let bytes = stored.to_bytes();
-        assert_eq!(bytes.len(), RemoteIdentity::ENCODED_LEN);
-        assert_eq!(RemoteIdentity::from_bytes(&bytes), Ok(stored));
+        assert_eq!(RemoteIdentity::from_bytes(&bytes), Ok(stored.clone()));
         let mut bad = bytes;
         bad[2 + IdentityKey::STORED_LEN] = 3;
         assert_eq!(RemoteIdentity::from_bytes(&bad), Err(DecodeError::InvalidValue));
+        for (i, key) in keys.iter().enumerate().skip(1) {
+            stored = stored.replace(*key, Trust::Accepted, Timestamp(10 + i as u64));
+        }
+        assert_eq!(stored.replaced().len(), MAX_REPLACED_IDENTITIES);
+        assert!(stored.has_replaced(&keys[5]) && !stored.has_replaced(&keys[1]));
+        let bytes = stored.to_bytes();
+        assert_eq!(bytes.len(), RemoteIdentity::MAX_ENCODED_LEN);
+        assert_eq!(RemoteIdentity::from_bytes(&bytes), Ok(stored.clone()));
+        // A replaced key taken back leaves the list.
+        let back = stored.replace(keys[4], Trust::Accepted, Timestamp(99));
+        assert!(!back.has_replaced(&keys[4]) && back.has_replaced(&keys[6]));
     }
 }

@@ -34,8 +34,7 @@ fn snapshots() -> Vec<(&'static str, String)> {
     let account = store.load_account().unwrap().unwrap();
     let mut record_bytes = vec![0xff, 0x21];
     record_bytes.extend_from_slice(&3u64.to_be_bytes());
-    record_bytes.push(0);
-    record_bytes.push(0);
+    record_bytes.extend_from_slice(&[0, 0, 0]);
     let record = SessionRecord::from_bytes(&record_bytes).unwrap();
     let mut device = Device::new(&mut rng, 1);
     let (bob, _) = pair_with(&mut rng, &identity, &mut device);

@@ -176,3 +176,78 @@ fn a_sent_message_splits_into_one_envelope_per_device() {
         assert_eq!(received.plaintext, b"one each");
     }
 }
+
+#[test]
+fn a_removed_device_cannot_put_itself_back() {
+    let mut w = World::new(24);
+    let mut phone = w.device(0, "alice", 1);
+    let mut stolen = w.device(0, "alice", 2);
+    let mut bob = w.device(1, "bob", 1);
+    let (alice, bob_user) = (phone.address().user().clone(), bob.address().user().clone());
+    let m = w.send(&mut phone, &bob_user, "hi bob");
+    w.read(&mut bob, &m);
+    w.read(&mut stolen, &m);
+    // The laptop is stolen; Alice removes it.
+    w.unlist(stolen.address());
+    let change = phone.set_devices(&alice, &w.devices_of(&alice)).unwrap();
+    assert_eq!(change.removed, [stolen.address().clone()]);
+    // The thief (its certificate still valid) starts a session with the
+    // phone and writes: the message is shown, flagged as from a device not
+    // listed, and the device stays unlisted.
+    stolen.set_devices(&alice, &[DeviceId(1), DeviceId(2)]).unwrap();
+    stolen.reset_session(phone.address()).unwrap();
+    let bundle = w.bundle(phone.address());
+    stolen.start_session(&mut w.rng, phone.address(), &bundle, w.now).unwrap();
+    let m = w.send_only(&mut stolen, &alice, "it's me, your laptop");
+    let received = w.deliver(&mut phone, &m).unwrap();
+    assert!(!received.listed);
+    assert_eq!(phone.devices(&alice).unwrap(), [DeviceId(1)]);
+    // What Alice sends next reaches Bob, not the thief.
+    let sent = phone.send(&mut w.rng, &bob_user, b"secret for bob", w.now).unwrap();
+    assert_eq!(sent.recipients.len(), 1);
+    assert_eq!(&sent.recipients[0].0, bob.address());
+}
+
+#[test]
+fn a_denied_device_gets_nothing_and_no_new_session() {
+    let mut w = World::new(25);
+    let mut alice = w.device(0, "alice", 1);
+    let mut bob = w.device(1, "bob", 1);
+    let mut bob_laptop = w.device(1, "bob", 2);
+    let bob_user = bob.address().user().clone();
+    let m = w.send(&mut alice, &bob_user, "hi");
+    w.read(&mut bob, &m);
+    w.read(&mut bob_laptop, &m);
+    // Bob reports his laptop lost; Alice's app denies its key.
+    alice.trust_store_mut().deny_identity(bob_laptop.identity());
+    let sent = alice.send(&mut w.rng, &bob_user, b"not for the laptop", w.now).unwrap();
+    assert_eq!(sent.denied, [bob_laptop.address().clone()]);
+    assert_eq!(sent.recipients.len(), 1);
+    // No session either, whatever the bundle (the relay stripped its
+    // certificate, the key being known).
+    alice.reset_session(bob_laptop.address()).unwrap();
+    let bundle = w.bundle(bob_laptop.address());
+    let stripped = sealwire::PreKeyBundle::new(*bundle.identity(), *bundle.signed_prekey(), None);
+    let err = alice.start_session(&mut w.rng, bob_laptop.address(), &stripped, w.now).unwrap_err();
+    assert_eq!(err, DeviceError::Certificate(sealwire::CertificateError::Denied));
+}
+
+#[test]
+fn publishing_needs_a_certificate_and_marks_only_this_device() {
+    let mut w = World::new(26);
+    let address = w.user(0, "alice").device(DeviceId(1));
+    let mut bare = sealwire::Device::create(
+        &mut w.rng,
+        sealwire::MemoryStore::new(),
+        address,
+        w.trust.clone(),
+        w.now,
+    )
+    .unwrap();
+    let err = bare.publication(&mut w.rng, w.now, None).unwrap_err();
+    assert_eq!(err, DeviceError::NoCertificate);
+    let mut other = w.device(1, "bob", 1);
+    w.certify(&mut bare);
+    let theirs = other.publication(&mut w.rng, w.now, None).unwrap();
+    assert_eq!(bare.mark_published(&theirs).unwrap_err(), DeviceError::NotThisDevice);
+}

@@ -503,10 +503,10 @@ fn sizes_match_the_specification() {
     assert_eq!(SenderCertificate::MAX_ENCODED_LEN, 436);
     // docs/sessions.md §3.
     assert_eq!(Address::MAX_ENCODED_LEN, 142);
-    assert_eq!(RemoteIdentity::ENCODED_LEN, 77);
+    assert_eq!(RemoteIdentity::MAX_ENCODED_LEN, 374);
     assert_eq!(DeviceList::MAX_ENCODED_LEN, 131);
-    assert_eq!(Account::MAX_ENCODED_LEN, 711);
-    assert_eq!(SessionRecord::MAX_ENCODED_LEN, 670_422);
+    assert_eq!(Account::MAX_ENCODED_LEN, 715);
+    assert_eq!(SessionRecord::MAX_ENCODED_LEN, 670_456);
     assert_eq!(SafetyNumber::SCANNABLE_LEN, 66);
     assert_eq!(CertificateKeyPair::ENCODED_LEN, 33);
     assert_eq!(sealwire::limits::MAX_ENVELOPE_LEN, 4_194_304);

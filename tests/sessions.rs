@@ -11,7 +11,7 @@ use sealwire::limits::{
     MAX_ARCHIVED_SESSIONS, SIGNED_PREKEY_GRACE_SECS, SIGNED_PREKEY_ROTATION_SECS,
 };
 use sealwire::store::{BaseKeyStore, PreKeyStore, SessionStore};
-use sealwire::{Action, AgreementError, DecryptError, DeviceError};
+use sealwire::{Action, DecryptError, DeviceError};
 
 #[test]
 fn both_sides_initiating_at_once_converge_without_losing_a_message() {
@@ -128,14 +128,19 @@ fn an_initial_message_replayed_after_the_prekeys_ran_out_is_refused() {
     assert_eq!(err.action(), Action::Drop);
     assert!(*alice.store() == before, "a refused replay changed the store");
 
-    // Bob starts session after session (a reinstall loop, say) until the
-    // first one falls out of Alice's archive; then Alice drops every
-    // session with Bob. The replay is still refused.
+    // Bob starts session after session (each answered, as after a reset)
+    // until the first one falls out of Alice's archive. The replay is still
+    // refused.
+    let bob_user = bob.address().user().clone();
+    let answer = w.send(&mut alice, &bob_user, "answer");
+    w.read(&mut bob, &answer);
     for i in 0..=MAX_ARCHIVED_SESSIONS {
         let bundle = w.bundle(alice.address());
         bob.start_session(&mut w.rng, alice.address(), &bundle, w.now).unwrap();
         let m = w.send_only(&mut bob, &alice_user, &format!("session {i}"));
         assert_eq!(w.read(&mut alice, &m), format!("session {i}"));
+        let answer = w.send(&mut alice, &bob_user, "answer");
+        w.read(&mut bob, &answer);
     }
     let record = alice.store().load_session(bob.address()).unwrap().unwrap();
     assert!(
@@ -166,6 +171,7 @@ fn an_initial_message_replayed_with_a_one_time_prekey_is_a_duplicate_too() {
     let err = w.receive(&mut alice, &part).unwrap_err();
     assert!(matches!(err, DeviceError::Decrypt { error: DecryptError::Duplicate, .. }), "{err:?}");
     let bob_user = bob.address().user().clone();
+    alice.set_devices(&bob_user, &[sealwire::DeviceId(1)]).unwrap();
     alice.set_devices(&bob_user, &[]).unwrap();
     assert!(alice.store().load_session(bob.address()).unwrap().unwrap().is_empty());
     let err = w.receive(&mut alice, &part).unwrap_err();
@@ -226,6 +232,7 @@ fn a_message_in_flight_across_a_signed_prekey_rotation_still_opens() {
             .with_certificate(old.certificate().unwrap().clone());
         old
     };
+    carol.set_devices(&alice_user, &[alice.address().device()]).unwrap();
     carol.start_session(&mut w.rng, alice.address(), &stale_bundle, w.now).unwrap();
     let late = w.send_only(&mut carol, &alice_user, "too late");
     w.tick(120);
@@ -233,14 +240,129 @@ fn a_message_in_flight_across_a_signed_prekey_rotation_still_opens() {
     assert!(!alice.store().signed_prekey_ids().contains(&sealwire::PreKeyId(1)));
     assert_eq!(alice.store().accepted_base_key_count(), 0, "base keys go with their signed prekey");
     let err = w.deliver(&mut alice, &late).unwrap_err();
-    assert_eq!(
-        err,
-        DeviceError::Agreement(AgreementError::UnknownSignedPreKey(sealwire::PreKeyId(1)))
-    );
-    assert_eq!(err.action(), Action::Drop);
+    // Carol's session can never be accepted: Alice says so, and remembers
+    // its base key, so that the session she starts next wins against it.
+    assert_eq!(err, DeviceError::NoSession(carol.address().clone()));
+    assert_eq!(err.action(), Action::ResetSession);
+    let refused = alice.store().load_session(carol.address()).unwrap().unwrap();
+    assert!(refused.refused().is_some());
 }
 
 /// Alice's signed prekey 1, as it was published.
 fn signed_prekey_one(alice: &common::world::Dev) -> sealwire::SignedPreKey {
     alice.store().load_signed_prekey(sealwire::PreKeyId(1)).unwrap().unwrap().public()
+}
+
+#[test]
+fn a_relay_replaying_an_old_envelope_costs_at_most_one_new_session() {
+    // Bob reinstalls under a new key; Alice and he talk on the new session.
+    // Then the relay replays an envelope of a session Alice dropped (here:
+    // one of Bob's, after Alice cleared his record), again and again, and
+    // Alice's app follows every NoSession literally: reset, then start a
+    // session from a fresh bundle.
+    let mut w = World::new(5);
+    let mut alice = w.device(0, "alice", 1);
+    let mut bob = w.device(1, "bob", 1);
+    let (alice_user, bob_user) = (alice.address().user().clone(), bob.address().user().clone());
+    let m = w.send(&mut bob, &alice_user, "hi");
+    w.read(&mut alice, &m);
+    let m = w.send(&mut alice, &bob_user, "hey");
+    w.read(&mut bob, &m);
+    let old = w.send_only(&mut bob, &alice_user, "old");
+    w.read(&mut alice, &old);
+    alice.set_devices(&bob_user, &[]).unwrap();
+    alice.set_devices(&bob_user, &[sealwire::DeviceId(1)]).unwrap();
+    let supply = w.server.published[bob.address()].1.len();
+
+    let mut resets = 0;
+    for i in 0..(MAX_ARCHIVED_SESSIONS + 2) {
+        let err = w.deliver(&mut alice, &old).unwrap_err();
+        if i == 0 {
+            assert_eq!(err, DeviceError::NoSession(bob.address().clone()));
+        }
+        // Whatever the answer, the app does what it says.
+        if err.action() == Action::ResetSession {
+            resets += 1;
+            alice.reset_session(bob.address()).unwrap();
+            let bundle = w.bundle(bob.address());
+            alice.start_session(&mut w.rng, bob.address(), &bundle, w.now).unwrap();
+        } else {
+            assert_eq!(err.action(), Action::Drop, "{err:?}");
+        }
+    }
+    // One session was started, with one one-time prekey: once a session is
+    // on its way, the replay is just a message no session opens.
+    assert_eq!(resets, 1);
+    let record = alice.store().load_session(bob.address()).unwrap().unwrap();
+    assert_eq!(record.archived().count(), 0);
+    assert_eq!(w.server.published[bob.address()].1.len(), supply - 1);
+    // The conversation goes on both ways.
+    let m = w.send_only(&mut alice, &bob_user, "back");
+    assert_eq!(w.read(&mut bob, &m), "back");
+    let m = w.send_only(&mut bob, &alice_user, "good");
+    assert_eq!(w.read(&mut alice, &m), "good");
+}
+
+#[test]
+fn an_initiation_the_peer_cannot_accept_is_recovered_on_both_sides() {
+    // The relay hands Alice's bundle, with one one-time prekey, to both
+    // Bob and Carol. Carol's session opens; Bob's can never be accepted.
+    // Alice says so (NoSession), remembers Bob's base key, and her new
+    // session is made to win the race, whatever the seed.
+    for seed in 0..16 {
+        let mut w = World::new(400 + seed);
+        let mut alice = w.device(0, "alice", 1);
+        let mut bob = w.device(1, "bob", 1);
+        let mut carol = w.device(2, "carol", 1);
+        let (alice_user, bob_user) = (alice.address().user().clone(), bob.address().user().clone());
+        let bundle = w.bundle(alice.address());
+        for d in [&mut bob, &mut carol] {
+            d.set_devices(&alice_user, &[alice.address().device()]).unwrap();
+            d.start_session(&mut w.rng, alice.address(), &bundle, w.now).unwrap();
+        }
+        let m = w.send_only(&mut carol, &alice_user, "carol");
+        assert_eq!(w.read(&mut alice, &m), "carol");
+        let dead = w.send_only(&mut bob, &alice_user, "never readable");
+        let err = w.deliver(&mut alice, &dead).unwrap_err();
+        assert_eq!(err, DeviceError::NoSession(bob.address().clone()), "seed {seed}");
+        let refused =
+            *alice.store().load_session(bob.address()).unwrap().unwrap().refused().unwrap();
+
+        // Alice follows the error: reset, start a session, write.
+        alice.reset_session(bob.address()).unwrap();
+        let m = w.send(&mut alice, &bob_user, "alice starts over");
+        let started = current_base_key(&alice, bob.address()).unwrap();
+        assert!(started < refused, "seed {seed}: the new base key must win the race");
+        assert_eq!(w.read(&mut bob, &m), "alice starts over");
+        // Bob now sends over Alice's session, and both ways work.
+        let m = w.send_only(&mut bob, &alice_user, "bob answers");
+        assert_eq!(w.read(&mut alice, &m), "bob answers", "seed {seed}");
+        let m = w.send_only(&mut alice, &bob_user, "and again");
+        assert_eq!(w.read(&mut bob, &m), "and again", "seed {seed}");
+        assert_eq!(
+            current_base_key(&alice, bob.address()),
+            current_base_key(&bob, alice.address())
+        );
+    }
+}
+
+#[test]
+fn starting_a_session_already_on_its_way_does_nothing() {
+    let mut w = World::new(6);
+    let alice = w.device(0, "alice", 1);
+    let mut bob = w.device(1, "bob", 1);
+    let alice_user = alice.address().user().clone();
+    w.connect(&mut bob, &alice_user);
+    let before = bob.store().clone();
+    let bundle = w.bundle(alice.address());
+    // An app that starts a session on every hint (a NoSession, a retry)
+    // without asking missing_sessions first.
+    assert_eq!(bob.start_session(&mut w.rng, alice.address(), &bundle, w.now).unwrap(), None);
+    assert!(*bob.store() == before, "a second session while the first awaits its reply");
+    // Once the first is too old to send, a new one is started.
+    w.tick(sealwire::limits::MAX_UNACKNOWLEDGED_SESSION_SECS + 1);
+    let bundle = w.bundle(alice.address());
+    bob.start_session(&mut w.rng, alice.address(), &bundle, w.now).unwrap();
+    let record = bob.store().load_session(alice.address()).unwrap().unwrap();
+    assert_eq!(record.archived().count(), 1);
 }

@@ -59,6 +59,29 @@ fn a_commit_computed_from_stale_records_writes_nothing() {
     assert_eq!(s.commit(changes), Err(CommitError::Conflict));
     assert!(s == store);
     assert!(s.load_one_time_prekey(PreKeyId(50)).unwrap().is_some());
+
+    // An identity or a device list over another value than the one it was
+    // computed from; an expected account revision that is not the stored.
+    let identity = store.load_identity(bob.address()).unwrap().unwrap();
+    let mut changes = Changes::new();
+    changes.put_identity(bob.address().clone(), None, identity.clone());
+    assert_eq!(s.commit(changes), Err(CommitError::Conflict), "an identity is stored");
+    let list = DeviceList::new(&[sealwire::DeviceId(1)]).unwrap();
+    let mut changes = Changes::new();
+    changes.put_device_list(bob.address().user().clone(), Some(list.clone()), list.clone());
+    assert_eq!(s.commit(changes), Err(CommitError::Conflict), "no list is stored");
+    let revision = store.load_account().unwrap().unwrap().revision();
+    let mut changes = Changes::new();
+    changes.expect_account(revision + 1);
+    changes.put_device_list(bob.address().user().clone(), None, list.clone());
+    assert_eq!(s.commit(changes), Err(CommitError::Conflict));
+    assert!(s == store);
+    // And the same, computed from what is stored, goes through.
+    let mut changes = Changes::new();
+    changes.expect_account(revision);
+    changes.put_device_list(bob.address().user().clone(), None, list);
+    changes.put_identity(bob.address().clone(), Some(identity.clone()), identity);
+    assert_eq!(s.commit(changes), Ok(()));
 }
 
 /// One memory store shared by several handles, as two processes share a
@@ -157,4 +180,52 @@ fn two_handles_on_one_store_lose_no_update() {
     two.mark_published(&second).unwrap();
     let stored = shared.load_account().unwrap().unwrap();
     assert!(stored.is_published(PreKeyId(first.one_time_prekeys().last().unwrap().id().0)));
+}
+
+#[test]
+fn two_handles_lose_no_identity_or_device_list_and_see_a_restore() {
+    let mut w = World::new(42);
+    let alice = w.device(0, "alice", 1);
+    let mut bob = w.device(1, "bob", 1);
+    let (alice_user, bob_user) = (alice.address().user().clone(), bob.address().user().clone());
+    let shared = Shared(Rc::new(RefCell::new(alice.into_store())));
+    let mut one = Device::open(shared.clone(), w.trust.clone()).unwrap();
+    let mut two = Device::open(shared.clone(), w.trust.clone()).unwrap();
+    let m = w.send(&mut bob, &alice_user, "hi");
+    one.receive(&m[0].envelope, w.now).unwrap();
+
+    // Handle one shows the safety number; meanwhile handle two takes Bob's
+    // new key (he reinstalled). One's verification must not land on it.
+    let shown = one.safety_number(bob.address()).unwrap();
+    let mut new_bob = sealwire::Device::create(
+        &mut w.rng,
+        MemoryStore::new(),
+        bob.address().clone(),
+        w.trust.clone(),
+        w.now,
+    )
+    .unwrap();
+    w.certify(&mut new_bob);
+    w.publish(&mut new_bob, None);
+    let m = w.send(&mut new_bob, &alice_user, "new phone");
+    let received = two.receive(&m[0].envelope, w.now).unwrap();
+    assert!(received.identity_event.is_some());
+    let err = one.mark_verified(bob.address(), &shown, w.now).unwrap_err();
+    assert_eq!(err, DeviceError::SafetyNumberMismatch(bob.address().clone()));
+    let stored = shared.load_identity(bob.address()).unwrap().unwrap();
+    assert_eq!((stored.key(), stored.trust()), (new_bob.identity(), sealwire::Trust::Accepted));
+
+    // Both handles write Bob's device list from what they last heard: the
+    // later write is computed from the earlier one's result, not lost.
+    one.set_devices(&bob_user, &[sealwire::DeviceId(1)]).unwrap();
+    two.set_devices(&bob_user, &[sealwire::DeviceId(1), sealwire::DeviceId(3)]).unwrap();
+    assert_eq!(one.devices(&bob_user).unwrap().len(), 2);
+
+    // Handle one is told of a restore; handle two, with its account read
+    // before, must not send on a session from before it.
+    one.after_restore().unwrap();
+    let err = two.send(&mut w.rng, &bob_user, b"from before the restore?", w.now).unwrap_err();
+    assert!(matches!(err, DeviceError::NoRecipients { .. }), "{err:?}");
+    assert!(two.missing_sessions(&bob_user, w.now).unwrap().contains(bob.address()));
+    let _ = &mut bob;
 }

@@ -210,9 +210,9 @@ fn every_operation_is_all_or_nothing_at_every_failure_point() {
     // Device lists and trust decisions.
     points += at_every_point(&w, bob.store(), &mut |d, _| d.set_devices(&alice_user, &[]));
     let laptop_address = laptop.address().clone();
-    let laptop_key = *laptop.identity();
+    let number = alice.safety_number(&laptop_address).unwrap();
     points += at_every_point(&w, alice.store(), &mut |d, _| {
-        d.mark_verified(&laptop_address, &laptop_key, now)
+        d.mark_verified(&laptop_address, &number, now)
     });
     points += at_every_point(&w, alice.store(), &mut |d, _| d.after_restore());
     // Every load and the commit of eight operations.

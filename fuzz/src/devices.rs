@@ -21,6 +21,7 @@ use std::sync::OnceLock;
 use arbitrary::Arbitrary;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
+use sealwire::limits::SIGNED_PREKEY_GRACE_SECS;
 use sealwire::{
     Address, AppId, CertificateKeyPair, DecryptError, Device, DeviceError, DeviceId, IdentityEvent,
     IdentityKey, IssuerCertificate, MemoryStore, MultiRecipientEnvelope, OneTimePreKey,
@@ -79,6 +80,8 @@ struct Part {
     /// Which upload this part came from, and the sender.
     id: u32,
     from: usize,
+    /// When it was sent.
+    sent_at: u64,
 }
 
 /// What is made once: the stores of four devices with certificates and
@@ -234,6 +237,7 @@ pub fn run(ops: Vec<Op>) {
                         plaintext: plaintext.clone(),
                         id: next_id,
                         from,
+                        sent_at: w.now,
                     });
                 }
                 sent.insert(next_id, plaintext);
@@ -320,7 +324,9 @@ fn deliver(
                 );
             } else {
                 // A first delivery opens, unless its key went under the
-                // limits.
+                // limits, or it waited at the relay past the signed
+                // prekey's grace period (then the session is refused).
+                let late = w.now.saturating_sub(part.sent_at) > SIGNED_PREKEY_GRACE_SECS;
                 assert!(
                     matches!(
                         e,
@@ -328,7 +334,7 @@ fn deliver(
                             error: DecryptError::KeyDropped | DecryptError::StaleMessage,
                             ..
                         }
-                    ),
+                    ) || (late && matches!(e, DeviceError::NoSession(_))),
                     "an honest part was refused: {e:?}"
                 );
             }
@@ -395,6 +401,7 @@ mod tests {
             plaintext: b"x".to_vec(),
             id: 0,
             from: 0,
+            sent_at: NOW,
         };
         let mut opened = HashSet::new();
         let sent_map = HashMap::from([(0, b"x".to_vec())]);

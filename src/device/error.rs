@@ -39,10 +39,16 @@ pub enum DeviceError<E> {
     /// another identity key (this device never writes to itself): the
     /// app's issuer certified someone else as this device.
     FromSelf,
-    /// A message for a session this device does not have, or has only from
-    /// before a restored backup: the peer must start a new one. Start one
-    /// from a fresh bundle ([`crate::Device::start_session`]); the peer
-    /// accepts it.
+    /// A message this device cannot read in any session: it has no session
+    /// with that key, or only sessions from before a restored backup, or
+    /// it could not accept the initial message (its prekeys were gone).
+    /// The peer believes in a session this device does not share. Call
+    /// [`crate::Device::reset_session`], then send to the peer's user:
+    /// [`crate::Device::missing_sessions`] lists the device if it is in
+    /// its user's device list (a removed device is not), and the new
+    /// session replaces the peer's. A reset while the last one still
+    /// awaits its reply does nothing, so a relay replaying old envelopes
+    /// costs at most one new session per reply.
     NoSession(Address),
     /// No device to send to has a session. Start sessions with the
     /// devices listed (see [`crate::Device::missing_sessions`]).
@@ -64,6 +70,17 @@ pub enum DeviceError<E> {
     IdentityChanged(Box<IdentityQuestion>),
     /// No identity key is stored for this device yet.
     NoIdentity(Address),
+    /// An envelope or bundle under a key this device's peer replaced (it
+    /// reinstalled): an old one, replayed or held back by the relay.
+    /// Nothing changed; to take the old key back, approve it
+    /// ([`crate::Device::approve_identity`]).
+    ReplacedIdentity(Box<IdentityQuestion>),
+    /// [`crate::Device::mark_verified`] with a safety number that is not
+    /// the current one for the device: its key changed while the user
+    /// compared. Show the current number and compare again.
+    SafetyNumberMismatch(Address),
+    /// A publication or other value of another device.
+    NotThisDevice,
     /// This device has used every prekey id (2^32 of a kind).
     PreKeyIdsExhausted,
     /// A message from `from` did not decrypt.
@@ -118,6 +135,9 @@ impl<E> DeviceError<E> {
             Self::IdentityChanged(_) => 811,
             Self::NoIdentity(_) => 812,
             Self::PreKeyIdsExhausted => 813,
+            Self::ReplacedIdentity(_) => 814,
+            Self::SafetyNumberMismatch(_) => 815,
+            Self::NotThisDevice => 816,
             Self::Store(_) => 901,
             Self::Conflict => 902,
             Self::Decrypt { error, .. } => error.code(),
@@ -131,16 +151,20 @@ impl<E> DeviceError<E> {
     }
 
     /// What to do. A store failure or a conflict: [`Action::KeepForLater`]
-    /// (try again; nothing changed). A message for a session this device
-    /// does not have: [`Action::ResetSession`]. An identity the user must
-    /// approve: [`Action::AskUser`]. An envelope certified as this device:
+    /// (try again; nothing changed). A message this device has no session
+    /// for: [`Action::ResetSession`]. An identity the user must approve, or
+    /// a safety number to compare again: [`Action::AskUser`]. An old key's
+    /// envelope: [`Action::Drop`] (the relay can replay it). An envelope certified as this device:
     /// [`Action::Alarm`]. A call that cannot succeed as made:
     /// [`Action::FixRequest`]. Wrapped errors answer for themselves.
     pub const fn action(&self) -> Action {
         match self {
             Self::Store(_) | Self::Conflict => Action::KeepForLater,
             Self::NoSession(_) => Action::ResetSession,
-            Self::UntrustedIdentity(_) | Self::IdentityChanged(_) => Action::AskUser,
+            Self::UntrustedIdentity(_)
+            | Self::IdentityChanged(_)
+            | Self::SafetyNumberMismatch(_) => Action::AskUser,
+            Self::ReplacedIdentity(_) => Action::Drop,
             Self::FromSelf => Action::Alarm,
             Self::NoAccount
             | Self::AccountExists
@@ -150,7 +174,8 @@ impl<E> DeviceError<E> {
             | Self::UnknownDevice(_)
             | Self::TooManyDevices
             | Self::NoIdentity(_)
-            | Self::PreKeyIdsExhausted => Action::FixRequest,
+            | Self::PreKeyIdsExhausted
+            | Self::NotThisDevice => Action::FixRequest,
             Self::Decrypt { error, .. } => error.action(),
             Self::Agreement(e) => e.action(),
             Self::Encrypt(e) => e.action(),
@@ -185,6 +210,13 @@ impl<E: fmt::Display> fmt::Display for DeviceError<E> {
                 write!(f, "identity of {} changed to {}; approval needed", q.address, q.identity)
             }
             Self::NoIdentity(a) => write!(f, "no identity stored for {a}"),
+            Self::ReplacedIdentity(q) => {
+                write!(f, "{} is under a key {} replaced", q.identity, q.address)
+            }
+            Self::SafetyNumberMismatch(a) => {
+                write!(f, "the safety number compared is not the current one for {a}")
+            }
+            Self::NotThisDevice => f.write_str("a value of another device"),
             Self::PreKeyIdsExhausted => f.write_str("prekey ids exhausted"),
             Self::Decrypt { from, error } => write!(f, "message from {from}: {error}"),
             Self::Agreement(e) => e.fmt(f),

@@ -230,7 +230,8 @@ impl<S: Store> Device<S> {
     ) -> DeviceResult<DeviceListChange, S> {
         let list = DeviceList::new(devices).map_err(|_| DeviceError::TooManyDevices)?;
         self.attempt(|device| {
-            let old = device.load_device_list(user)?;
+            let previous = device.store.load_device_list(user).map_err(DeviceError::Store)?;
+            let old = previous.clone().unwrap_or_default();
             let mut change = DeviceListChange::default();
             let mut changes = Changes::new();
             for &d in list.devices() {
@@ -251,7 +252,9 @@ impl<S: Store> Device<S> {
                     change.removed.push(address);
                 }
             }
-            changes.put_device_list(user.clone(), list.clone());
+            if previous.as_ref() != Some(&list) {
+                changes.put_device_list(user.clone(), previous, list.clone());
+            }
             device.commit(changes)?;
             Ok(change)
         })
@@ -274,8 +277,10 @@ impl<S: Store> Device<S> {
     }
 
     /// Approves `identity` for `address` after the user was asked
-    /// ([`DeviceError::UntrustedIdentity`], [`DeviceError::IdentityChanged`]):
-    /// it becomes the trusted key, sessions with any other key are
+    /// ([`DeviceError::UntrustedIdentity`], [`DeviceError::IdentityChanged`],
+    /// or to take back a key the device replaced,
+    /// [`DeviceError::ReplacedIdentity`]): it becomes the trusted key (a
+    /// verified key stays verified), sessions with any other key are
     /// dropped, and the kept envelope can be received again.
     ///
     /// # Errors
@@ -287,51 +292,70 @@ impl<S: Store> Device<S> {
         identity: &IdentityKey,
         now: Timestamp,
     ) -> DeviceResult<(), S> {
-        self.set_identity(address, identity, Trust::Accepted, now)
-    }
-
-    /// Marks `identity` as verified for `address`, after the user compared
-    /// safety numbers ([`Device::safety_number`]). A change of a verified
-    /// key always waits for the user's approval.
-    ///
-    /// # Errors
-    /// As [`Device::approve_identity`].
-    pub fn mark_verified(
-        &mut self,
-        address: &Address,
-        identity: &IdentityKey,
-        now: Timestamp,
-    ) -> DeviceResult<(), S> {
-        self.set_identity(address, identity, Trust::Verified, now)
-    }
-
-    fn set_identity(
-        &mut self,
-        address: &Address,
-        identity: &IdentityKey,
-        trust: Trust,
-        now: Timestamp,
-    ) -> DeviceResult<(), S> {
         if address == self.address() {
             return Err(DeviceError::OwnAddress);
         }
         self.attempt(|device| {
             let stored = device.store.load_identity(address).map_err(DeviceError::Store)?;
-            let since = match stored {
-                Some(s) if s.key() == identity => s.since(),
-                _ => now,
+            let next = match &stored {
+                Some(s) if s.key() == identity => return Ok(()),
+                Some(s) => s.replace(*identity, Trust::Accepted, now),
+                None => RemoteIdentity::new(*identity, Trust::Accepted, now),
             };
-            let mut changes = Changes::new();
-            changes.put_identity(address.clone(), RemoteIdentity::new(*identity, trust, since));
-            if let Some(mut record) = device.load_session(address)?
-                && record.remote_identity().is_some_and(|k| k != identity)
-            {
-                record.keep_identity(identity);
-                record.bump();
-                changes.put_session(address.clone(), record);
-            }
-            device.commit(changes)
+            device.write_identity(address, stored, next)
         })
+    }
+
+    /// Marks the key stored for `address` as verified, once the user has
+    /// compared `compared`, the safety number shown to them
+    /// ([`Device::safety_number`]), with the peer's. If the key changed
+    /// since that number was shown, nothing is marked. A change of a
+    /// verified key always waits for the user's approval.
+    ///
+    /// # Errors
+    /// [`DeviceError::SafetyNumberMismatch`] if `compared` is not the
+    /// current safety number; [`DeviceError::NoIdentity`];
+    /// [`DeviceError::Store`], [`DeviceError::Conflict`].
+    pub fn mark_verified(
+        &mut self,
+        address: &Address,
+        compared: &SafetyNumber,
+        now: Timestamp,
+    ) -> DeviceResult<(), S> {
+        self.attempt(|device| {
+            let stored = device
+                .store
+                .load_identity(address)
+                .map_err(DeviceError::Store)?
+                .ok_or_else(|| DeviceError::NoIdentity(address.clone()))?;
+            let current =
+                SafetyNumber::new(device.address(), device.identity(), address, stored.key());
+            if current != *compared {
+                return Err(DeviceError::SafetyNumberMismatch(address.clone()));
+            }
+            let next = stored.replace(*stored.key(), Trust::Verified, now);
+            device.write_identity(address, Some(stored), next)
+        })
+    }
+
+    /// Stores `next` for `address` over `previous`, dropping the sessions
+    /// with any other key.
+    fn write_identity(
+        &mut self,
+        address: &Address,
+        previous: Option<RemoteIdentity>,
+        next: RemoteIdentity,
+    ) -> DeviceResult<(), S> {
+        let mut changes = Changes::new();
+        if let Some(mut record) = self.load_session(address)?
+            && record.remote_identity().is_some_and(|k| k != next.key())
+        {
+            record.keep_identity(next.key());
+            record.bump();
+            changes.put_session(address.clone(), record);
+        }
+        changes.put_identity(address.clone(), previous, next);
+        self.commit(changes)
     }
 
     /// The safety number of this device and `address`, from the identity
@@ -353,13 +377,17 @@ impl<S: Store> Device<S> {
     /// next message starts a new one from a fresh bundle (after
     /// [`DeviceError::NoSession`], or when the peer's messages keep
     /// failing). The old session stays archived for messages in flight.
+    /// Does nothing while the current session is one this device started
+    /// (in this epoch) and the peer has not answered yet: that is the new
+    /// session a reset leads to, and resetting it again would only cost
+    /// prekeys and archive room.
     ///
     /// # Errors
     /// [`DeviceError::Store`], [`DeviceError::Conflict`].
     pub fn reset_session(&mut self, address: &Address) -> DeviceResult<(), S> {
         self.attempt(|device| {
             let Some(mut record) = device.load_session(address)? else { return Ok(()) };
-            if record.current().is_none() {
+            if record.current().is_none() || record.fresh_initiation(device.account.epoch()) {
                 return Ok(());
             }
             record.archive_current(false);
@@ -427,9 +455,16 @@ impl<S: Store> Device<S> {
         Ok(())
     }
 
-    fn commit(&mut self, changes: Changes) -> DeviceResult<(), S> {
+    /// Commits `changes`, computed from this device's account as it is:
+    /// if another handle changed the account since (an epoch, the
+    /// prekeys), the commit conflicts and the operation runs again on the
+    /// fresh account.
+    fn commit(&mut self, mut changes: Changes) -> DeviceResult<(), S> {
         if changes.is_empty() {
             return Ok(());
+        }
+        if changes.account().is_none() {
+            changes.expect_account(self.account.revision());
         }
         self.store.commit(changes).map_err(|e| match e {
             CommitError::Conflict => DeviceError::Conflict,

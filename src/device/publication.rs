@@ -19,6 +19,8 @@ use crate::store::{Changes, Store};
 /// published, and the device's certificate.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Publication {
+    replaces_all: bool,
+    epoch: u32,
     identity: IdentityKey,
     signed_prekey: SignedPreKey,
     one_time_prekeys: Vec<OneTimePreKey>,
@@ -29,6 +31,14 @@ pub struct Publication {
 }
 
 impl Publication {
+    /// Whether this publication replaces everything the server holds for
+    /// the device, one-time prekeys included: the first after
+    /// [`Device::after_restore`]. The server drops what it holds and keeps
+    /// only this.
+    pub fn replaces_all(&self) -> bool {
+        self.replaces_all
+    }
+
     /// The device's identity key.
     pub fn identity(&self) -> &IdentityKey {
         &self.identity
@@ -74,11 +84,20 @@ impl<S: Store> Device<S> {
     ///   it the device counts those it published and has not seen used.
     ///   Beyond [`MAX_ONE_TIME_PREKEYS`] stored, the oldest are deleted.
     ///
+    /// - After a restore ([`Device::after_restore`]), the first publication
+    ///   replaces everything ([`Publication::replaces_all`]): a new signed
+    ///   prekey, a new batch of one-time prekeys, both with ids moved past
+    ///   any the device may have handed out after the state it was restored
+    ///   to, and the stored one-time prekeys deleted.
+    ///
     /// Call it at start and then daily, and after the server reports a low
     /// supply; then upload, then [`Device::mark_published`]. Until marked,
-    /// the same one-time prekeys are returned again.
+    /// the same one-time prekeys are returned again. The device's
+    /// certificate goes with it, so it must be set first.
     ///
     /// # Errors
+    /// [`DeviceError::NoCertificate`] before [`Device::set_certificate`]:
+    /// bundles without one are refused by default;
     /// [`DeviceError::PreKeyIdsExhausted`]; [`DeviceError::Store`],
     /// [`DeviceError::Conflict`].
     pub fn publication<R: CryptoRng + ?Sized>(
@@ -87,10 +106,17 @@ impl<S: Store> Device<S> {
         now: Timestamp,
         server_count: Option<usize>,
     ) -> DeviceResult<Publication, S> {
+        if self.account.certificate().is_none() {
+            return Err(DeviceError::NoCertificate);
+        }
         self.attempt(|device| {
             let mut account = device.reload_account()?;
             let mut changes = Changes::new();
-            let signed_prekey = if account.rotation_due(now) {
+            let replaces_all = account.must_republish();
+            if replaces_all {
+                account.skip_ids_after_restore().ok_or(DeviceError::PreKeyIdsExhausted)?;
+            }
+            let signed_prekey = if account.rotation_due(now) || replaces_all {
                 let id = account.take_signed_id().ok_or(DeviceError::PreKeyIdsExhausted)?;
                 let pair = SignedPreKeyPair::generate(rng, account.identity(), id);
                 let public = pair.public();
@@ -112,8 +138,14 @@ impl<S: Store> Device<S> {
                     .public()
             };
 
-            // What is stored and not yet published goes out again.
-            let ids = device.store.one_time_prekey_ids().map_err(DeviceError::Store)?;
+            // What is stored and not yet published goes out again; after a
+            // restore, nothing stored does: it is all replaced.
+            let mut ids = device.store.one_time_prekey_ids().map_err(DeviceError::Store)?;
+            if replaces_all {
+                for id in ids.drain(..) {
+                    changes.delete_one_time_prekey(id);
+                }
+            }
             let mut one_time_prekeys = Vec::new();
             for id in ids.iter().filter(|id| !account.is_published(**id)) {
                 if let Some(pair) =
@@ -124,7 +156,11 @@ impl<S: Store> Device<S> {
             }
             let unpublished = one_time_prekeys.len();
             let published = ids.len() - unpublished;
-            let supply = server_count.unwrap_or(published).saturating_add(unpublished);
+            let supply = if replaces_all {
+                0
+            } else {
+                server_count.unwrap_or(published).saturating_add(unpublished)
+            };
             let mut added = 0;
             if supply < ONE_TIME_PREKEY_REPLENISH_BELOW {
                 added = ONE_TIME_PREKEY_BATCH - supply;
@@ -145,6 +181,8 @@ impl<S: Store> Device<S> {
             }
 
             let publication = Publication {
+                replaces_all,
+                epoch: account.epoch(),
                 identity: *account.identity_key(),
                 signed_prekey,
                 one_time_prekeys,
@@ -161,17 +199,25 @@ impl<S: Store> Device<S> {
     }
 
     /// Records that `publication` was uploaded: its one-time prekeys are
-    /// not returned again.
+    /// not returned again, and after a restore, the replacement is done.
     ///
     /// # Errors
+    /// [`DeviceError::NotThisDevice`] for another device's publication;
     /// [`DeviceError::Store`], [`DeviceError::Conflict`].
     pub fn mark_published(&mut self, publication: &Publication) -> DeviceResult<(), S> {
-        if publication.end <= self.account.unpublished_from() {
+        if publication.identity != *self.identity() {
+            return Err(DeviceError::NotThisDevice);
+        }
+        let whole = publication.replaces_all && publication.epoch == self.account.epoch();
+        if publication.end <= self.account.unpublished_from() && !whole {
             return Ok(());
         }
         self.attempt(|device| {
             let mut account = device.reload_account()?;
             account.mark_published(publication.end);
+            if publication.replaces_all && publication.epoch == account.epoch() {
+                account.republished();
+            }
             device.commit_account(account, Changes::new())
         })
     }

@@ -2,17 +2,18 @@
 
 use alloc::vec::Vec;
 
+use super::send::next_identity;
 use super::{Device, DeviceError, DeviceResult};
 use crate::address::Address;
 use crate::certificate::Timestamp;
-use crate::error::{AgreementError, DecryptError, Error};
+use crate::error::{DecryptError, Error};
 use crate::identity::IdentityKey;
 use crate::message::{InitialMessage, Message};
 use crate::sealed::unseal;
 use crate::session::Session;
 use crate::session_record::SessionRecord;
 use crate::store::{Changes, Store};
-use crate::trust::{IdentityEvent, RemoteIdentity, Seen, Trust};
+use crate::trust::{IdentityEvent, Seen};
 
 /// A message [`Device::receive`] opened.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,6 +31,11 @@ pub struct Received {
     pub identity_event: Option<IdentityEvent>,
     /// Whether the message started a new session with the sender.
     pub new_session: bool,
+    /// Whether the sender is in its user's device list as this device has
+    /// it. A device not listed may be new (the server's next list will
+    /// name it) or removed: replies to the user do not reach it, and an
+    /// app may want to say so, above all for the user's own devices.
+    pub listed: bool,
 }
 
 impl<S: Store> Device<S> {
@@ -80,6 +86,7 @@ impl<S: Store> Device<S> {
         let stored = self.store.load_identity(from).map_err(DeviceError::Store)?;
         let seen = Seen::of(stored.as_ref(), sender);
         let identity_event = self.identity_decision(from, &seen, sender)?;
+        let listed = self.load_device_list(from.user())?.contains(from.device());
         let mut record = self.load_session(from)?.unwrap_or_default();
         let mut changes = Changes::new();
         let mut plaintext = Vec::new();
@@ -94,7 +101,24 @@ impl<S: Store> Device<S> {
                 false
             }
             Message::Initial(initial) => {
-                plaintext = self.accept(from, initial, &mut record, &mut changes, now)?;
+                match self.accept(from, initial, &mut record, &mut changes, now) {
+                    Ok(text) => plaintext = text,
+                    Err(Refusal::Error(e)) => return Err(e),
+                    Err(Refusal::Refused) => {
+                        // The peer sends over a session this device cannot
+                        // accept (its prekeys are gone): remember its base
+                        // key, so that the session this device starts next
+                        // wins against it on both sides (§4.4).
+                        if record.refused() != Some(initial.base_key()) {
+                            record.refuse(*initial.base_key());
+                            record.bump();
+                            let mut changes = Changes::new();
+                            changes.put_session(from.clone(), record);
+                            self.commit(changes)?;
+                        }
+                        return Err(DeviceError::NoSession(from.clone()));
+                    }
+                }
                 true
             }
             Message::Ratchet(_) => {
@@ -119,9 +143,9 @@ impl<S: Store> Device<S> {
         record.bump();
         changes.put_session(from.clone(), record);
         if identity_event.is_some() {
-            changes.put_identity(from.clone(), RemoteIdentity::new(*sender, Trust::Accepted, now));
+            let identity = next_identity(stored.as_ref(), sender, now);
+            changes.put_identity(from.clone(), stored, identity);
         }
-        self.list_device(from, &mut changes)?;
         // Stored before the plaintext is shown: a crash now makes the
         // message arrive again, and then it is a duplicate.
         self.commit(changes)?;
@@ -131,12 +155,15 @@ impl<S: Store> Device<S> {
             plaintext,
             identity_event,
             new_session,
+            listed,
         })
     }
 
     /// Accepts a new session from `initial`, unless its base key was
     /// accepted before: installs it in `record` and adds the consumed
-    /// one-time prekey and the accepted base key to `changes`.
+    /// one-time prekey and the accepted base key to `changes`. A message
+    /// this device cannot accept (the prekeys it names are gone, or it does
+    /// not decrypt under them) is [`Refusal::Refused`].
     fn accept(
         &self,
         from: &Address,
@@ -144,39 +171,42 @@ impl<S: Store> Device<S> {
         record: &mut SessionRecord,
         changes: &mut Changes,
         now: Timestamp,
-    ) -> DeviceResult<Vec<u8>, S> {
+    ) -> Result<Vec<u8>, Refusal<S::Error>> {
         let signed_id = initial.signed_prekey_id();
         let accepted = self
             .store
             .is_base_key_accepted(signed_id, initial.base_key())
-            .map_err(DeviceError::Store)?;
+            .map_err(|e| Refusal::Error(DeviceError::Store(e)))?;
         if accepted {
-            return Err(decrypt_error(from, DecryptError::Duplicate));
+            return Err(Refusal::Error(decrypt_error(from, DecryptError::Duplicate)));
         }
         let signed = self
             .store
             .load_signed_prekey(signed_id)
-            .map_err(DeviceError::Store)?
-            .ok_or(AgreementError::UnknownSignedPreKey(signed_id))?;
+            .map_err(|e| Refusal::Error(DeviceError::Store(e)))?
+            .ok_or(Refusal::Refused)?;
         let one_time = match initial.one_time_prekey_id() {
             Some(id) => Some(
                 self.store
                     .load_one_time_prekey(id)
-                    .map_err(DeviceError::Store)?
-                    .ok_or(AgreementError::UnknownOneTimePreKey(id))?,
+                    .map_err(|e| Refusal::Error(DeviceError::Store(e)))?
+                    .ok_or(Refusal::Refused)?,
             ),
             None => None,
         };
         let (session, plaintext) =
             Session::accept(self.account.identity(), &signed, one_time.as_ref(), initial).map_err(
                 |e| match e {
-                    Error::Decrypt(error) => decrypt_error(from, error),
-                    Error::Agreement(e) => DeviceError::Agreement(e),
-                    Error::Decode(e) => DeviceError::Decode(e),
-                    Error::Encrypt(e) => DeviceError::Encrypt(e),
-                    Error::Certificate(e) => DeviceError::Certificate(e),
-                    Error::Unseal(e) => DeviceError::Unseal(e),
-                    Error::Seal(e) => DeviceError::Seal(e),
+                    // The sealed envelope is authentic: the initiator used
+                    // keys that are not this device's (the relay handed out
+                    // a one-time prekey twice, or substituted one).
+                    Error::Decrypt(DecryptError::Failed) | Error::Agreement(_) => Refusal::Refused,
+                    Error::Decrypt(error) => Refusal::Error(decrypt_error(from, error)),
+                    Error::Decode(e) => Refusal::Error(DeviceError::Decode(e)),
+                    Error::Encrypt(e) => Refusal::Error(DeviceError::Encrypt(e)),
+                    Error::Certificate(e) => Refusal::Error(DeviceError::Certificate(e)),
+                    Error::Unseal(e) => Refusal::Error(DeviceError::Unseal(e)),
+                    Error::Seal(e) => Refusal::Error(DeviceError::Seal(e)),
                 },
             )?;
         record.install_accepted(session, now, self.account.epoch());
@@ -186,6 +216,14 @@ impl<S: Store> Device<S> {
         changes.accept_base_key(signed_id, *initial.base_key());
         Ok(plaintext)
     }
+}
+
+/// Why an initial message was not accepted.
+enum Refusal<E> {
+    /// It cannot be: the peer's session is not one this device can share.
+    Refused,
+    /// Another error.
+    Error(DeviceError<E>),
 }
 
 fn decrypt_error<E>(from: &Address, error: DecryptError) -> DeviceError<E> {

@@ -9,7 +9,7 @@ use super::{Device, DeviceError, DeviceResult, IdentityQuestion};
 use crate::address::{Address, UserAddress};
 use crate::bundle::PreKeyBundle;
 use crate::certificate::Timestamp;
-use crate::error::EncryptError;
+use crate::error::{CertificateError, EncryptError};
 use crate::identity::IdentityKey;
 use crate::limits::{MAX_PLAINTEXT_LEN, MAX_UNACKNOWLEDGED_SESSION_SECS};
 use crate::session::Session;
@@ -32,6 +32,9 @@ pub struct Sent {
     /// message: fetch their bundles, [`Device::start_session`], and send
     /// to them again.
     pub missing: Vec<Address>,
+    /// Listed devices whose key is on the trust store's deny list: they
+    /// did not get the message.
+    pub denied: Vec<Address>,
 }
 
 impl Sent {
@@ -68,23 +71,33 @@ impl Sent {
 impl<S: Store> Device<S> {
     /// Starts a session with the device at `address` from its `bundle`, as
     /// the X3DH initiator. The session becomes current: the next message
-    /// to that device goes over it. The device is added to its user's
-    /// device list.
+    /// to that device goes over it. Device lists are not changed: they
+    /// are the server's ([`Device::set_devices`]).
     ///
     /// The bundle's certificate is checked as the trust policy requires
     /// (by default whenever the bundle's key is not the one trusted for
     /// the device already): it must validate at `now`, certify the
     /// bundle's identity key, and certify `address`. A certificate the
-    /// bundle carries is checked even where none is required. Then the
+    /// bundle carries is checked even where none is required, and a key on
+    /// the trust store's deny list is refused in every case. Then the
     /// identity key goes through the trust policy like any other.
     ///
-    /// Returns what changed about the device's identity, if anything.
+    /// If the current session with `address` was started here, for the
+    /// same key, in this epoch, can still send and awaits its reply,
+    /// nothing is done: that session is on its way, and another would only
+    /// cost a one-time prekey and archive room.
+    ///
+    /// Returns what changed about the device's identity, if anything: show
+    /// it to the user as [`Received::identity_event`] would be shown.
+    ///
+    /// [`Received::identity_event`]: crate::Received::identity_event
     ///
     /// # Errors
     /// [`DeviceError::OwnAddress`]; [`DeviceError::Certificate`] for a
-    /// bundle without the certificate required, or one that does not
-    /// hold; [`DeviceError::UntrustedIdentity`] or
-    /// [`DeviceError::IdentityChanged`] if the policy wants the user to
+    /// bundle without the certificate required, one that does not hold, or
+    /// a denied key; [`DeviceError::ReplacedIdentity`] for a key the
+    /// device replaced (an old bundle); [`DeviceError::UntrustedIdentity`]
+    /// or [`DeviceError::IdentityChanged`] if the policy wants the user to
     /// approve the key; [`DeviceError::Agreement`] for a bundle whose
     /// signature does not verify; [`DeviceError::Store`],
     /// [`DeviceError::Conflict`].
@@ -97,6 +110,9 @@ impl<S: Store> Device<S> {
     ) -> DeviceResult<Option<IdentityEvent>, S> {
         if address == self.address() {
             return Err(DeviceError::OwnAddress);
+        }
+        if self.trust.is_denied(bundle.identity()) {
+            return Err(CertificateError::Denied.into());
         }
         self.attempt(|device| {
             let stored = device.store.load_identity(address).map_err(DeviceError::Store)?;
@@ -112,19 +128,28 @@ impl<S: Store> Device<S> {
                 bundle.check_certificate(&device.trust, address, now)?;
             }
             let event = device.identity_decision(address, &seen, bundle.identity())?;
-            let session = Session::initiate(rng, device.account.identity(), bundle)?;
             let mut record = device.load_session(address)?.unwrap_or_default();
+            // A session started here for this key, in this epoch, that can
+            // still send and awaits its reply is on its way: another would
+            // only cost a prekey and archive room (a relay replaying old
+            // envelopes would make an app that resets on each start many).
+            let on_its_way = record.fresh_initiation(device.account.epoch())
+                && record.remote_identity() == Some(bundle.identity())
+                && device.can_send(&record, now);
+            if on_its_way {
+                return Ok(None);
+            }
+            let bound = record.refused().copied();
+            let session =
+                Session::initiate_below(rng, device.account.identity(), bundle, bound.as_ref())?;
             record.install_initiated(session, now, device.account.epoch());
             record.bump();
             let mut changes = Changes::new();
             changes.put_session(address.clone(), record);
             if event.is_some() {
-                changes.put_identity(
-                    address.clone(),
-                    RemoteIdentity::new(*bundle.identity(), Trust::Accepted, now),
-                );
+                let identity = next_identity(stored.as_ref(), bundle.identity(), now);
+                changes.put_identity(address.clone(), stored, identity);
             }
-            device.list_device(address, &mut changes)?;
             device.commit(changes)?;
             Ok(event)
         })
@@ -132,54 +157,30 @@ impl<S: Store> Device<S> {
 
     /// Applies the trust policy to `identity`, seen for `address`: the
     /// event to report if it is accepted, the error if the user must
-    /// decide.
+    /// decide, or the refusal of a replaced key.
     pub(super) fn identity_decision(
         &self,
         address: &Address,
         seen: &Seen,
         identity: &IdentityKey,
     ) -> DeviceResult<Option<IdentityEvent>, S> {
+        let question = |previous: Option<IdentityKey>| {
+            Box::new(IdentityQuestion { address: address.clone(), previous, identity: *identity })
+        };
         match (seen.decision(&self.policy), seen) {
             (_, Seen::Known) => Ok(None),
-            (Decision::Accept, Seen::New) => Ok(Some(IdentityEvent::New)),
-            (Decision::Accept, Seen::Changed(previous)) => {
+            (None, _) | (_, Seen::Replaced) => Err(DeviceError::ReplacedIdentity(question(None))),
+            (Some(Decision::Accept), Seen::New) => Ok(Some(IdentityEvent::New)),
+            (Some(Decision::Accept), Seen::Changed(previous)) => {
                 Ok(Some(IdentityEvent::Changed { previous: *previous.key() }))
             }
-            (Decision::AskUser, Seen::New) => {
-                Err(DeviceError::UntrustedIdentity(Box::new(IdentityQuestion {
-                    address: address.clone(),
-                    previous: None,
-                    identity: *identity,
-                })))
+            (Some(Decision::AskUser), Seen::New) => {
+                Err(DeviceError::UntrustedIdentity(question(None)))
             }
-            (Decision::AskUser, Seen::Changed(previous)) => {
-                Err(DeviceError::IdentityChanged(Box::new(IdentityQuestion {
-                    address: address.clone(),
-                    previous: Some(*previous.key()),
-                    identity: *identity,
-                })))
+            (Some(Decision::AskUser), Seen::Changed(previous)) => {
+                Err(DeviceError::IdentityChanged(question(Some(*previous.key()))))
             }
         }
-    }
-
-    /// Adds `address` to its user's device list in `changes`, if it is not
-    /// listed and the list has room.
-    pub(super) fn list_device(
-        &self,
-        address: &Address,
-        changes: &mut Changes,
-    ) -> DeviceResult<(), S> {
-        let list = self.load_device_list(address.user())?;
-        if list.contains(address.device()) {
-            return Ok(());
-        }
-        let mut devices = list.devices().to_vec();
-        devices.push(address.device());
-        // A full list stays as the server gave it.
-        if let Ok(list) = crate::device_list::DeviceList::new(&devices) {
-            changes.put_device_list(address.user().clone(), list);
-        }
-        Ok(())
     }
 
     /// The devices a message to `user` goes to (its devices, and this
@@ -289,6 +290,7 @@ impl<S: Store> Device<S> {
         }
         self.attempt(|device| {
             let mut missing = Vec::new();
+            let mut denied = Vec::new();
             let mut recipients = Vec::new();
             let mut messages: Vec<(IdentityKey, Vec<u8>)> = Vec::new();
             let mut changes = Changes::new();
@@ -302,6 +304,10 @@ impl<S: Store> Device<S> {
                     missing.push(address.clone());
                     continue;
                 };
+                if device.trust.is_denied(session.remote_identity()) {
+                    denied.push(address.clone());
+                    continue;
+                }
                 let message = session.encrypt(rng, plaintext)?;
                 let identity = *session.remote_identity();
                 record.bump();
@@ -310,6 +316,7 @@ impl<S: Store> Device<S> {
                 messages.push((identity, message));
             }
             if recipients.is_empty() {
+                missing.extend(denied);
                 return Err(DeviceError::NoRecipients { missing });
             }
             let list: Vec<(IdentityKey, &[u8])> =
@@ -320,7 +327,20 @@ impl<S: Store> Device<S> {
             // Stored before the envelope leaves: a crash now loses a
             // message the peers never saw, never a state.
             device.commit(changes)?;
-            Ok(Sent { envelope, recipients, missing })
+            Ok(Sent { envelope, recipients, missing, denied })
         })
+    }
+}
+
+/// The identity to store for a key accepted at `now`: a new one, or the
+/// stored one replaced by it.
+pub(super) fn next_identity(
+    stored: Option<&RemoteIdentity>,
+    key: &IdentityKey,
+    now: Timestamp,
+) -> RemoteIdentity {
+    match stored {
+        Some(stored) => stored.replace(*key, Trust::Accepted, now),
+        None => RemoteIdentity::new(*key, Trust::Accepted, now),
     }
 }

@@ -74,8 +74,33 @@ impl MemoryStore {
     /// Whether `changes` may be applied: the checks of the contract.
     fn conflicts(&self, changes: &Changes) -> bool {
         let stored_account = self.account.as_ref().map_or(0, |(r, _)| *r);
-        if changes.account().is_some_and(|a| a.revision() != stored_account + 1) {
+        if changes.account().is_some_and(|a| a.revision() != stored_account + 1)
+            || changes.expected_account_revision().is_some_and(|r| r != stored_account)
+        {
             return true;
+        }
+        for change in changes.identities() {
+            let stored =
+                self.identities.get(&change.address).map(|b| RemoteIdentity::from_bytes(b));
+            let same = match (stored, &change.previous) {
+                (None, None) => true,
+                (Some(Ok(stored)), Some(previous)) => stored == *previous,
+                _ => false,
+            };
+            if !same {
+                return true;
+            }
+        }
+        for change in changes.device_lists() {
+            let stored = self.device_lists.get(&change.user).map(|b| DeviceList::from_bytes(b));
+            let same = match (stored, &change.previous) {
+                (None, None) => true,
+                (Some(Ok(stored)), Some(previous)) => stored == *previous,
+                _ => false,
+            };
+            if !same {
+                return true;
+            }
         }
         for (address, record) in changes.sessions() {
             let stored = self.sessions.get(address).map_or(0, |(r, _)| *r);
@@ -215,11 +240,11 @@ impl Store for MemoryStore {
         for (address, record) in changes.sessions() {
             self.sessions.insert(address.clone(), (record.revision(), record.to_bytes()));
         }
-        for (address, identity) in changes.identities() {
-            self.identities.insert(address.clone(), identity.to_bytes());
+        for change in changes.identities() {
+            self.identities.insert(change.address.clone(), change.identity.to_bytes());
         }
-        for (user, list) in changes.device_lists() {
-            self.device_lists.insert(user.clone(), list.to_bytes());
+        for change in changes.device_lists() {
+            self.device_lists.insert(change.user.clone(), change.list.to_bytes());
         }
         for pair in changes.new_signed_prekeys() {
             self.signed.insert(pair.id(), pair.to_bytes());

@@ -16,7 +16,9 @@
 //!
 //! - an account or session record of revision `r` replaces only the
 //!   stored record of revision `r - 1` (revision 1 only where none is
-//!   stored);
+//!   stored), and the stored account has the revision the changes expect;
+//! - an identity or device list replaces only the one it was computed
+//!   from (or none);
 //! - every consumed one-time prekey is still stored;
 //! - no accepted base key is stored already.
 //!
@@ -155,9 +157,10 @@ impl<E: fmt::Debug + fmt::Display> core::error::Error for CommitError<E> {}
 #[derive(Default)]
 pub struct Changes {
     account: Option<Account>,
+    account_revision: Option<u64>,
     sessions: Vec<(Address, SessionRecord)>,
-    identities: Vec<(Address, RemoteIdentity)>,
-    device_lists: Vec<(UserAddress, DeviceList)>,
+    identities: Vec<IdentityChange>,
+    device_lists: Vec<DeviceListChange>,
     new_signed_prekeys: Vec<SignedPreKeyPair>,
     deleted_signed_prekeys: Vec<PreKeyId>,
     new_one_time_prekeys: Vec<OneTimePreKeyPair>,
@@ -172,7 +175,8 @@ impl Changes {
         Self::default()
     }
 
-    /// Whether there is nothing to write.
+    /// Whether there is nothing to write. (An expected account revision
+    /// alone writes nothing.)
     pub fn is_empty(&self) -> bool {
         self.account.is_none()
             && self.sessions.is_empty()
@@ -192,20 +196,39 @@ impl Changes {
         self.account = Some(account);
     }
 
+    /// Requires the stored account to be of `revision`: the changes were
+    /// computed from it (its epoch, its keys), and another handle may have
+    /// changed it since.
+    pub fn expect_account(&mut self, revision: u64) {
+        self.account_revision = Some(revision);
+    }
+
     /// Writes the session record of `address`, which must replace the
     /// stored record of the revision before its own.
     pub fn put_session(&mut self, address: Address, record: SessionRecord) {
         self.sessions.push((address, record));
     }
 
-    /// Writes the identity stored for `address`, replacing any.
-    pub fn put_identity(&mut self, address: Address, identity: RemoteIdentity) {
-        self.identities.push((address, identity));
+    /// Writes the identity stored for `address`, which must replace
+    /// `previous` (the identity it was computed from; `None`: none stored).
+    pub fn put_identity(
+        &mut self,
+        address: Address,
+        previous: Option<RemoteIdentity>,
+        identity: RemoteIdentity,
+    ) {
+        self.identities.push(IdentityChange { address, previous, identity });
     }
 
-    /// Writes the device list of `user`, replacing any.
-    pub fn put_device_list(&mut self, user: UserAddress, list: DeviceList) {
-        self.device_lists.push((user, list));
+    /// Writes the device list of `user`, which must replace `previous`
+    /// (the list it was computed from; `None`: none stored).
+    pub fn put_device_list(
+        &mut self,
+        user: UserAddress,
+        previous: Option<DeviceList>,
+        list: DeviceList,
+    ) {
+        self.device_lists.push(DeviceListChange { user, previous, list });
     }
 
     /// Adds a signed prekey.
@@ -244,18 +267,24 @@ impl Changes {
         self.account.as_ref()
     }
 
+    /// The revision the stored account must have, if the changes depend
+    /// on it without writing it.
+    pub fn expected_account_revision(&self) -> Option<u64> {
+        self.account_revision
+    }
+
     /// The session records to write.
     pub fn sessions(&self) -> &[(Address, SessionRecord)] {
         &self.sessions
     }
 
     /// The identities to write.
-    pub fn identities(&self) -> &[(Address, RemoteIdentity)] {
+    pub fn identities(&self) -> &[IdentityChange] {
         &self.identities
     }
 
     /// The device lists to write.
-    pub fn device_lists(&self) -> &[(UserAddress, DeviceList)] {
+    pub fn device_lists(&self) -> &[DeviceListChange] {
         &self.device_lists
     }
 
@@ -294,10 +323,33 @@ impl Changes {
     }
 }
 
+/// An identity to write, and the one it must replace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdentityChange {
+    /// The peer device.
+    pub address: Address,
+    /// What the change was computed from: it is written only over this.
+    pub previous: Option<RemoteIdentity>,
+    /// What to write.
+    pub identity: RemoteIdentity,
+}
+
+/// A device list to write, and the one it must replace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceListChange {
+    /// The user.
+    pub user: UserAddress,
+    /// What the change was computed from: it is written only over this.
+    pub previous: Option<DeviceList>,
+    /// What to write.
+    pub list: DeviceList,
+}
+
 impl fmt::Debug for Changes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Changes")
             .field("account", &self.account.as_ref().map(Account::revision))
+            .field("account_revision", &self.account_revision)
             .field(
                 "sessions",
                 &self.sessions.iter().map(|(a, r)| (a, r.revision())).collect::<Vec<_>>(),

@@ -1578,9 +1578,10 @@ MAX_ARCHIVED_SESSIONS = 8
 MAX_DEVICES_PER_USER = 32
 MAX_SIGNED_PREKEYS = 6
 ADDRESS_MAX_LEN = 142
-SESSION_RECORD_MAX_LEN = 670_422
-REMOTE_IDENTITY_LEN = 77
-ACCOUNT_MAX_LEN = 711
+SESSION_RECORD_MAX_LEN = 670_456
+MAX_REPLACED_IDENTITIES = 4
+REMOTE_IDENTITY_MAX_LEN = 374
+ACCOUNT_MAX_LEN = 715
 DEVICE_LIST_MAX_LEN = 131
 TRUST_ACCEPTED, TRUST_VERIFIED = 0x01, 0x02
 SESSION_ENTRY_FIXED = 1 + 8 + 4 + 4      # flags, created, epoch, the state's length
@@ -1591,12 +1592,14 @@ def session_limits_are_consistent():
     address = 2 + 4 + MAX_APP_ID_LEN + 4 + MAX_USER_ID_LEN + 4
     check("Address maximum (S2)", address, ADDRESS_MAX_LEN)
     entry = SESSION_ENTRY_FIXED + SESSION_MAX_ENCODED_LEN
-    check("SessionRecord maximum (S3.1)", 2 + 8 + 1 + entry + 1 + MAX_ARCHIVED_SESSIONS * entry, SESSION_RECORD_MAX_LEN)
-    check("RemoteIdentity length (S3.2)", 2 + 33 + 33 + 1 + 8, REMOTE_IDENTITY_LEN)
+    check("SessionRecord maximum (S3.1)", 2 + 8 + 1 + entry + 1 + MAX_ARCHIVED_SESSIONS * entry + 1 + 33,
+          SESSION_RECORD_MAX_LEN)
+    check("RemoteIdentity maximum (S3.2)", 2 + 33 + 33 + 1 + 8 + 1 + MAX_REPLACED_IDENTITIES * (33 + 33 + 8),
+          REMOTE_IDENTITY_MAX_LEN)
     check("DeviceList maximum (S3.4)", 2 + 1 + 4 * MAX_DEVICES_PER_USER, DEVICE_LIST_MAX_LEN)
-    # S3.3: at most 711 bytes, with MAX_SIGNED_PREKEYS − 1 (5) retired signed prekeys.
+    # S3.3: at most 715 bytes, with MAX_SIGNED_PREKEYS − 1 (5) retired signed prekeys.
     account = (2 + 8 + ADDRESS_MAX_LEN + 33 + 1 + SENDER_CERTIFICATE_MAX_LEN + 4 + 8 + 1
-               + 12 * (MAX_SIGNED_PREKEYS - 1) + 4 + 4 + 4 + 4)
+               + 12 * (MAX_SIGNED_PREKEYS - 1) + 4 + 4 + 4 + 4 + 4)
     check("Account maximum from its layout (S3.3)", account, ACCOUNT_MAX_LEN)
 
 
@@ -1628,20 +1631,31 @@ def address_text(app_id, user_id, device_id):
 
 # S3.2 remote identity
 
-def encode_remote_identity(ed, trust, since):
-    return TAG_REMOTE_IDENTITY + encode_ik(ed) + encode_pk(ed25519_to_x25519(ed)) + u8(trust) + u64(since)
+def encode_remote_identity(ed, trust, since, replaced=()):
+    stored = lambda k: encode_ik(k) + encode_pk(ed25519_to_x25519(k))
+    out = TAG_REMOTE_IDENTITY + stored(ed) + u8(trust) + u64(since) + u8(len(replaced))
+    return out + b"".join(stored(k) + u64(t) for k, t in replaced)
 
 
 def decode_remote_identity(data):
-    """S3.2: the key's tag, canonical y and even x (as §8.2), its X25519 form as stored."""
-    r = Reader(data, TAG_REMOTE_IDENTITY, REMOTE_IDENTITY_LEN)
+    """S3.2: the key's tag, canonical y and even x (as §8.2), its X25519 form as stored;
+    then the replaced keys, each checked as it is read (not the current key, not twice)."""
+    r = Reader(data, TAG_REMOTE_IDENTITY, REMOTE_IDENTITY_MAX_LEN)
     ed, x = r.identity_key(full=False), r.x25519_key()
     trust = r.u8()
     if trust not in (TRUST_ACCEPTED, TRUST_VERIFIED):
         raise bad("InvalidValue")
     since = r.u64()
+    replaced = []
+    for _ in range(read_small_count(r, MAX_REPLACED_IDENTITIES, 33 + 33 + 8)):
+        old = r.identity_key(full=False)
+        r.x25519_key()
+        when = r.u64()
+        if old == ed or any(k == old for k, _ in replaced):
+            raise inconsistent("a replaced key that is the current one or listed twice")
+        replaced.append((old, when))
     r.finish()
-    return {"ed": ed, "x": x, "trust": trust, "since": since}
+    return {"ed": ed, "x": x, "trust": trust, "since": since, "replaced": replaced}
 
 
 # S3.4 device list
@@ -1685,11 +1699,12 @@ def encode_session_entry(e):
     return u8(1 if e["superseded"] else 0) + u64(e["created"]) + u32(e["epoch"]) + with_len(e["state"])
 
 
-def encode_session_record(revision, current, archived):
+def encode_session_record(revision, current, archived, refused=None):
     out = TAG_SESSION_RECORD + u64(revision) + flag(current is not None)
     if current is not None:
         out += encode_session_entry(current)
-    return out + u8(len(archived)) + b"".join(encode_session_entry(e) for e in archived)
+    out += u8(len(archived)) + b"".join(encode_session_entry(e) for e in archived)
+    return out + flag(refused is not None) + (encode_pk(refused) if refused is not None else b"")
 
 
 def decode_session_record(data):
@@ -1717,8 +1732,9 @@ def decode_session_record(data):
     revision = r.u64()
     current = entry() if r.flag() else None
     archived = [entry() for _ in range(read_small_count(r, MAX_ARCHIVED_SESSIONS, SESSION_ENTRY_FIXED))]
+    refused = r.x25519_key() if r.flag() else None
     r.finish()
-    return {"revision": revision, "current": current, "archived": archived}
+    return {"revision": revision, "current": current, "archived": archived, "refused": refused}
 
 
 # S3.3 account
@@ -1729,7 +1745,7 @@ def encode_account(a):
     out += u32(a["signed_prekey_id"]) + u64(a["signed_prekey_created"])
     out += u8(len(a["retired"])) + b"".join(u32(i) + u64(since) for i, since in a["retired"])
     return out + u32(a["next_signed_prekey_id"]) + u32(a["next_one_time_prekey_id"]) + u32(a["unpublished_from"]) \
-        + u32(a["epoch"])
+        + u32(a["epoch"]) + u32(a["published_epoch"])
 
 
 def decode_account(data):
@@ -1762,7 +1778,9 @@ def decode_account(data):
     a["next_one_time_prekey_id"], a["unpublished_from"] = r.u32(), r.u32()
     if a["unpublished_from"] > a["next_one_time_prekey_id"]:
         raise inconsistent("unpublished-from above the next one-time prekey id")
-    a["epoch"] = r.u32()
+    a["epoch"], a["published_epoch"] = r.u32(), r.u32()
+    if a["published_epoch"] > a["epoch"]:
+        raise inconsistent("a published epoch above the epoch")
     r.finish()
     return a
 
@@ -2270,10 +2288,11 @@ def sessions_family():
         if kind == "remote identity":
             ident = Identity(h(v["identity_seed"]))
             trust = {"accepted": TRUST_ACCEPTED, "verified": TRUST_VERIFIED}[v["trust"]]
-            check(f"{name} encoding", encode_remote_identity(ident.ed, trust, v["since"]), want)
+            replaced = [(Identity(h(x["identity_seed"])).ed, x["replaced_at"]) for x in v["replaced"]]
+            check(f"{name} encoding", encode_remote_identity(ident.ed, trust, v["since"], replaced), want)
             got = decode_remote_identity(want)
-            check(f"{name} decodes", (got["ed"], got["x"], got["trust"], got["since"]),
-                  (ident.ed, ident.x, trust, v["since"]))
+            check(f"{name} decodes", (got["ed"], got["x"], got["trust"], got["since"], got["replaced"]),
+                  (ident.ed, ident.x, trust, v["since"], replaced))
         elif kind == "device list":
             check(f"{name} encoding", encode_device_list(v["devices"]), want)
             check(f"{name} decodes", decode_device_list(want), sorted(set(v["devices"])))
@@ -2282,12 +2301,15 @@ def sessions_family():
             current, archived = entry(v["current"]), [entry(e) for e in v["archived"]]
             for e in ([current] if current else []) + archived:
                 check(f"{name} session state re-encodes", decode_session(e["state"]).encode(), e["state"])
-            check(f"{name} encoding", encode_session_record(v["revision"], current, archived), want)
+            refused = h(v["refused_base_key"])
+            check(f"{name} encoding", encode_session_record(v["revision"], current, archived, refused), want)
             got = decode_session_record(want)
             plain = lambda e: None if e is None else (e["superseded"], e["created"], e["epoch"], e["state"])
-            check(f"{name} decodes", (got["revision"], plain(got["current"]), [plain(e) for e in got["archived"]]),
-                  (v["revision"], plain(current), [plain(e) for e in archived]))
-            check(f"{name} re-encodes", encode_session_record(got["revision"], got["current"], got["archived"]), want)
+            check(f"{name} decodes", (got["revision"], plain(got["current"]), [plain(e) for e in got["archived"]],
+                                      got["refused"]),
+                  (v["revision"], plain(current), [plain(e) for e in archived], refused))
+            check(f"{name} re-encodes",
+                  encode_session_record(got["revision"], got["current"], got["archived"], got["refused"]), want)
         elif kind == "account":
             a = {"revision": v["revision"], "address": h(v["address"]), "seed": h(v["identity_seed"]),
                  "certificate": h(v["certificate"]), "signed_prekey_id": v["signed_prekey"]["id"],
@@ -2295,7 +2317,7 @@ def sessions_family():
                  "retired": [(x["id"], x["since"]) for x in v["retired"]],
                  "next_signed_prekey_id": v["next_signed_prekey_id"],
                  "next_one_time_prekey_id": v["next_one_time_prekey_id"], "unpublished_from": v["unpublished_from"],
-                 "epoch": v["epoch"]}
+                 "epoch": v["epoch"], "published_epoch": v["published_epoch"]}
             check(f"{name} encoding", encode_account(a), want)
             check(f"{name} decodes", decode_account(want), a)
         else:

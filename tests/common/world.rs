@@ -118,6 +118,23 @@ impl World {
         self.server.published.insert(address, (publication, one_time));
     }
 
+    /// Uploads a publication already made, as `publish` does.
+    pub fn publish_publication(&mut self, device: &mut Dev, publication: Publication) {
+        let address = device.address().clone();
+        let mut one_time = self
+            .server
+            .published
+            .remove(&address)
+            .map(|(old, keys)| {
+                let same = old.identity() == publication.identity() && !publication.replaces_all();
+                if same { keys } else { VecDeque::new() }
+            })
+            .unwrap_or_default();
+        one_time.extend(publication.one_time_prekeys().iter().copied());
+        device.mark_published(&publication).unwrap();
+        self.server.published.insert(address, (publication, one_time));
+    }
+
     /// Removes every one-time prekey the server holds for `address`.
     pub fn exhaust_one_time_prekeys(&mut self, address: &Address) {
         self.server.published.get_mut(address).unwrap().1.clear();

@@ -1989,18 +1989,34 @@ fn sessions_family() -> Value {
 
     // Remote identities and device lists.
     let mut records = Vec::new();
-    for (verified, since) in [(false, 1_800_000_000u64), (true, 0)] {
-        let bytes = reference::remote_identity(&ka.0.ed25519, verified, since);
-        let ours = RemoteIdentity::new(
-            *ka.1.public(),
-            if verified { Trust::Verified } else { Trust::Accepted },
-            Timestamp(since),
-        );
+    let kc = identity("safety c");
+    type Replaced<'a> = Vec<(&'a (Identity, IdentityKeyPair), u64)>;
+    let cases: [(bool, u64, Replaced<'_>); 3] = [
+        (false, 1_800_000_000, vec![]),
+        (true, 0, vec![]),
+        (false, 1_800_000_900, vec![(&kb, 1_800_000_900), (&kc, 1_800_000_100)]),
+    ];
+    for (verified, since, replaced) in cases {
+        let raw: Vec<([u8; 32], u64)> = replaced.iter().map(|(k, t)| (k.0.ed25519, *t)).collect();
+        let bytes = reference::remote_identity(&ka.0.ed25519, verified, since, &raw);
+        let trust = if verified { Trust::Verified } else { Trust::Accepted };
+        let ours = RemoteIdentity::from_bytes(&bytes).unwrap();
         assert_eq!(ours.to_bytes(), bytes);
-        assert_eq!(RemoteIdentity::from_bytes(&bytes).unwrap(), ours);
+        assert_eq!(
+            (ours.key(), ours.trust(), ours.since()),
+            (ka.1.public(), trust, Timestamp(since))
+        );
+        let history: Vec<(IdentityKey, Timestamp)> =
+            replaced.iter().map(|(k, t)| (*k.1.public(), Timestamp(*t))).collect();
+        assert_eq!(ours.replaced(), history.as_slice());
+        if replaced.is_empty() {
+            assert_eq!(RemoteIdentity::new(*ka.1.public(), trust, Timestamp(since)), ours);
+        }
         records.push(json!({
             "kind": "remote identity", "identity_seed": h(ka.0.seed),
-            "trust": if verified { "verified" } else { "accepted" }, "since": since, "encoding": h(&bytes),
+            "trust": if verified { "verified" } else { "accepted" }, "since": since,
+            "replaced": replaced.iter().map(|(k, t)| json!({ "identity_seed": h(k.0.seed), "replaced_at": t })).collect::<Vec<_>>(),
+            "encoding": h(&bytes),
         }));
     }
     for devices in [vec![3u32, 1, 2, 3], vec![], vec![u32::MAX, 0]] {
@@ -2043,25 +2059,35 @@ fn sessions_family() -> Value {
             ag.bob_store.accept(&ag.bob.1, &InitialMessage::parse(&first).unwrap()).unwrap();
         (bob.to_bytes().to_vec(), ())
     };
-    let record_cases: [(
-        &str,
+    let refused_key = x25519_public(&secret("record refused base key"));
+    type RecordCase<'a> = (
+        &'a str,
         u64,
-        Option<reference::RecordEntry<'_>>,
-        Vec<reference::RecordEntry<'_>>,
-    ); 3] = [
-        ("empty, revision 4", 4, None, vec![]),
-        ("a current session", 1, Some((false, 1_800_000_000, 0, &newer)), vec![]),
+        Option<reference::RecordEntry<'a>>,
+        Vec<reference::RecordEntry<'a>>,
+        Option<[u8; 32]>,
+    );
+    let record_cases: [RecordCase<'_>; 4] = [
+        ("empty, revision 4", 4, None, vec![], None),
+        ("a current session", 1, Some((false, 1_800_000_000, 0, &newer)), vec![], None),
         (
             "a current session and an archived, superseded one",
             9,
             Some((false, 1_800_000_100, 2, &newer)),
             vec![(true, 1_800_000_000, 1, &older)],
+            None,
         ),
+        ("no session, and a refused base key", 2, None, vec![], Some(refused_key)),
     ];
-    for (name, revision, current, archived) in &record_cases {
-        let bytes = reference::session_record(*revision, *current, archived);
+    for (name, revision, current, archived, refused) in &record_cases {
+        let bytes =
+            reference::session_record_refusing(*revision, *current, archived, refused.as_ref());
         let ours = SessionRecord::from_bytes(&bytes).unwrap();
         assert_eq!(ours.revision(), *revision);
+        assert_eq!(
+            ours.refused().map(X25519PublicKey::to_bytes),
+            refused.map(|k| encode_x25519(&k))
+        );
         assert_eq!(*ours.to_bytes(), bytes, "{name}");
         let entry = |(superseded, created, epoch, session): &reference::RecordEntry<'_>| {
             json!({
@@ -2071,6 +2097,7 @@ fn sessions_family() -> Value {
         records.push(json!({
             "kind": "session record", "name": name, "revision": revision,
             "current": current.as_ref().map(entry), "archived": archived.iter().map(entry).collect::<Vec<_>>(),
+            "refused_base_key": refused.map(h),
             "encoding": h(&bytes),
         }));
     }
@@ -2092,18 +2119,20 @@ fn sessions_family() -> Value {
             next_one_time: 301,
             unpublished_from: 201,
             epoch: 1,
+            published_epoch: 0,
         };
         let bytes = reference::account(&fields);
         let ours = Account::from_bytes(&bytes).unwrap();
         assert_eq!(*ours.to_bytes(), bytes);
         assert_eq!(ours.identity_key(), me.1.public());
         assert!(ours.is_published(PreKeyId(200)) && !ours.is_published(PreKeyId(201)));
+        assert!(ours.must_republish());
         records.push(json!({
             "kind": "account", "revision": 7, "address": h(&me_address), "identity_seed": h(me.0.seed),
             "certificate": with_certificate.then(|| h(&certificate)),
             "signed_prekey": { "id": 3, "created": 1_800_000_000u64 },
             "retired": [{ "id": 2, "since": 1_800_000_000u64 }, { "id": 1, "since": 1_799_395_200u64 }],
-            "next_signed_prekey_id": 4, "next_one_time_prekey_id": 301, "unpublished_from": 201, "epoch": 1,
+            "next_signed_prekey_id": 4, "next_one_time_prekey_id": 301, "unpublished_from": 201, "epoch": 1, "published_epoch": 0,
             "encoding": h(&bytes),
         }));
     }
@@ -2193,7 +2222,7 @@ fn sessions_family() -> Value {
             ("not escaped", addr[1..].to_vec()),
         ],
     ));
-    let ri = reference::remote_identity(&ka.0.ed25519, false, 5);
+    let ri = reference::remote_identity(&ka.0.ed25519, false, 5, &[]);
     let mut bad_trust = ri.clone();
     bad_trust[68] = 3;
     let mut odd = ri.clone();
@@ -2205,6 +2234,25 @@ fn sessions_family() -> Value {
             ("a trust byte of 3", bad_trust),
             ("an identity key with the sign bit set", odd),
             ("a remote identity one byte short", ri[..ri.len() - 1].to_vec()),
+            (
+                "a replaced key equal to the current one",
+                reference::remote_identity(&ka.0.ed25519, false, 5, &[(ka.0.ed25519, 4)]),
+            ),
+            (
+                "five replaced keys, one above MAX_REPLACED_IDENTITIES",
+                reference::remote_identity(
+                    &ka.0.ed25519,
+                    false,
+                    5,
+                    &[
+                        (kb.0.ed25519, 4),
+                        (identity("r1").0.ed25519, 3),
+                        (identity("r2").0.ed25519, 2),
+                        (identity("r3").0.ed25519, 1),
+                        (identity("r4").0.ed25519, 0),
+                    ],
+                ),
+            ),
         ],
     ));
     let list = reference::device_list(&[1, 2]);
@@ -2281,6 +2329,7 @@ fn sessions_family() -> Value {
         next_one_time: 1,
         unpublished_from: 1,
         epoch: 0,
+        published_epoch: 0,
     };
     let twice = reference::account(&fields);
     let ahead = reference::account(&reference::Account { retired: &[], next_signed: 3, ..fields });
@@ -2292,6 +2341,8 @@ fn sessions_family() -> Value {
         certificate: Some(&other_certificate),
         ..fields
     });
+    let published_ahead =
+        reference::account(&reference::Account { retired: &[], published_epoch: 1, ..fields });
     negative.extend(refused(
         "Account",
         |b| Account::from_bytes(b).map(drop),
@@ -2300,6 +2351,7 @@ fn sessions_family() -> Value {
             ("a signed prekey id not below the next one to hand out", ahead),
             ("unpublished-from above the next one-time id", unpublished),
             ("a certificate for another device of the user", wrong_certificate),
+            ("a published epoch above the epoch", published_ahead),
         ],
     ));
     let scannable = reference::safety_number((&ka.0.ed25519, &addr), (&kb.0.ed25519, &addr)).1;

@@ -797,15 +797,26 @@ pub fn safety_number(a: (&[u8; 32], &[u8]), b: (&[u8; 32], &[u8])) -> (String, B
     (digits, scannable)
 }
 
-/// A stored remote identity (sessions.md §3.2).
-pub fn remote_identity(identity: &[u8; 32], verified: bool, since: u64) -> Bytes {
-    cat(&[
+/// A stored remote identity (sessions.md §3.2), with the keys it replaced
+/// (each with the time it was replaced), newest first.
+pub fn remote_identity(
+    identity: &[u8; 32],
+    verified: bool,
+    since: u64,
+    replaced: &[([u8; 32], u64)],
+) -> Bytes {
+    let stored = |k: &[u8; 32]| cat(&[&encode_identity(k), &encode_x25519(&montgomery(k))]);
+    let mut out = cat(&[
         &[0xff, 0x31],
-        &encode_identity(identity),
-        &encode_x25519(&montgomery(identity)),
+        &stored(identity),
         &[if verified { 2 } else { 1 }],
         &since.to_be_bytes(),
-    ])
+        &[replaced.len() as u8],
+    ]);
+    for (key, when) in replaced {
+        out.extend(cat(&[&stored(key), &when.to_be_bytes()]));
+    }
+    out
 }
 
 /// A stored device list (sessions.md §3.4).
@@ -829,6 +840,16 @@ pub fn session_record(
     current: Option<RecordEntry<'_>>,
     archived: &[RecordEntry<'_>],
 ) -> Bytes {
+    session_record_refusing(revision, current, archived, None)
+}
+
+/// A stored session record (sessions.md §3.1), with a refused base key.
+pub fn session_record_refusing(
+    revision: u64,
+    current: Option<RecordEntry<'_>>,
+    archived: &[RecordEntry<'_>],
+    refused: Option<&[u8; 32]>,
+) -> Bytes {
     let entry = |(superseded, created, epoch, session): &RecordEntry<'_>| {
         cat(&[&[u8::from(*superseded)], &created.to_be_bytes(), &u32be(*epoch), &with_len(session)])
     };
@@ -840,6 +861,10 @@ pub fn session_record(
     out.push(archived.len() as u8);
     for e in archived {
         out.extend(entry(e));
+    }
+    match refused {
+        Some(key) => out.extend(cat(&[&[1], &encode_x25519(key)])),
+        None => out.push(0),
     }
     out
 }
@@ -856,6 +881,7 @@ pub struct Account<'a> {
     pub next_one_time: u32,
     pub unpublished_from: u32,
     pub epoch: u32,
+    pub published_epoch: u32,
 }
 
 pub fn account(a: &Account<'_>) -> Bytes {
@@ -873,6 +899,7 @@ pub fn account(a: &Account<'_>) -> Bytes {
         &u32be(a.next_one_time),
         &u32be(a.unpublished_from),
         &u32be(a.epoch),
+        &u32be(a.published_epoch),
     ]));
     out
 }
