@@ -750,7 +750,11 @@ fn devices(n: usize) -> Devices {
     let mut sender = make(&mut rng, b"alice", 1);
     let mut recipients: Vec<_> = (0..n).map(|i| make(&mut rng, b"bob", i as u32 + 1)).collect();
     let user = recipients[0].address().user().clone();
+    let ids: Vec<DeviceId> = recipients.iter().map(|r| r.address().device()).collect();
+    sender.set_devices(&user, &ids).unwrap();
+    let sender_user = sender.address().user().clone();
     for r in &mut recipients {
+        r.set_devices(&sender_user, &[DeviceId(1)]).unwrap();
         let publication = r.publication(&mut rng, now, None).unwrap();
         let bundle = publication.bundle(publication.one_time_prekeys().first().copied());
         sender.start_session(&mut rng, r.address(), &bundle, now).unwrap();
