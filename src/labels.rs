@@ -61,6 +61,10 @@ pub(crate) const X_ACCOUNT: u8 = 0x41;
 pub(crate) const X_DEVICE_LIST: u8 = 0x51;
 /// Second tag byte of a safety number's scannable form, version 1.
 pub(crate) const X_SAFETY_NUMBER: u8 = 0x61;
+/// Second tag byte of a stored received message (the inbox), version 1.
+pub(crate) const X_RECEIVED: u8 = 0x71;
+/// Second tag byte of a stored sent message (the outbox), version 1.
+pub(crate) const X_SENT: u8 = 0x81;
 
 /// Prefix of the hash that replaces an identity seed whose public key has
 /// an odd `x` (`IdentityKeyPair::generate`).
@@ -85,6 +89,8 @@ pub(crate) const SEALED_AUTH_INFO: &[u8] = b"sealwire/sealed/auth/v1";
 /// HKDF info of the key, nonce and commitment of an envelope's payload.
 pub(crate) const SEALED_PAYLOAD_INFO: &[u8] = b"sealwire/sealed/payload/v2";
 
+/// Prefix of the hash that names a received or sent message.
+pub(crate) const MESSAGE_ID: &[u8] = b"sealwire/message-id/v1";
 /// Prefix of the first hash of one side of a safety number.
 pub(crate) const SAFETY_NUMBER: &[u8] = b"sealwire/safety-number/v1";
 
@@ -113,6 +119,7 @@ mod tests {
             (SEALED_WRAP_INFO, 23),
             (SEALED_AUTH_INFO, 23),
             (SAFETY_NUMBER, 25),
+            (MESSAGE_ID, 22),
         ] {
             assert_eq!(label.len(), len, "{}", core::str::from_utf8(label).unwrap());
             assert!(label.is_ascii());

@@ -164,8 +164,8 @@ pub use certificate::{
     Timestamp, TrustRoot, TrustStore, UserId,
 };
 pub use device::{
-    Device, DeviceError, DeviceListChange, DeviceResult, IdentityQuestion, Publication, Received,
-    Sent,
+    Device, DeviceError, DeviceListChange, DeviceResult, IdentityQuestion, MessageId, Publication,
+    Received, Sent,
 };
 pub use device_list::DeviceList;
 pub use error::{

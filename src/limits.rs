@@ -171,6 +171,17 @@ pub const RESTORE_SIGNED_ID_GAP: u32 = 1 << 12;
 /// is used then. Each draw is one X25519 key generation (about 25 µs).
 pub const MAX_BASE_KEY_DRAWS: usize = 256;
 
+/// The most received messages a device keeps unacknowledged
+/// ([`crate::Device::pending_received`]). Past this many, receiving
+/// refuses with [`crate::DeviceError::InboxFull`] (keep the envelope and
+/// try again once the app has acknowledged some).
+pub const MAX_PENDING_RECEIVED: usize = 1024;
+
+/// The most sent messages a device keeps unacknowledged
+/// ([`crate::Device::pending_sent`]). Past this many, sending refuses with
+/// [`crate::DeviceError::OutboxFull`].
+pub const MAX_PENDING_SENT: usize = 1024;
+
 /// How many times a device operation is tried when the store reports that
 /// another handle changed the same records first
 /// ([`crate::store::CommitError::Conflict`]).

@@ -75,7 +75,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ),
     (
         "MemoryStore",
-        r#"MemoryStore { account: Some(1), identities: 0, signed_prekeys: [PreKeyId(1)], one_time_prekeys: 100, sessions: 0, device_lists: 0, accepted_base_keys: 0 }"#,
+        r#"MemoryStore { account: Some(1), identities: 0, signed_prekeys: [PreKeyId(1)], one_time_prekeys: 100, sessions: 0, device_lists: 0, accepted_base_keys: 0, pending_received: 0, pending_sent: 0 }"#,
     ),
     (
         "Account",

@@ -251,3 +251,33 @@ fn publishing_needs_a_certificate_and_marks_only_this_device() {
     let theirs = other.publication(&mut w.rng, w.now, None).unwrap();
     assert_eq!(bare.mark_published(&theirs).unwrap_err(), DeviceError::NotThisDevice);
 }
+
+#[test]
+fn a_message_is_neither_lost_nor_shown_twice_across_restarts() {
+    let mut w = World::new(27);
+    let mut alice = w.device(0, "alice", 1);
+    let mut bob = w.device(1, "bob", 1);
+    let alice_user = alice.address().user().clone();
+    w.connect(&mut bob, &alice_user);
+    let sent = bob.send(&mut w.rng, &alice_user, b"survive this", w.now).unwrap();
+    // Bob's app dies before it uploads: the message is still pending.
+    let mut bob = sealwire::Device::open(bob.into_store(), w.trust.clone()).unwrap();
+    let pending = bob.pending_sent().unwrap();
+    assert_eq!(pending, std::slice::from_ref(&sent));
+    // It uploads now, dies before it acknowledges, uploads again.
+    let parts = common::world::split(&pending[0].envelope);
+    let received = w.deliver(&mut alice, &parts).unwrap();
+    assert_eq!(received.plaintext, b"survive this");
+    bob.acknowledge_sent(sent.id).unwrap();
+    bob.acknowledge_sent(sent.id).unwrap();
+    assert!(bob.pending_sent().unwrap().is_empty());
+    // Alice's app dies before it keeps the plaintext: the message waits.
+    let mut alice = sealwire::Device::open(alice.into_store(), w.trust.clone()).unwrap();
+    assert_eq!(alice.pending_received().unwrap(), std::slice::from_ref(&received));
+    // The relay delivers again (the second upload): a duplicate.
+    let err = w.deliver(&mut alice, &parts).unwrap_err();
+    assert!(matches!(err, DeviceError::Decrypt { error: DecryptError::Duplicate, .. }));
+    // The app keeps it and acknowledges: shown once.
+    alice.acknowledge_received(received.id).unwrap();
+    assert!(alice.pending_received().unwrap().is_empty());
+}

@@ -10,13 +10,13 @@ use std::rc::Rc;
 
 use common::world::World;
 use sealwire::store::{
-    AccountStore, BaseKeyStore, Changes, CommitError, IdentityStore, MemoryStoreError, PreKeyStore,
-    SessionStore, Storage, Store,
+    AccountStore, BaseKeyStore, Changes, CommitError, IdentityStore, MemoryStoreError,
+    PendingStore, PreKeyStore, SessionStore, Storage, Store,
 };
 use sealwire::{
     Account, Address, DecryptError, Device, DeviceError, DeviceList, MemoryStore,
-    OneTimePreKeyPair, PreKeyId, RemoteIdentity, SessionRecord, SignedPreKeyPair, UserAddress,
-    X25519PublicKey,
+    OneTimePreKeyPair, PreKeyId, Received, RemoteIdentity, Sent, SessionRecord, SignedPreKeyPair,
+    UserAddress, X25519PublicKey,
 };
 
 #[test]
@@ -134,6 +134,17 @@ impl BaseKeyStore for Shared {
         k: &X25519PublicKey,
     ) -> Result<bool, MemoryStoreError> {
         self.0.borrow().is_base_key_accepted(id, k)
+    }
+}
+impl PendingStore for Shared {
+    fn pending_received(&self) -> Result<Vec<Received>, MemoryStoreError> {
+        self.0.borrow().pending_received()
+    }
+    fn pending_sent(&self) -> Result<Vec<Sent>, MemoryStoreError> {
+        self.0.borrow().pending_sent()
+    }
+    fn pending_counts(&self) -> Result<(usize, usize), MemoryStoreError> {
+        self.0.borrow().pending_counts()
     }
 }
 impl Store for Shared {

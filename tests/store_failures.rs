@@ -12,12 +12,12 @@ use common::world::{Part, World, for_device};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use sealwire::store::{
-    AccountStore, BaseKeyStore, Changes, CommitError, IdentityStore, PreKeyStore, SessionStore,
-    Storage, Store,
+    AccountStore, BaseKeyStore, Changes, CommitError, IdentityStore, PendingStore, PreKeyStore,
+    SessionStore, Storage, Store,
 };
 use sealwire::{
     Account, Address, Device, DeviceError, DeviceList, MemoryStore, OneTimePreKeyPair, PreKeyId,
-    RemoteIdentity, SessionRecord, SignedPreKeyPair, UserAddress, X25519PublicKey,
+    Received, RemoteIdentity, Sent, SessionRecord, SignedPreKeyPair, UserAddress, X25519PublicKey,
 };
 
 /// The backend's failure.
@@ -35,11 +35,19 @@ struct Failing {
     inner: MemoryStore,
     calls: Cell<usize>,
     fail_at: Cell<Option<usize>>,
+    /// Added to the pending counts the store reports, to reach their
+    /// limits without that many messages.
+    extra_pending: Cell<(usize, usize)>,
 }
 
 impl Failing {
     fn new(inner: MemoryStore) -> Self {
-        Self { inner, calls: Cell::new(0), fail_at: Cell::new(None) }
+        Self {
+            inner,
+            calls: Cell::new(0),
+            fail_at: Cell::new(None),
+            extra_pending: Cell::new((0, 0)),
+        }
     }
 
     fn call(&self) -> Result<(), Failure> {
@@ -109,6 +117,25 @@ impl BaseKeyStore for Failing {
     fn is_base_key_accepted(&self, id: PreKeyId, key: &X25519PublicKey) -> Result<bool, Failure> {
         self.call()?;
         Ok(inner(self.inner.is_base_key_accepted(id, key)))
+    }
+}
+
+impl PendingStore for Failing {
+    fn pending_received(&self) -> Result<Vec<Received>, Failure> {
+        self.call()?;
+        Ok(inner(self.inner.pending_received()))
+    }
+
+    fn pending_sent(&self) -> Result<Vec<Sent>, Failure> {
+        self.call()?;
+        Ok(inner(self.inner.pending_sent()))
+    }
+
+    fn pending_counts(&self) -> Result<(usize, usize), Failure> {
+        self.call()?;
+        let (r, s) = inner(self.inner.pending_counts());
+        let (er, es) = self.extra_pending.get();
+        Ok((r + er, s + es))
     }
 }
 
@@ -217,4 +244,43 @@ fn every_operation_is_all_or_nothing_at_every_failure_point() {
     points += at_every_point(&w, alice.store(), &mut |d, _| d.after_restore());
     // Every load and the commit of eight operations.
     assert!(points >= 30, "{points}");
+}
+
+#[test]
+fn the_inbox_and_the_outbox_stop_at_their_limits_and_nothing_changes() {
+    use sealwire::limits::{MAX_PENDING_RECEIVED, MAX_PENDING_SENT};
+    let mut w = World::new(31);
+    let alice = w.device(0, "alice", 1);
+    let mut bob = w.device(1, "bob", 1);
+    let alice_user = alice.address().user().clone();
+    let bob_user = bob.address().user().clone();
+    let first = w.send(&mut bob, &alice_user, "one");
+    let second = w.send_only(&mut bob, &alice_user, "two");
+    let mut alice = Device::open(Failing::new(alice.into_store()), w.trust.clone()).unwrap();
+
+    // One below the limit: the message is received and kept.
+    alice.store().extra_pending.set((MAX_PENDING_RECEIVED - 1, 0));
+    alice.receive(&first[0].envelope, w.now).unwrap();
+    // At the limit: refused, kept for later, nothing changed.
+    alice.store().extra_pending.set((MAX_PENDING_RECEIVED - 1, 0));
+    let before = alice.store().inner.clone();
+    let err = alice.receive(&second[0].envelope, w.now).unwrap_err();
+    assert_eq!(err, DeviceError::InboxFull);
+    assert_eq!(err.action(), sealwire::Action::KeepForLater);
+    assert!(alice.store().inner == before);
+    // Once the application acknowledges what it kept, it goes on.
+    let kept = alice.pending_received().unwrap();
+    alice.acknowledge_received(kept[0].id).unwrap();
+    alice.store().extra_pending.set((MAX_PENDING_RECEIVED - 1, 0));
+    assert_eq!(alice.receive(&second[0].envelope, w.now).unwrap().plaintext, b"two");
+
+    // The outbox likewise.
+    w.connect(&mut alice, &bob_user);
+    alice.store().extra_pending.set((0, MAX_PENDING_SENT));
+    let before = alice.store().inner.clone();
+    let err = alice.send(&mut w.rng, &bob_user, b"later", w.now).unwrap_err();
+    assert_eq!(err, DeviceError::OutboxFull);
+    assert!(alice.store().inner == before);
+    alice.store().extra_pending.set((0, MAX_PENDING_SENT - 1));
+    alice.send(&mut w.rng, &bob_user, b"now", w.now).unwrap();
 }

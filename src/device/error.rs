@@ -81,6 +81,15 @@ pub enum DeviceError<E> {
     SafetyNumberMismatch(Address),
     /// A publication or other value of another device.
     NotThisDevice,
+    /// [`crate::limits::MAX_PENDING_RECEIVED`] received messages wait for
+    /// the application's acknowledgement: keep the envelope, acknowledge
+    /// what is kept ([`crate::Device::acknowledge_received`]), and try
+    /// again.
+    InboxFull,
+    /// [`crate::limits::MAX_PENDING_SENT`] sent messages wait for the
+    /// application's acknowledgement: upload and acknowledge them
+    /// ([`crate::Device::acknowledge_sent`]) first.
+    OutboxFull,
     /// This device has used every prekey id (2^32 of a kind).
     PreKeyIdsExhausted,
     /// A message from `from` did not decrypt.
@@ -138,6 +147,8 @@ impl<E> DeviceError<E> {
             Self::ReplacedIdentity(_) => 814,
             Self::SafetyNumberMismatch(_) => 815,
             Self::NotThisDevice => 816,
+            Self::InboxFull => 817,
+            Self::OutboxFull => 818,
             Self::Store(_) => 901,
             Self::Conflict => 902,
             Self::Decrypt { error, .. } => error.code(),
@@ -159,7 +170,9 @@ impl<E> DeviceError<E> {
     /// [`Action::FixRequest`]. Wrapped errors answer for themselves.
     pub const fn action(&self) -> Action {
         match self {
-            Self::Store(_) | Self::Conflict => Action::KeepForLater,
+            Self::Store(_) | Self::Conflict | Self::InboxFull | Self::OutboxFull => {
+                Action::KeepForLater
+            }
             Self::NoSession(_) => Action::ResetSession,
             Self::UntrustedIdentity(_)
             | Self::IdentityChanged(_)
@@ -217,6 +230,8 @@ impl<E: fmt::Display> fmt::Display for DeviceError<E> {
                 write!(f, "the safety number compared is not the current one for {a}")
             }
             Self::NotThisDevice => f.write_str("a value of another device"),
+            Self::InboxFull => f.write_str("too many received messages wait for acknowledgement"),
+            Self::OutboxFull => f.write_str("too many sent messages wait for acknowledgement"),
             Self::PreKeyIdsExhausted => f.write_str("prekey ids exhausted"),
             Self::Decrypt { from, error } => write!(f, "message from {from}: {error}"),
             Self::Agreement(e) => e.fmt(f),

@@ -13,6 +13,7 @@
 //! The rules are in `docs/sessions.md`.
 
 mod error;
+mod pending;
 mod publication;
 mod receive;
 mod send;
@@ -37,6 +38,7 @@ use crate::store::{Changes, CommitError, Store};
 use crate::trust::{RemoteIdentity, Trust, TrustPolicy};
 
 pub use error::{DeviceError, IdentityQuestion};
+pub use pending::MessageId;
 pub use publication::Publication;
 pub use receive::Received;
 pub use send::Sent;
@@ -413,6 +415,51 @@ impl<S: Store> Device<S> {
             let mut account = device.reload_account()?;
             account.next_epoch();
             device.commit_account(account, Changes::new())
+        })
+    }
+
+    /// The received messages the application has not acknowledged yet,
+    /// oldest first: after a restart, what it had not kept.
+    ///
+    /// # Errors
+    /// [`DeviceError::Store`].
+    pub fn pending_received(&self) -> DeviceResult<Vec<Received>, S> {
+        self.store.pending_received().map_err(DeviceError::Store)
+    }
+
+    /// Acknowledges a received message: the application has kept it. An
+    /// id already acknowledged, or unknown, changes nothing.
+    ///
+    /// # Errors
+    /// [`DeviceError::Store`], [`DeviceError::Conflict`].
+    pub fn acknowledge_received(&mut self, id: MessageId) -> DeviceResult<(), S> {
+        self.attempt(|device| {
+            let mut changes = Changes::new();
+            changes.acknowledge_received(id);
+            device.commit(changes)
+        })
+    }
+
+    /// The sent messages the application has not acknowledged yet, oldest
+    /// first: after a restart, what it may not have uploaded. Uploading one
+    /// again is safe: its recipients refuse the second copy as a
+    /// duplicate.
+    ///
+    /// # Errors
+    /// [`DeviceError::Store`].
+    pub fn pending_sent(&self) -> DeviceResult<Vec<Sent>, S> {
+        self.store.pending_sent().map_err(DeviceError::Store)
+    }
+
+    /// Acknowledges a sent message: the relay has taken it.
+    ///
+    /// # Errors
+    /// [`DeviceError::Store`], [`DeviceError::Conflict`].
+    pub fn acknowledge_sent(&mut self, id: MessageId) -> DeviceResult<(), S> {
+        self.attempt(|device| {
+            let mut changes = Changes::new();
+            changes.acknowledge_sent(id);
+            device.commit(changes)
         })
     }
 

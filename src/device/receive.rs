@@ -2,12 +2,14 @@
 
 use alloc::vec::Vec;
 
+use super::pending::MessageId;
 use super::send::next_identity;
 use super::{Device, DeviceError, DeviceResult};
 use crate::address::Address;
 use crate::certificate::Timestamp;
 use crate::error::{DecryptError, Error};
 use crate::identity::IdentityKey;
+use crate::limits::MAX_PENDING_RECEIVED;
 use crate::message::{InitialMessage, Message};
 use crate::sealed::unseal;
 use crate::session::Session;
@@ -19,6 +21,9 @@ use crate::trust::{IdentityEvent, Seen};
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Received {
+    /// The message's id, by which the application acknowledges it
+    /// ([`Device::acknowledge_received`]) once it has kept the plaintext.
+    pub id: MessageId,
     /// The device that sent it, as its certificate from its own app names
     /// it.
     pub from: Address,
@@ -73,11 +78,13 @@ impl<S: Store> Device<S> {
         }
         let sender = *unsealed.identity_key();
         let message = Message::parse(unsealed.message_unchecked())?;
-        self.attempt(|device| device.receive_once(&from, &sender, &message, now))
+        let id = MessageId::of(envelope);
+        self.attempt(|device| device.receive_once(id, &from, &sender, &message, now))
     }
 
     fn receive_once(
         &mut self,
+        id: MessageId,
         from: &Address,
         sender: &IdentityKey,
         message: &Message<'_>,
@@ -86,6 +93,10 @@ impl<S: Store> Device<S> {
         let stored = self.store.load_identity(from).map_err(DeviceError::Store)?;
         let seen = Seen::of(stored.as_ref(), sender);
         let identity_event = self.identity_decision(from, &seen, sender)?;
+        let (waiting, _) = self.store.pending_counts().map_err(DeviceError::Store)?;
+        if waiting >= MAX_PENDING_RECEIVED {
+            return Err(DeviceError::InboxFull);
+        }
         let listed = self.load_device_list(from.user())?.contains(from.device());
         let mut record = self.load_session(from)?.unwrap_or_default();
         let mut changes = Changes::new();
@@ -146,17 +157,22 @@ impl<S: Store> Device<S> {
             let identity = next_identity(stored.as_ref(), sender, now);
             changes.put_identity(from.clone(), stored, identity);
         }
-        // Stored before the plaintext is shown: a crash now makes the
-        // message arrive again, and then it is a duplicate.
-        self.commit(changes)?;
-        Ok(Received {
+        let received = Received {
+            id,
             from: from.clone(),
             identity: *sender,
             plaintext,
             identity_event,
             new_session,
             listed,
-        })
+        };
+        // Stored with the session, before the plaintext is returned: if the
+        // application dies before it keeps the message, the message is
+        // still pending when it starts again (and the relay's copy is a
+        // duplicate by then).
+        changes.add_received(received.clone());
+        self.commit(changes)?;
+        Ok(received)
     }
 
     /// Accepts a new session from `initial`, unless its base key was

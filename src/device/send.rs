@@ -5,13 +5,14 @@ use alloc::vec::Vec;
 
 use rand_core::CryptoRng;
 
+use super::pending::MessageId;
 use super::{Device, DeviceError, DeviceResult, IdentityQuestion};
 use crate::address::{Address, UserAddress};
 use crate::bundle::PreKeyBundle;
 use crate::certificate::Timestamp;
 use crate::error::{CertificateError, EncryptError};
 use crate::identity::IdentityKey;
-use crate::limits::{MAX_PLAINTEXT_LEN, MAX_UNACKNOWLEDGED_SESSION_SECS};
+use crate::limits::{MAX_PENDING_SENT, MAX_PLAINTEXT_LEN, MAX_UNACKNOWLEDGED_SESSION_SECS};
 use crate::session::Session;
 use crate::session_record::SessionRecord;
 use crate::store::{Changes, Store};
@@ -23,6 +24,9 @@ use crate::trust::{BundleCertificates, Decision, IdentityEvent, RemoteIdentity, 
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Sent {
+    /// The message's id, by which the application acknowledges it
+    /// ([`Device::acknowledge_sent`]) once the relay has taken it.
+    pub id: MessageId,
     /// The envelope to upload.
     pub envelope: Vec<u8>,
     /// The devices it is for, each with the identity key the relay routes
@@ -289,6 +293,10 @@ impl<S: Store> Device<S> {
             return Err(EncryptError::PlaintextTooLong.into());
         }
         self.attempt(|device| {
+            let (_, waiting) = device.store.pending_counts().map_err(DeviceError::Store)?;
+            if waiting >= MAX_PENDING_SENT {
+                return Err(DeviceError::OutboxFull);
+            }
             let mut missing = Vec::new();
             let mut denied = Vec::new();
             let mut recipients = Vec::new();
@@ -324,10 +332,13 @@ impl<S: Store> Device<S> {
             let padding = device.padding;
             let sealer = device.sealer.as_mut().ok_or(DeviceError::NoCertificate)?;
             let envelope = sealer.seal_to_many(rng, device.account.identity(), &list, padding)?;
-            // Stored before the envelope leaves: a crash now loses a
-            // message the peers never saw, never a state.
+            let sent = Sent { id: MessageId::of(&envelope), envelope, recipients, missing, denied };
+            // Stored with the sessions, before the envelope leaves: if the
+            // application dies before the upload, the envelope is still
+            // pending when it starts again.
+            changes.add_sent(sent.clone());
             device.commit(changes)?;
-            Ok(Sent { envelope, recipients, missing, denied })
+            Ok(sent)
         })
     }
 }

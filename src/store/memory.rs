@@ -8,11 +8,12 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use super::{
-    AccountStore, BaseKeyStore, Changes, CommitError, IdentityStore, PreKeyStore, SessionStore,
-    Storage, Store,
+    AccountStore, BaseKeyStore, Changes, CommitError, IdentityStore, PendingStore, PreKeyStore,
+    SessionStore, Storage, Store,
 };
 use crate::account::Account;
 use crate::address::{Address, UserAddress};
+use crate::device::{MessageId, Received, Sent};
 use crate::device_list::DeviceList;
 use crate::error::DecodeError;
 use crate::prekey::{OneTimePreKeyPair, PreKeyId, SignedPreKeyPair};
@@ -35,6 +36,9 @@ pub struct MemoryStore {
     sessions: BTreeMap<Address, (u64, Zeroizing<Vec<u8>>)>,
     device_lists: BTreeMap<UserAddress, Vec<u8>>,
     base_keys: BTreeSet<(PreKeyId, X25519PublicKey)>,
+    /// Kept messages, oldest first, each with its id and encoding.
+    received: Vec<(MessageId, Zeroizing<Vec<u8>>)>,
+    sent: Vec<(MessageId, Vec<u8>)>,
 }
 
 /// A record in a [`MemoryStore`] that does not decode. Only a bug can
@@ -116,6 +120,8 @@ impl MemoryStore {
         }
         changes.consumed_one_time_prekeys().iter().any(|id| !self.one_time.contains_key(id))
             || changes.accepted_base_keys().iter().any(|key| self.base_keys.contains(key))
+            || changes.received().iter().any(|m| self.received.iter().any(|(id, _)| *id == m.id))
+            || changes.sent().iter().any(|m| self.sent.iter().any(|(id, _)| *id == m.id))
     }
 }
 
@@ -150,6 +156,13 @@ impl PartialEq for MemoryStore {
             && same_map(&self.one_time, &other.one_time)
             && same_map(&self.device_lists, &other.device_lists)
             && self.base_keys == other.base_keys
+            && self.received.len() == other.received.len()
+            && self
+                .received
+                .iter()
+                .zip(&other.received)
+                .all(|((a, x), (b, y))| a == b && same(x, y))
+            && self.sent == other.sent
     }
 }
 
@@ -219,6 +232,26 @@ impl SessionStore for MemoryStore {
     }
 }
 
+impl PendingStore for MemoryStore {
+    fn pending_received(&self) -> Result<Vec<Received>, MemoryStoreError> {
+        self.received
+            .iter()
+            .map(|(_, bytes)| Received::from_bytes(bytes).map_err(MemoryStoreError))
+            .collect()
+    }
+
+    fn pending_sent(&self) -> Result<Vec<Sent>, MemoryStoreError> {
+        self.sent
+            .iter()
+            .map(|(_, bytes)| Sent::from_bytes(bytes).map_err(MemoryStoreError))
+            .collect()
+    }
+
+    fn pending_counts(&self) -> Result<(usize, usize), MemoryStoreError> {
+        Ok((self.received.len(), self.sent.len()))
+    }
+}
+
 impl BaseKeyStore for MemoryStore {
     fn is_base_key_accepted(
         &self,
@@ -262,6 +295,14 @@ impl Store for MemoryStore {
             self.one_time.remove(id);
         }
         self.base_keys.extend(changes.accepted_base_keys().iter().copied());
+        for m in changes.received() {
+            self.received.push((m.id, Zeroizing::new(m.to_bytes())));
+        }
+        for m in changes.sent() {
+            self.sent.push((m.id, m.to_bytes()));
+        }
+        self.received.retain(|(id, _)| !changes.acknowledged_received().contains(id));
+        self.sent.retain(|(id, _)| !changes.acknowledged_sent().contains(id));
         Ok(())
     }
 }
@@ -276,6 +317,8 @@ impl fmt::Debug for MemoryStore {
             .field("sessions", &self.sessions.len())
             .field("device_lists", &self.device_lists.len())
             .field("accepted_base_keys", &self.base_keys.len())
+            .field("pending_received", &self.received.len())
+            .field("pending_sent", &self.sent.len())
             .finish()
     }
 }

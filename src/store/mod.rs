@@ -20,7 +20,7 @@
 //! - an identity or device list replaces only the one it was computed
 //!   from (or none);
 //! - every consumed one-time prekey is still stored;
-//! - no accepted base key is stored already.
+//! - no accepted base key, and no kept message's id, is stored already.
 //!
 //! A store that refuses a write of an older revision this way cannot be
 //! rolled back record by record; restoring a whole older store (a backup)
@@ -33,6 +33,7 @@ use core::fmt;
 
 use crate::account::Account;
 use crate::address::{Address, UserAddress};
+use crate::device::{MessageId, Received, Sent};
 use crate::device_list::DeviceList;
 use crate::prekey::{OneTimePreKeyPair, PreKeyId, SignedPreKeyPair};
 use crate::primitives::x25519::X25519PublicKey;
@@ -118,8 +119,32 @@ pub trait BaseKeyStore: Storage {
     ) -> Result<bool, Self::Error>;
 }
 
+/// Reads the messages kept until the application acknowledges them
+/// (`docs/sessions.md` §6.6).
+pub trait PendingStore: Storage {
+    /// The received messages not acknowledged yet, oldest first.
+    ///
+    /// # Errors
+    /// The backend's error.
+    fn pending_received(&self) -> Result<Vec<Received>, Self::Error>;
+
+    /// The sent messages not acknowledged yet, oldest first.
+    ///
+    /// # Errors
+    /// The backend's error.
+    fn pending_sent(&self) -> Result<Vec<Sent>, Self::Error>;
+
+    /// How many received and sent messages wait, without reading them.
+    ///
+    /// # Errors
+    /// The backend's error.
+    fn pending_counts(&self) -> Result<(usize, usize), Self::Error>;
+}
+
 /// Everything a device stores, and the one call that changes it.
-pub trait Store: AccountStore + IdentityStore + PreKeyStore + SessionStore + BaseKeyStore {
+pub trait Store:
+    AccountStore + IdentityStore + PreKeyStore + SessionStore + BaseKeyStore + PendingStore
+{
     /// Applies every change in `changes`, atomically, or none of them (see
     /// the module documentation and `docs/sessions.md` §7).
     ///
@@ -167,6 +192,10 @@ pub struct Changes {
     consumed_one_time_prekeys: Vec<PreKeyId>,
     deleted_one_time_prekeys: Vec<PreKeyId>,
     accepted_base_keys: Vec<(PreKeyId, X25519PublicKey)>,
+    received: Vec<Received>,
+    sent: Vec<Sent>,
+    acknowledged_received: Vec<MessageId>,
+    acknowledged_sent: Vec<MessageId>,
 }
 
 impl Changes {
@@ -188,6 +217,10 @@ impl Changes {
             && self.consumed_one_time_prekeys.is_empty()
             && self.deleted_one_time_prekeys.is_empty()
             && self.accepted_base_keys.is_empty()
+            && self.received.is_empty()
+            && self.sent.is_empty()
+            && self.acknowledged_received.is_empty()
+            && self.acknowledged_sent.is_empty()
     }
 
     /// Writes `account`, which must replace the stored account of the
@@ -260,6 +293,48 @@ impl Changes {
     /// Records an accepted initial message. It must not be recorded yet.
     pub fn accept_base_key(&mut self, signed_prekey: PreKeyId, base_key: X25519PublicKey) {
         self.accepted_base_keys.push((signed_prekey, base_key));
+    }
+
+    /// Keeps a received message until it is acknowledged. Its id must not
+    /// be kept already.
+    pub fn add_received(&mut self, message: Received) {
+        self.received.push(message);
+    }
+
+    /// Keeps a sent message until it is acknowledged. Its id must not be
+    /// kept already.
+    pub fn add_sent(&mut self, message: Sent) {
+        self.sent.push(message);
+    }
+
+    /// Forgets a received message, if it is kept.
+    pub fn acknowledge_received(&mut self, id: MessageId) {
+        self.acknowledged_received.push(id);
+    }
+
+    /// Forgets a sent message, if it is kept.
+    pub fn acknowledge_sent(&mut self, id: MessageId) {
+        self.acknowledged_sent.push(id);
+    }
+
+    /// The received messages to keep.
+    pub fn received(&self) -> &[Received] {
+        &self.received
+    }
+
+    /// The sent messages to keep.
+    pub fn sent(&self) -> &[Sent] {
+        &self.sent
+    }
+
+    /// The received messages to forget.
+    pub fn acknowledged_received(&self) -> &[MessageId] {
+        &self.acknowledged_received
+    }
+
+    /// The sent messages to forget.
+    pub fn acknowledged_sent(&self) -> &[MessageId] {
+        &self.acknowledged_sent
     }
 
     /// The account to write.
@@ -365,6 +440,10 @@ impl fmt::Debug for Changes {
             .field("consumed_one_time_prekeys", &self.consumed_one_time_prekeys)
             .field("deleted_one_time_prekeys", &self.deleted_one_time_prekeys)
             .field("accepted_base_keys", &self.accepted_base_keys)
+            .field("received", &self.received.iter().map(|m| m.id).collect::<Vec<_>>())
+            .field("sent", &self.sent.iter().map(|m| m.id).collect::<Vec<_>>())
+            .field("acknowledged_received", &self.acknowledged_received)
+            .field("acknowledged_sent", &self.acknowledged_sent)
             .finish()
     }
 }

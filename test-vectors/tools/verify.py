@@ -1785,6 +1785,75 @@ def decode_account(data):
     return a
 
 
+# S3.6 kept messages
+
+TAG_RECEIVED = b"\xff\x71"
+TAG_SENT = b"\xff\x81"
+MESSAGE_ID_LABEL = b"sealwire/message-id/v1"
+ADDRESS_MIN_LEN = 2 + 4 + 1 + 4 + 1 + 4
+RECEIVED_MAX_LEN = 2 + 16 + ADDRESS_MAX_LEN + 33 + 1 + 33 + 1 + 4 + MAX_PLAINTEXT_LEN
+SENT_MAX_LEN = 2 + 16 + 4 + MULTI_MAX_ENCODED_LEN + 12 + MAX_RECIPIENTS * (ADDRESS_MAX_LEN + 33)
+
+
+def message_id(envelope):
+    return hashlib.sha256(MESSAGE_ID_LABEL + envelope).digest()[:16]
+
+
+def encode_received(m):
+    out = TAG_RECEIVED + m["id"] + m["from"] + encode_ik(m["identity"])
+    out += u8({"none": 0, "new": 1, "changed": 2}[m["event"]])
+    if m["event"] == "changed":
+        out += encode_ik(m["previous"])
+    return out + u8(int(m["new_session"]) | (int(m["listed"]) << 1)) + with_len(m["plaintext"])
+
+
+def decode_received(data):
+    r = Reader(data, TAG_RECEIVED, RECEIVED_MAX_LEN)
+    m = {"id": r.take(16)}
+    start = r.o
+    read_address(r)
+    m["from"] = r.data[start:r.o]
+    m["identity"] = r.identity_key()
+    event = r.u8()
+    if event not in (0, 1, 2):
+        raise bad("InvalidValue")
+    m["event"] = ["none", "new", "changed"][event]
+    m["previous"] = r.identity_key() if event == 2 else None
+    flags = r.u8()
+    if flags > 3:
+        raise bad("InvalidValue")
+    m["new_session"], m["listed"] = bool(flags & 1), bool(flags & 2)
+    m["plaintext"] = r.var(MAX_PLAINTEXT_LEN)
+    r.finish()
+    return m
+
+
+def encode_sent(m):
+    out = TAG_SENT + m["id"] + with_len(m["envelope"]) + u32(len(m["recipients"]))
+    out += b"".join(a + encode_ik(k) for a, k in m["recipients"])
+    for key in ("missing", "denied"):
+        out += u32(len(m[key])) + b"".join(m[key])
+    return out
+
+
+def decode_sent(data):
+    r = Reader(data, TAG_SENT, SENT_MAX_LEN)
+    m = {"id": r.take(16), "envelope": r.var(MULTI_MAX_ENCODED_LEN), "recipients": []}
+
+    def address():
+        start = r.o
+        read_address(r)
+        return r.data[start:r.o]
+
+    for _ in range(r.count(MAX_RECIPIENTS, ADDRESS_MIN_LEN + 33)):
+        a = address()
+        m["recipients"].append((a, r.identity_key()))
+    for key in ("missing", "denied"):
+        m[key] = [address() for _ in range(r.count(MAX_RECIPIENTS, ADDRESS_MIN_LEN))]
+    r.finish()
+    return m
+
+
 # S8 safety numbers
 
 def safety_hash(identity_encoded, address_encoded):
@@ -1853,6 +1922,8 @@ DECODERS = {
     "SessionRecord": decode_session_record,
     "Account": decode_account,
     "SafetyNumber::matches_scanned": decode_scanned,
+    "Received": decode_received,
+    "Sent": decode_sent,
 }
 
 
@@ -2322,6 +2393,23 @@ def sessions_family():
             check(f"{name} decodes", decode_account(want), a)
         else:
             sys.exit(f"unknown record kind {kind!r}")
+    for v in doc["kept_messages"]:
+        name = f"kept {v['kind']} message"
+        want = h(v["encoding"])
+        check(f"{name} id", message_id(h(v["envelope"])), h(v["id"]))
+        if v["kind"] == "received":
+            m = {"id": h(v["id"]), "from": h(v["from"]), "identity": Identity(h(v["identity_seed"])).ed,
+                 "event": v["identity_event"], "new_session": v["new_session"], "listed": v["listed"],
+                 "plaintext": h(v["plaintext"]),
+                 "previous": Identity(h(v["previous_identity_seed"])).ed if v["previous_identity_seed"] else None}
+            check(f"{name} encoding", encode_received(m), want)
+            check(f"{name} decodes", decode_received(want), m)
+        else:
+            m = {"id": h(v["id"]), "envelope": h(v["envelope"]),
+                 "recipients": [(h(x["address"]), Identity(h(x["identity_seed"])).ed) for x in v["recipients"]],
+                 "missing": [h(x) for x in v["missing"]], "denied": [h(x) for x in v["denied"]]}
+            check(f"{name} encoding", encode_sent(m), want)
+            check(f"{name} decodes", decode_sent(want), m)
     b = doc["bundle_certificates"]
     trust = TrustStore(b["trust"])
     for v in b["checks"]:

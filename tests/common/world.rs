@@ -158,7 +158,7 @@ impl World {
 
     /// Brings `from`'s device lists for `to` and its own user up to date
     /// and starts a session with every device that needs one.
-    pub fn connect(&mut self, from: &mut Dev, to: &UserAddress) {
+    pub fn connect<S: sealwire::store::Store>(&mut self, from: &mut Device<S>, to: &UserAddress) {
         let own = from.address().user().clone();
         for user in [to, &own] {
             let devices = self.devices_of(user);

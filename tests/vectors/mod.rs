@@ -2137,6 +2137,55 @@ fn sessions_family() -> Value {
         }));
     }
 
+    // Kept messages: a received one (its sender's key changed) and a sent
+    // one, with an envelope made by sealing to two recipients.
+    let mut messages = Vec::new();
+    let from = reference::address(b"chat.b", b"bob", 1);
+    let rid = reference::message_id(b"a sealed envelope");
+    let bytes = reference::received(
+        &rid,
+        &from,
+        &kb.0.ed25519,
+        (2, Some(&kc.0.ed25519)),
+        true,
+        false,
+        b"hello",
+    );
+    let ours = Received::from_bytes(&bytes).unwrap();
+    assert_eq!(ours.id, MessageId::of(b"a sealed envelope"));
+    assert_eq!((&ours.identity, ours.new_session, ours.listed), (kb.1.public(), true, false));
+    assert_eq!(ours.identity_event, Some(IdentityEvent::Changed { previous: *kc.1.public() }));
+    assert_eq!(ours.to_bytes(), bytes);
+    messages.push(json!({
+        "kind": "received", "envelope": h(b"a sealed envelope"), "id": h(rid), "from": h(&from),
+        "identity_seed": h(kb.0.seed), "identity_event": "changed", "previous_identity_seed": h(kc.0.seed),
+        "new_session": true, "listed": false, "plaintext": h(b"hello"), "encoding": h(&bytes),
+    }));
+    let bytes = reference::received(&rid, &from, &kb.0.ed25519, (0, None), false, true, b"");
+    assert_eq!(Received::from_bytes(&bytes).unwrap().to_bytes(), bytes);
+    messages.push(json!({
+        "kind": "received", "envelope": h(b"a sealed envelope"), "id": h(rid), "from": h(&from),
+        "identity_seed": h(kb.0.seed), "identity_event": "none", "previous_identity_seed": null,
+        "new_session": false, "listed": true, "plaintext": "", "encoding": h(&bytes),
+    }));
+    let upload = b"a multi-recipient envelope";
+    let sid = reference::message_id(upload);
+    let r1 = reference::address(b"chat.b", b"bob", 1);
+    let r2 = reference::address(b"chat.b", b"bob", 2);
+    let gone = reference::address(b"chat.b", b"bob", 3);
+    let bytes =
+        reference::sent(&sid, upload, &[(&r1, kb.0.ed25519), (&r2, kc.0.ed25519)], &[&gone], &[]);
+    let ours = Sent::from_bytes(&bytes).unwrap();
+    assert_eq!(ours.id, MessageId::of(upload));
+    assert_eq!(ours.recipients.len(), 2);
+    assert_eq!(ours.missing, [Address::from_bytes(&gone).unwrap()]);
+    assert_eq!(ours.to_bytes(), bytes);
+    messages.push(json!({
+        "kind": "sent", "envelope": h(upload), "id": h(sid),
+        "recipients": [{ "address": h(&r1), "identity_seed": h(kb.0.seed) }, { "address": h(&r2), "identity_seed": h(kc.0.seed) }],
+        "missing": [h(&gone)], "denied": [], "encoding": h(&bytes),
+    }));
+
     // A bundle carrying its certificate, and what checking it says.
     let bob = identity("bundle bob");
     let spk_secret = secret("bundle bob signed prekey");
@@ -2354,6 +2403,37 @@ fn sessions_family() -> Value {
             ("a published epoch above the epoch", published_ahead),
         ],
     ));
+    let good_received =
+        reference::received(&rid, &from, &kb.0.ed25519, (1, None), false, true, b"x");
+    let mut bad_flags = good_received.clone();
+    let flags_at = good_received.len() - 6;
+    bad_flags[flags_at] = 4;
+    let mut bad_event = good_received.clone();
+    bad_event[flags_at - 1] = 3;
+    negative.extend(refused(
+        "Received",
+        |b| Received::from_bytes(b).map(drop),
+        vec![
+            ("a flags byte with an undefined bit", bad_flags),
+            ("an identity event of 3", bad_event),
+            (
+                "a received message one byte short",
+                good_received[..good_received.len() - 1].to_vec(),
+            ),
+        ],
+    ));
+    let good_sent = reference::sent(&sid, upload, &[(&r1, kb.0.ed25519)], &[], &[]);
+    let mut many = good_sent.clone();
+    let count_at = 2 + 16 + 4 + upload.len();
+    many[count_at..count_at + 4].copy_from_slice(&4097u32.to_be_bytes());
+    negative.extend(refused(
+        "Sent",
+        |b| Sent::from_bytes(b).map(drop),
+        vec![
+            ("4097 recipients, one above MAX_RECIPIENTS", many),
+            ("a sent message with a trailing byte", cat(&[&good_sent, &[0]])),
+        ],
+    ));
     let scannable = reference::safety_number((&ka.0.ed25519, &addr), (&kb.0.ed25519, &addr)).1;
     let number = SafetyNumber::new(
         &Address::from_bytes(&addr).unwrap(),
@@ -2374,10 +2454,11 @@ fn sessions_family() -> Value {
     json!({
         "family": "sessions",
         "version": 2,
-        "description": "The session layer's formats and safety numbers: addresses, stored records, bundles with their certificates and the check of them. docs/sessions.md §2, §3, §6.5, §8; docs/protocol.md §4.3.",
+        "description": "The session layer's formats and safety numbers: addresses, stored records, kept messages, bundles with their certificates and the check of them. docs/sessions.md §2, §3, §6.5, §8; docs/protocol.md §4.3.",
         "addresses": addresses,
         "safety_numbers": safety,
         "records": records,
+        "kept_messages": messages,
         "bundle_certificates": { "trust": trust_spec.json(), "now": NOW, "checks": bundle_checks },
         "negative": negative,
     })

@@ -903,3 +903,49 @@ pub fn account(a: &Account<'_>) -> Bytes {
     ]));
     out
 }
+
+/// A message id (sessions.md §3.6).
+pub fn message_id(envelope: &[u8]) -> [u8; 16] {
+    sha256(&cat(&[b"sealwire/message-id/v1", envelope]))[..16].try_into().unwrap()
+}
+
+/// A kept received message (sessions.md §3.6). `event`: 0 none, 1 new,
+/// 2 changed from `previous`.
+pub fn received(
+    id: &[u8; 16],
+    from: &[u8],
+    identity: &[u8; 32],
+    event: (u8, Option<&[u8; 32]>),
+    new_session: bool,
+    listed: bool,
+    plaintext: &[u8],
+) -> Bytes {
+    let mut out = cat(&[&[0xff, 0x71], id, from, &encode_identity(identity), &[event.0]]);
+    if let Some(previous) = event.1 {
+        out.extend(encode_identity(previous));
+    }
+    out.push(u8::from(new_session) | (u8::from(listed) << 1));
+    out.extend(with_len(plaintext));
+    out
+}
+
+/// A kept sent message (sessions.md §3.6).
+pub fn sent(
+    id: &[u8; 16],
+    envelope: &[u8],
+    recipients: &[(&[u8], [u8; 32])],
+    missing: &[&[u8]],
+    denied: &[&[u8]],
+) -> Bytes {
+    let mut out = cat(&[&[0xff, 0x81], id, &with_len(envelope), &u32be(recipients.len() as u32)]);
+    for (address, key) in recipients {
+        out.extend(cat(&[address, &encode_identity(key)]));
+    }
+    for list in [missing, denied] {
+        out.extend(u32be(list.len() as u32));
+        for address in list {
+            out.extend_from_slice(address);
+        }
+    }
+    out
+}
