@@ -205,7 +205,10 @@ impl Client {
         let names: Vec<String> = sent.recipients.iter().map(|(a, _)| a.to_string()).collect();
         println!("  {} -> {}: {text:?}", self.name(), names.join(", "));
         self.sent.push((text.to_string(), sent.envelope.clone()));
-        relay.upload(&sent.envelope)
+        let parts = relay.upload(&sent.envelope)?;
+        // The relay took it: the device stops keeping it for a re-upload.
+        self.device.acknowledge_sent(sent.id)?;
+        Ok(parts)
     }
 
     /// Receives everything the relay holds for this device.
@@ -226,6 +229,11 @@ impl Client {
                 };
                 let text = String::from_utf8_lossy(&received.plaintext);
                 println!("  {} reads from {}{note}: {text:?}", self.name(), received.from);
+                // Shown (a real app: kept in its own storage), so the
+                // device stops keeping it.
+                if let Err(e) = self.device.acknowledge_received(received.id) {
+                    println!("  {} could not acknowledge: {e}", self.name());
+                }
             }
             Err(e) => println!("  {} refuses an envelope: {e} [{:?}]", self.name(), e.action()),
         }
