@@ -151,6 +151,8 @@ mod safety_number;
 mod sealed;
 mod session;
 mod session_record;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
 pub mod store;
 mod trust;
 mod x3dh;

@@ -12,6 +12,8 @@ use sealwire::{
     UserAddress, UserId,
 };
 
+use sealwire::store::Store;
+
 use super::{App, rng, trusting};
 
 /// How long the world's issuers and certificates are valid: long enough
@@ -70,22 +72,27 @@ impl World {
     /// A new device, certified by its app, whose prekeys the server holds
     /// and whose user lists it.
     pub fn device(&mut self, app: usize, user: &str, device: u32) -> Dev {
+        self.device_on(MemoryStore::new(), app, user, device)
+    }
+
+    /// `device`, on `store`.
+    pub fn device_on<S: Store>(
+        &mut self,
+        store: S,
+        app: usize,
+        user: &str,
+        device: u32,
+    ) -> Device<S> {
         let address = self.user(app, user).device(DeviceId(device));
-        let mut d = Device::create(
-            &mut self.rng,
-            MemoryStore::new(),
-            address,
-            self.trust.clone(),
-            self.now,
-        )
-        .unwrap();
+        let mut d =
+            Device::create(&mut self.rng, store, address, self.trust.clone(), self.now).unwrap();
         self.certify(&mut d);
         self.publish(&mut d, None);
         d
     }
 
     /// Gives `device` a certificate from its app for its current identity.
-    pub fn certify(&mut self, device: &mut Dev) {
+    pub fn certify<S: Store>(&mut self, device: &mut Device<S>) {
         let address = device.address().clone();
         let app = self.apps.iter().find(|a| &a.id == address.app()).unwrap();
         let user = std::str::from_utf8(address.user_id().as_bytes()).unwrap();
@@ -96,7 +103,7 @@ impl World {
     /// Uploads what `device` has to publish (replacing its earlier
     /// publication; the server keeps one-time prekeys it has not handed
     /// out), and lists the device.
-    pub fn publish(&mut self, device: &mut Dev, server_count: Option<usize>) {
+    pub fn publish<S: Store>(&mut self, device: &mut Device<S>, server_count: Option<usize>) {
         let publication = device.publication(&mut self.rng, self.now, server_count).unwrap();
         let address = device.address().clone();
         let mut one_time = self
@@ -119,7 +126,11 @@ impl World {
     }
 
     /// Uploads a publication already made, as `publish` does.
-    pub fn publish_publication(&mut self, device: &mut Dev, publication: Publication) {
+    pub fn publish_publication<S: Store>(
+        &mut self,
+        device: &mut Device<S>,
+        publication: Publication,
+    ) {
         let address = device.address().clone();
         let mut one_time = self
             .server
@@ -158,7 +169,7 @@ impl World {
 
     /// Brings `from`'s device lists for `to` and its own user up to date
     /// and starts a session with every device that needs one.
-    pub fn connect<S: sealwire::store::Store>(&mut self, from: &mut Device<S>, to: &UserAddress) {
+    pub fn connect<S: Store>(&mut self, from: &mut Device<S>, to: &UserAddress) {
         let own = from.address().user().clone();
         for user in [to, &own] {
             let devices = self.devices_of(user);
@@ -171,31 +182,49 @@ impl World {
     }
 
     /// `connect`, then send: the parts the relay delivers.
-    pub fn send(&mut self, from: &mut Dev, to: &UserAddress, text: &str) -> Vec<Part> {
+    pub fn send<S: Store>(
+        &mut self,
+        from: &mut Device<S>,
+        to: &UserAddress,
+        text: &str,
+    ) -> Vec<Part> {
         self.connect(from, to);
         self.send_only(from, to, text)
     }
 
     /// Sends over the sessions `from` has, without connecting first.
-    pub fn send_only(&mut self, from: &mut Dev, to: &UserAddress, text: &str) -> Vec<Part> {
+    pub fn send_only<S: Store>(
+        &mut self,
+        from: &mut Device<S>,
+        to: &UserAddress,
+        text: &str,
+    ) -> Vec<Part> {
         let sent = from.send(&mut self.rng, to, text.as_bytes(), self.now).unwrap();
         split(&sent.envelope)
     }
 
     /// `device` receives `part` at the world's time.
-    pub fn receive(&self, device: &mut Dev, part: &Part) -> Result<Received, DevError> {
+    pub fn receive<S: Store>(
+        &self,
+        device: &mut Device<S>,
+        part: &Part,
+    ) -> Result<Received, DeviceError<S::Error>> {
         assert_eq!(&part.to, device.identity(), "a part delivered to the wrong device");
         device.receive(&part.envelope, self.now)
     }
 
     /// `device` receives its part of `parts`.
-    pub fn deliver(&self, device: &mut Dev, parts: &[Part]) -> Result<Received, DevError> {
+    pub fn deliver<S: Store>(
+        &self,
+        device: &mut Device<S>,
+        parts: &[Part],
+    ) -> Result<Received, DeviceError<S::Error>> {
         let part = for_device(parts, device);
         self.receive(device, &part)
     }
 
     /// `device` receives its part of `parts` and returns the text.
-    pub fn read(&self, device: &mut Dev, parts: &[Part]) -> String {
+    pub fn read<S: Store>(&self, device: &mut Device<S>, parts: &[Part]) -> String {
         let part = for_device(parts, device);
         let received = self.receive(device, &part).unwrap();
         String::from_utf8(received.plaintext).unwrap()
@@ -216,13 +245,15 @@ pub fn split(upload: &[u8]) -> Vec<Part> {
 }
 
 /// The part of `parts` for `device`.
-pub fn for_device(parts: &[Part], device: &Dev) -> Part {
+pub fn for_device<S: Store>(parts: &[Part], device: &Device<S>) -> Part {
     parts.iter().find(|p| &p.to == device.identity()).cloned().expect("no part for this device")
 }
 
 /// The base key of the current session `device` holds with `peer`.
-pub fn current_base_key(device: &Dev, peer: &Address) -> Option<sealwire::X25519PublicKey> {
-    use sealwire::store::SessionStore;
+pub fn current_base_key<S: Store>(
+    device: &Device<S>,
+    peer: &Address,
+) -> Option<sealwire::X25519PublicKey> {
     let record = device.store().load_session(peer).unwrap()?;
     record.current().map(|s| *s.base_key())
 }
