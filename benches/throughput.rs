@@ -39,6 +39,8 @@ use sealwire::*;
 use sha2::Sha256;
 use x25519_dalek::{PublicKey, StaticSecret};
 
+mod support;
+
 const SIZES: [(usize, &str); 4] =
     [(64, "64B"), (1024, "1KiB"), (16 * 1024, "16KiB"), (1 << 20, "1MiB")];
 
@@ -54,10 +56,9 @@ fn rng() -> ChaCha20Rng {
 
 // ---- runs -------------------------------------------------------------------------------
 
-/// Does the measured work `n` times and returns the time that took: the
-/// CPU time of this thread, so time the scheduler gives to other processes
-/// on a busy machine is not counted.
-type Run = Box<dyn FnMut(u64) -> Duration>;
+/// Does the measured work `n` times and returns the time that took; here
+/// always the CPU time of this thread ([`support::Clock`]).
+use support::Run;
 
 /// A run that repeats `body`.
 fn repeat(mut body: impl FnMut() + 'static) -> Run {
@@ -709,71 +710,6 @@ fn sealed(b: &mut Benches) {
     );
 }
 
-/// Devices of N users' devices for the device-layer cases: a sender and
-/// `n` recipient devices of one user, with sessions established both ways.
-struct Devices {
-    sender: Device<MemoryStore>,
-    recipients: Vec<Device<MemoryStore>>,
-    user: UserAddress,
-    rng: ChaCha20Rng,
-}
-
-fn devices(n: usize) -> Devices {
-    let mut rng = rng();
-    let app = AppId::new("app-a").unwrap();
-    let root = CertificateKeyPair::generate(&mut rng);
-    let issuer_key = CertificateKeyPair::generate(&mut rng);
-    let forever = Timestamp(u64::MAX);
-    let issuer =
-        IssuerCertificate::issue(&root, &app, 1, &issuer_key.public(), Timestamp(0), forever)
-            .unwrap();
-    let mut trust = TrustStore::new();
-    trust.add_root(&TrustRoot::new(app.clone(), root.public()));
-    let now = Timestamp(1);
-    let make = |rng: &mut ChaCha20Rng, user: &[u8], device: u32| {
-        let address = Address::new(app.clone(), UserId::new(user).unwrap(), DeviceId(device));
-        let mut d =
-            Device::create(rng, MemoryStore::new(), address.clone(), trust.clone(), now).unwrap();
-        let key = *d.identity();
-        let cert = SenderCertificate::issue(
-            &issuer_key,
-            &issuer,
-            address.user_id().clone(),
-            address.device(),
-            &key,
-            forever,
-        )
-        .unwrap();
-        d.set_certificate(cert).unwrap();
-        d
-    };
-    let mut sender = make(&mut rng, b"alice", 1);
-    let mut recipients: Vec<_> = (0..n).map(|i| make(&mut rng, b"bob", i as u32 + 1)).collect();
-    let user = recipients[0].address().user().clone();
-    let ids: Vec<DeviceId> = recipients.iter().map(|r| r.address().device()).collect();
-    sender.set_devices(&user, &ids).unwrap();
-    let sender_user = sender.address().user().clone();
-    for r in &mut recipients {
-        r.set_devices(&sender_user, &[DeviceId(1)]).unwrap();
-        let publication = r.publication(&mut rng, now, None).unwrap();
-        let bundle = publication.bundle(publication.one_time_prekeys().first().copied());
-        sender.start_session(&mut rng, r.address(), &bundle, now).unwrap();
-    }
-    // One exchange each way, so both sides send ratchet messages.
-    let sent = sender.send(&mut rng, &user, b"hello", now).unwrap();
-    for part in MultiRecipientEnvelope::parse(&sent.envelope).unwrap().recipients() {
-        let envelope = part.to_envelope();
-        let r =
-            recipients.iter_mut().find(|r| r.identity().to_bytes() == *part.recipient()).unwrap();
-        r.receive(&envelope, now).unwrap();
-        let reply = r.send(&mut rng, sender.address().user(), b"hi", now).unwrap();
-        for back in MultiRecipientEnvelope::parse(&reply.envelope).unwrap().recipients() {
-            sender.receive(&back.to_envelope(), now).unwrap();
-        }
-    }
-    Devices { sender, recipients, user, rng }
-}
-
 /// The device layer: receiving a message through `Device::receive`
 /// (unseal, certificate, trust, session record, commit to a memory store)
 /// beside unsealing and decrypting alone; sending to N devices through
@@ -781,22 +717,17 @@ fn devices(n: usize) -> Devices {
 fn device(b: &mut Benches) {
     let now = Timestamp(1);
     // Receive: Alice's device sends, Bob's receives, one message a step.
-    let mut d = devices(1);
-    let mut bob = d.recipients.remove(0);
+    // The app acknowledges each message, untimed, so the kept messages
+    // stay under their limit.
     b.add(
         "device",
         "receive",
         1,
-        batched(
-            64,
-            move || {
-                let sent = d.sender.send(&mut d.rng, &d.user, &[0u8; 64], now).unwrap();
-                let upload = MultiRecipientEnvelope::parse(&sent.envelope).unwrap();
-                upload.recipients().next().unwrap().to_envelope()
-            },
-            move |envelope| {
-                black_box(bob.receive(&envelope, now).unwrap());
-            },
+        support::each::<ThreadTime, _, _, _>(
+            support::devices(1, |_| MemoryStore::new()),
+            support::Devices::next_envelope,
+            move |d, envelope| d.recipients[0].receive(&envelope, now).unwrap(),
+            |d, received| d.recipients[0].acknowledge_received(received.id).unwrap(),
         ),
     );
     // Its floor: the same message, sealed, unsealed and decrypted without
@@ -828,14 +759,16 @@ fn device(b: &mut Benches) {
 
     // Send to N devices of one user.
     for n in DEVICE_FAN_OUT {
-        let mut d = devices(n);
         b.add(
             "device",
             &format!("send-{n}"),
             n as u64,
-            repeat(move || {
-                black_box(d.sender.send(&mut d.rng, &d.user, &[0u8; 64], now).unwrap());
-            }),
+            support::each::<ThreadTime, _, _, _>(
+                support::devices(n, |_| MemoryStore::new()),
+                |_| (),
+                move |d, ()| d.sender.send(&mut d.rng, &d.user, &[0u8; 64], now).unwrap(),
+                |d, sent| d.sender.acknowledge_sent(sent.id).unwrap(),
+            ),
         );
         // Floor: N sessions' encryptions and one multi-recipient seal to
         // the same recipients, without the layer.

@@ -51,7 +51,10 @@ pub enum Action {
     /// each needs a certificate the relay cannot make, for content it
     /// cannot change. (A revoked issuer, a denied sender or a broken chain
     /// is not among them: the relay can replay an envelope sealed before
-    /// the revocation, or seal one under a key of its own.)
+    /// the revocation, or seal one under a key of its own.) Also a store
+    /// that does not open or holds a record that was changed
+    /// ([`crate::store::StoreError::action`]): the device's own files were
+    /// altered, or the disk failed.
     Alarm,
     /// The call itself was wrong (a plaintext too long, a recipient listed
     /// twice, a certificate that does not match): change the request.

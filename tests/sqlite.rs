@@ -214,6 +214,7 @@ fn the_wrong_storage_key_is_refused_and_changes_nothing() {
         let err = SqliteStore::open(&path, &wrong).unwrap_err();
         assert!(matches!(err, SqliteStoreError::WrongKey), "{err:?}");
         assert!(err.to_string().contains("another storage key"), "{err}");
+        assert_eq!(sealwire::store::StoreError::action(&err), sealwire::Action::Alarm);
     }
     assert_eq!(file_bytes(&path), before, "a refused open wrote to the file");
     // The right key still opens it, with everything in it.
@@ -293,6 +294,8 @@ fn a_row_swapped_with_another_or_from_another_database_is_refused_and_the_rest_s
         matches!(err, DeviceError::Store(SqliteStoreError::Tampered { table: "sessions" })),
         "{err:?}"
     );
+    // Not something to retry: the file was altered.
+    assert_eq!(err.action(), sealwire::Action::Alarm);
     let m = w.send(&mut carol, &alice_user, "carol still");
     assert_eq!(w.read(&mut alice, &m), "carol still");
     drop(alice);

@@ -66,6 +66,8 @@ fn inner<T>(r: Result<T, sealwire::store::MemoryStoreError>) -> T {
     r.expect("the memory store itself never fails")
 }
 
+impl sealwire::store::StoreError for Failure {}
+
 impl Storage for Failing {
     type Error = Failure;
 }

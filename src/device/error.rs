@@ -10,6 +10,7 @@ use crate::error::{
     UnsealError,
 };
 use crate::identity::IdentityKey;
+use crate::store::StoreError;
 
 /// Why a [`crate::Device`] operation failed. Nothing was stored: every
 /// operation commits all its changes at once or none.
@@ -161,18 +162,22 @@ impl<E> DeviceError<E> {
         }
     }
 
-    /// What to do. A store failure or a conflict: [`Action::KeepForLater`]
+    /// What to do. A store failure: what the store's error says
+    /// ([`StoreError::action`]; by default [`Action::KeepForLater`]). A
+    /// conflict, or a full inbox or outbox: [`Action::KeepForLater`]
     /// (try again; nothing changed). A message this device has no session
     /// for: [`Action::ResetSession`]. An identity the user must approve, or
     /// a safety number to compare again: [`Action::AskUser`]. An old key's
     /// envelope: [`Action::Drop`] (the relay can replay it). An envelope certified as this device:
     /// [`Action::Alarm`]. A call that cannot succeed as made:
     /// [`Action::FixRequest`]. Wrapped errors answer for themselves.
-    pub const fn action(&self) -> Action {
+    pub fn action(&self) -> Action
+    where
+        E: StoreError,
+    {
         match self {
-            Self::Store(_) | Self::Conflict | Self::InboxFull | Self::OutboxFull => {
-                Action::KeepForLater
-            }
+            Self::Store(e) => e.action(),
+            Self::Conflict | Self::InboxFull | Self::OutboxFull => Action::KeepForLater,
             Self::NoSession(_) => Action::ResetSession,
             Self::UntrustedIdentity(_)
             | Self::IdentityChanged(_)

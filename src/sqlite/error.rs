@@ -2,7 +2,8 @@
 
 use core::fmt;
 
-use crate::error::DecodeError;
+use crate::error::{Action, DecodeError};
+use crate::store::StoreError;
 
 /// Why the SQLite store failed. A failed call changed nothing.
 #[derive(Debug)]
@@ -54,6 +55,22 @@ impl From<rusqlite::Error> for SqliteStoreError {
                 Self::Corrupt { table: "(file)", error: DecodeError::InvalidValue }
             }
             _ => Self::Sqlite(e),
+        }
+    }
+}
+
+/// What to do: try again later after `Busy`, a failure of SQLite (a full
+/// disk, an I/O error) or of the RNG; raise an alarm for a wrong key, a
+/// newer schema, a corrupt or tampered record: those do not pass by
+/// themselves (docs/store.md §7).
+impl StoreError for SqliteStoreError {
+    fn action(&self) -> Action {
+        match self {
+            Self::Busy | Self::Sqlite(_) | Self::Random(_) => Action::KeepForLater,
+            Self::WrongKey
+            | Self::NewerSchema { .. }
+            | Self::Corrupt { .. }
+            | Self::Tampered { .. } => Action::Alarm,
         }
     }
 }

@@ -55,6 +55,14 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// fails with [`SqliteStoreError::Busy`].
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The size the write-ahead log is cut back to after a checkpoint, in
+/// bytes: SQLite's checkpoint interval (1000 pages of 4 KiB).
+const WAL_SIZE_LIMIT: i64 = 4 * 1024 * 1024;
+
+/// How many prepared statements a handle keeps: every statement the store
+/// runs, so none is parsed twice.
+const STATEMENT_CACHE: usize = 64;
+
 /// The migrations, in order: the first creates version 1.
 const MIGRATIONS: &[&str] = &[include_str!("migrations/001_initial.sql")];
 
@@ -136,20 +144,26 @@ impl SqliteStore {
     pub fn open(path: impl AsRef<Path>, key: &StorageKey) -> Result<Self> {
         let mut conn = Connection::open(path)?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         // WAL: readers do not block the writer; FULL: a commit is on disk
         // (the WAL synced) before it returns (docs/store.md §5).
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
+        // Deleted records (older session states) are overwritten, not
+        // left in free pages; the log is cut back after a checkpoint
+        // (docs/store.md §7).
+        conn.pragma_update(None, "secure_delete", "ON")?;
+        conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
         let salt = Self::migrate(&mut conn, key)?;
         let mut record = Zeroizing::new([0u8; 32]);
         let mut lookup = Zeroizing::new([0u8; 32]);
         hkdf_sha256(&salt, &[key.as_bytes()], &[RECORD_KEY_INFO], &mut record);
         hkdf_sha256(&salt, &[key.as_bytes()], &[LOOKUP_KEY_INFO], &mut lookup);
         let store = Self { conn, keys: Box::new(Keys { record, lookup }) };
-        let check: Vec<u8> =
-            store.conn.query_row("SELECT value FROM meta WHERE name = 'key_check'", [], |row| {
-                row.get(0)
-            })?;
+        let check: Vec<u8> = store
+            .conn
+            .prepare_cached("SELECT value FROM meta WHERE name = 'key_check'")?
+            .query_row([], |row| row.get(0))?;
         match store.keys.unseal("meta", b"key_check", 0, &check) {
             Ok(plain) if bool::from(plain.as_slice().ct_eq(KEY_CHECK)) => Ok(store),
             _ => Err(SqliteStoreError::WrongKey),
@@ -162,9 +176,13 @@ impl SqliteStore {
     fn migrate(conn: &mut Connection, key: &StorageKey) -> Result<Vec<u8>> {
         loop {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            tx.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)", [])?;
+            tx.prepare_cached(
+                "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
+            )?
+            .execute([])?;
             let version: Option<u32> = tx
-                .query_row("SELECT version FROM schema_version", [], |row| row.get(0))
+                .prepare_cached("SELECT version FROM schema_version")?
+                .query_row([], |row| row.get(0))
                 .optional()?;
             let version = version.unwrap_or(0);
             if version > SCHEMA_VERSION {
@@ -174,10 +192,9 @@ impl SqliteStore {
                 });
             }
             if version == SCHEMA_VERSION {
-                let salt: Vec<u8> =
-                    tx.query_row("SELECT value FROM meta WHERE name = 'salt'", [], |row| {
-                        row.get(0)
-                    })?;
+                let salt: Vec<u8> = tx
+                    .prepare_cached("SELECT value FROM meta WHERE name = 'salt'")?
+                    .query_row([], |row| row.get(0))?;
                 tx.commit()?;
                 return Ok(salt);
             }
@@ -197,17 +214,15 @@ impl SqliteStore {
                 let mut record = Zeroizing::new([0u8; 32]);
                 hkdf_sha256(&salt, &[key.as_bytes()], &[RECORD_KEY_INFO], &mut record);
                 let check = seal_with(&record, "meta", b"key_check", 0, KEY_CHECK)?;
-                tx.execute(
-                    "INSERT INTO meta (name, value) VALUES ('salt', ?1)",
-                    params![&salt[..]],
-                )?;
-                tx.execute(
-                    "INSERT INTO meta (name, value) VALUES ('key_check', ?1)",
-                    params![check],
-                )?;
-                tx.execute("INSERT INTO schema_version (version) VALUES (?1)", params![1u32])?;
+                tx.prepare_cached("INSERT INTO meta (name, value) VALUES ('salt', ?1)")?
+                    .execute(params![&salt[..]])?;
+                tx.prepare_cached("INSERT INTO meta (name, value) VALUES ('key_check', ?1)")?
+                    .execute(params![check])?;
+                tx.prepare_cached("INSERT INTO schema_version (version) VALUES (?1)")?
+                    .execute(params![1u32])?;
             } else {
-                tx.execute("UPDATE schema_version SET version = ?1", params![version + 1])?;
+                tx.prepare_cached("UPDATE schema_version SET version = ?1")?
+                    .execute(params![version + 1])?;
             }
             tx.commit()?;
         }
@@ -285,7 +300,8 @@ impl Keys {
         decode: impl FnOnce(&[u8]) -> core::result::Result<T, DecodeError>,
     ) -> Result<Option<T>> {
         let row: Option<(Vec<u8>, i64)> = conn
-            .query_row(sql, params![lookup], |row| Ok((row.get(0)?, row.get(1)?)))
+            .prepare_cached(sql)?
+            .query_row(params![lookup], |row| Ok((row.get(0)?, row.get(1)?)))
             .optional()?;
         let Some((sealed, revision)) = row else { return Ok(None) };
         let revision = u64::try_from(revision)
@@ -298,7 +314,8 @@ impl Keys {
     /// changes may be applied.
     fn may_apply(&self, tx: &Connection, changes: &Changes) -> Result<bool> {
         let stored_account: Option<i64> = tx
-            .query_row("SELECT revision FROM account WHERE id = 1", [], |r| r.get(0))
+            .prepare_cached("SELECT revision FROM account WHERE id = 1")?
+            .query_row([], |r| r.get(0))
             .optional()?;
         let stored_account = stored_account.and_then(|r| u64::try_from(r).ok()).unwrap_or(0);
         if changes.account().is_some_and(|a| Some(a.revision()) != stored_account.checked_add(1))
@@ -314,11 +331,8 @@ impl Keys {
             }
             seen.push(lookup);
             let stored: Option<i64> = tx
-                .query_row(
-                    "SELECT revision FROM sessions WHERE lookup = ?1",
-                    params![&lookup[..]],
-                    |r| r.get(0),
-                )
+                .prepare_cached("SELECT revision FROM sessions WHERE lookup = ?1")?
+                .query_row(params![&lookup[..]], |r| r.get(0))
                 .optional()?;
             let stored = stored.and_then(|r| u64::try_from(r).ok()).unwrap_or(0);
             if Some(record.revision()) != stored.checked_add(1) {
@@ -352,22 +366,20 @@ impl Keys {
             }
         }
         for id in changes.consumed_one_time_prekeys() {
-            let n: i64 = tx.query_row(
-                "SELECT count(*) FROM one_time_prekeys WHERE id = ?1",
-                params![id.0],
-                |r| r.get(0),
-            )?;
+            let n: i64 = tx
+                .prepare_cached("SELECT count(*) FROM one_time_prekeys WHERE id = ?1")?
+                .query_row(params![id.0], |r| r.get(0))?;
             if n == 0 {
                 return Ok(false);
             }
         }
         for (signed, base_key) in changes.accepted_base_keys() {
             let lookup = self.base_key_lookup(*signed, base_key);
-            let n: i64 = tx.query_row(
-                "SELECT count(*) FROM base_keys WHERE signed_prekey_id = ?1 AND lookup = ?2",
-                params![signed.0, &lookup[..]],
-                |r| r.get(0),
-            )?;
+            let n: i64 = tx
+                .prepare_cached(
+                    "SELECT count(*) FROM base_keys WHERE signed_prekey_id = ?1 AND lookup = ?2",
+                )?
+                .query_row(params![signed.0, &lookup[..]], |r| r.get(0))?;
             if n != 0 {
                 return Ok(false);
             }
@@ -377,11 +389,9 @@ impl Keys {
             ("sent", changes.sent().iter().map(|m| m.id).collect::<Vec<_>>()),
         ] {
             for id in ids {
-                let n: i64 = tx.query_row(
-                    &format!("SELECT count(*) FROM {table} WHERE id = ?1"),
-                    params![&id.0[..]],
-                    |r| r.get(0),
-                )?;
+                let n: i64 = tx
+                    .prepare_cached(&format!("SELECT count(*) FROM {table} WHERE id = ?1"))?
+                    .query_row(params![&id.0[..]], |r| r.get(0))?;
                 if n != 0 {
                     return Ok(false);
                 }
@@ -395,87 +405,84 @@ impl Keys {
         if let Some(account) = changes.account() {
             let revision = i64::try_from(account.revision()).map_err(|_| overflow("account"))?;
             let sealed = self.seal("account", b"", account.revision(), &account.to_bytes())?;
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT OR REPLACE INTO account (id, revision, record) VALUES (1, ?1, ?2)",
-                params![revision, sealed],
-            )?;
+            )?
+            .execute(params![revision, sealed])?;
         }
         for (address, record) in changes.sessions() {
             let lookup = self.address_lookup("sessions", address);
             let revision = i64::try_from(record.revision()).map_err(|_| overflow("sessions"))?;
             let sealed = self.seal("sessions", &lookup, record.revision(), &record.to_bytes())?;
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT OR REPLACE INTO sessions (lookup, revision, record) VALUES (?1, ?2, ?3)",
-                params![&lookup[..], revision, sealed],
-            )?;
+            )?
+            .execute(params![&lookup[..], revision, sealed])?;
         }
         for change in changes.identities() {
             let lookup = self.address_lookup("identities", &change.address);
             let sealed = self.seal("identities", &lookup, 0, &change.identity.to_bytes())?;
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT OR REPLACE INTO identities (lookup, record) VALUES (?1, ?2)",
-                params![&lookup[..], sealed],
-            )?;
+            )?
+            .execute(params![&lookup[..], sealed])?;
         }
         for change in changes.device_lists() {
             let lookup = self.user_lookup(&change.user);
             let sealed = self.seal("device_lists", &lookup, 0, &change.list.to_bytes())?;
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT OR REPLACE INTO device_lists (lookup, record) VALUES (?1, ?2)",
-                params![&lookup[..], sealed],
-            )?;
+            )?
+            .execute(params![&lookup[..], sealed])?;
         }
         for pair in changes.new_signed_prekeys() {
             let id = pair.id().0;
             let sealed = self.seal("signed_prekeys", &id.to_be_bytes(), 0, &pair.to_bytes())?;
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT OR REPLACE INTO signed_prekeys (id, record) VALUES (?1, ?2)",
-                params![id, sealed],
-            )?;
+            )?
+            .execute(params![id, sealed])?;
         }
         for id in changes.deleted_signed_prekeys() {
-            tx.execute("DELETE FROM signed_prekeys WHERE id = ?1", params![id.0])?;
-            tx.execute("DELETE FROM base_keys WHERE signed_prekey_id = ?1", params![id.0])?;
+            tx.prepare_cached("DELETE FROM signed_prekeys WHERE id = ?1")?
+                .execute(params![id.0])?;
+            tx.prepare_cached("DELETE FROM base_keys WHERE signed_prekey_id = ?1")?
+                .execute(params![id.0])?;
         }
         for pair in changes.new_one_time_prekeys() {
             let id = pair.id().0;
             let sealed = self.seal("one_time_prekeys", &id.to_be_bytes(), 0, &pair.to_bytes())?;
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT OR REPLACE INTO one_time_prekeys (id, record) VALUES (?1, ?2)",
-                params![id, sealed],
-            )?;
+            )?
+            .execute(params![id, sealed])?;
         }
         for id in
             changes.consumed_one_time_prekeys().iter().chain(changes.deleted_one_time_prekeys())
         {
-            tx.execute("DELETE FROM one_time_prekeys WHERE id = ?1", params![id.0])?;
+            tx.prepare_cached("DELETE FROM one_time_prekeys WHERE id = ?1")?
+                .execute(params![id.0])?;
         }
         for (signed, base_key) in changes.accepted_base_keys() {
             let lookup = self.base_key_lookup(*signed, base_key);
-            tx.execute(
-                "INSERT INTO base_keys (signed_prekey_id, lookup) VALUES (?1, ?2)",
-                params![signed.0, &lookup[..]],
-            )?;
+            tx.prepare_cached("INSERT INTO base_keys (signed_prekey_id, lookup) VALUES (?1, ?2)")?
+                .execute(params![signed.0, &lookup[..]])?;
         }
         for m in changes.received() {
             let sealed = self.seal("received", &m.id.0, 0, &m.to_bytes())?;
-            tx.execute(
-                "INSERT INTO received (id, record) VALUES (?1, ?2)",
-                params![&m.id.0[..], sealed],
-            )?;
+            tx.prepare_cached("INSERT INTO received (id, record) VALUES (?1, ?2)")?
+                .execute(params![&m.id.0[..], sealed])?;
         }
         for m in changes.sent() {
             let sealed = self.seal("sent", &m.id.0, 0, &m.to_bytes())?;
-            tx.execute(
-                "INSERT INTO sent (id, record) VALUES (?1, ?2)",
-                params![&m.id.0[..], sealed],
-            )?;
+            tx.prepare_cached("INSERT INTO sent (id, record) VALUES (?1, ?2)")?
+                .execute(params![&m.id.0[..], sealed])?;
         }
         for id in changes.acknowledged_received() {
-            tx.execute("DELETE FROM received WHERE id = ?1", params![&id.0[..]])?;
+            tx.prepare_cached("DELETE FROM received WHERE id = ?1")?.execute(params![&id.0[..]])?;
         }
         for id in changes.acknowledged_sent() {
-            tx.execute("DELETE FROM sent WHERE id = ?1", params![&id.0[..]])?;
+            tx.prepare_cached("DELETE FROM sent WHERE id = ?1")?.execute(params![&id.0[..]])?;
         }
         Ok(())
     }
@@ -487,7 +494,8 @@ impl Keys {
         table: &'static str,
         decode: impl Fn(&[u8]) -> core::result::Result<T, DecodeError>,
     ) -> Result<Vec<T>> {
-        let mut stmt = conn.prepare(&format!("SELECT id, record FROM {table} ORDER BY seq"))?;
+        let mut stmt =
+            conn.prepare_cached(&format!("SELECT id, record FROM {table} ORDER BY seq"))?;
         let rows =
             stmt.query_map([], |row| Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, Vec<u8>>(1)?)))?;
         let mut out = Vec::new();
@@ -575,9 +583,8 @@ impl PreKeyStore for SqliteStore {
     fn load_signed_prekey(&self, id: PreKeyId) -> Result<Option<SignedPreKeyPair>> {
         let row: Option<Vec<u8>> = self
             .conn
-            .query_row("SELECT record FROM signed_prekeys WHERE id = ?1", params![id.0], |r| {
-                r.get(0)
-            })
+            .prepare_cached("SELECT record FROM signed_prekeys WHERE id = ?1")?
+            .query_row(params![id.0], |r| r.get(0))
             .optional()?;
         let Some(sealed) = row else { return Ok(None) };
         let plain = self.keys.unseal("signed_prekeys", &id.0.to_be_bytes(), 0, &sealed)?;
@@ -589,9 +596,8 @@ impl PreKeyStore for SqliteStore {
     fn load_one_time_prekey(&self, id: PreKeyId) -> Result<Option<OneTimePreKeyPair>> {
         let row: Option<Vec<u8>> = self
             .conn
-            .query_row("SELECT record FROM one_time_prekeys WHERE id = ?1", params![id.0], |r| {
-                r.get(0)
-            })
+            .prepare_cached("SELECT record FROM one_time_prekeys WHERE id = ?1")?
+            .query_row(params![id.0], |r| r.get(0))
             .optional()?;
         let Some(sealed) = row else { return Ok(None) };
         let plain = self.keys.unseal("one_time_prekeys", &id.0.to_be_bytes(), 0, &sealed)?;
@@ -601,7 +607,7 @@ impl PreKeyStore for SqliteStore {
     }
 
     fn one_time_prekey_ids(&self) -> Result<Vec<PreKeyId>> {
-        let mut stmt = self.conn.prepare("SELECT id FROM one_time_prekeys ORDER BY id")?;
+        let mut stmt = self.conn.prepare_cached("SELECT id FROM one_time_prekeys ORDER BY id")?;
         let ids = stmt.query_map([], |r| r.get::<_, u32>(0))?;
         let mut out = Vec::new();
         for id in ids {
@@ -642,11 +648,12 @@ impl BaseKeyStore for SqliteStore {
         base_key: &X25519PublicKey,
     ) -> Result<bool> {
         let lookup = self.keys.base_key_lookup(signed_prekey, base_key);
-        let n: i64 = self.conn.query_row(
-            "SELECT count(*) FROM base_keys WHERE signed_prekey_id = ?1 AND lookup = ?2",
-            params![signed_prekey.0, &lookup[..]],
-            |r| r.get(0),
-        )?;
+        let n: i64 = self
+            .conn
+            .prepare_cached(
+                "SELECT count(*) FROM base_keys WHERE signed_prekey_id = ?1 AND lookup = ?2",
+            )?
+            .query_row(params![signed_prekey.0, &lookup[..]], |r| r.get(0))?;
         Ok(n != 0)
     }
 }
@@ -662,8 +669,10 @@ impl PendingStore for SqliteStore {
 
     fn pending_counts(&self) -> Result<(usize, usize)> {
         let count = |table: &str| -> Result<usize> {
-            let n: i64 =
-                self.conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?;
+            let n: i64 = self
+                .conn
+                .prepare_cached(&format!("SELECT count(*) FROM {table}"))?
+                .query_row([], |r| r.get(0))?;
             Ok(usize::try_from(n).unwrap_or(usize::MAX))
         };
         Ok((count("received")?, count("sent")?))

@@ -54,6 +54,14 @@ impl fmt::Display for MemoryStoreError {
 
 impl core::error::Error for MemoryStoreError {}
 
+/// [`Action::Alarm`]: the store holds only what it encoded, so a record
+/// that does not decode means memory was corrupted or a bug.
+impl super::StoreError for MemoryStoreError {
+    fn action(&self) -> crate::Action {
+        crate::Action::Alarm
+    }
+}
+
 impl MemoryStore {
     /// An empty store.
     pub fn new() -> Self {

@@ -35,6 +35,7 @@ use crate::account::Account;
 use crate::address::{Address, UserAddress};
 use crate::device::{MessageId, Received, Sent};
 use crate::device_list::DeviceList;
+use crate::error::Action;
 use crate::prekey::{OneTimePreKeyPair, PreKeyId, SignedPreKeyPair};
 use crate::primitives::x25519::X25519PublicKey;
 use crate::session_record::SessionRecord;
@@ -47,8 +48,24 @@ pub trait Storage {
     /// What the backend reports when a read or write fails (an I/O error,
     /// a record that does not decode). The device layer passes it on in
     /// [`crate::DeviceError::Store`].
-    type Error: fmt::Debug + fmt::Display;
+    type Error: StoreError;
 }
+
+/// A store's error, and what it tells the application to do:
+/// [`crate::DeviceError::action`] answers with it for
+/// [`crate::DeviceError::Store`].
+pub trait StoreError: fmt::Debug + fmt::Display {
+    /// What to do. By default [`Action::KeepForLater`]: the failure may
+    /// pass (an I/O error, a lock held by another handle), and nothing was
+    /// changed, so the same operation can run again. A store answers
+    /// [`Action::Alarm`] for what will not pass by itself: a record that
+    /// was tampered with, a key that does not open the store.
+    fn action(&self) -> Action {
+        Action::KeepForLater
+    }
+}
+
+impl StoreError for core::convert::Infallible {}
 
 /// Reads this device's own [`Account`].
 pub trait AccountStore: Storage {
