@@ -665,3 +665,119 @@ fn two_handles_in_two_processes_lose_no_update() {
     assert_each_once(got, &texts);
     assert_all_duplicates(&path, w.trust.clone(), w.now, &parts);
 }
+
+#[test]
+fn a_damaged_structure_is_corrupt_and_an_alarm_never_a_retry() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("alice.db");
+    let Script { alice, bob, .. } = conversation_on_disk(&path);
+    drop(alice);
+    let whole = file_bytes(&path);
+    // Each damage on a fresh copy of the database: the statement, and
+    // whether it breaks the open (else a load of Bob's session or of the
+    // one-time prekey ids).
+    let damages: &[(&str, bool)] = &[
+        ("UPDATE sessions SET record = 'text'", false),
+        ("UPDATE sessions SET revision = 'abc'", false),
+        ("UPDATE sessions SET revision = -1", false),
+        (
+            "UPDATE one_time_prekeys SET id = 4294967296 WHERE id = (SELECT max(id) FROM one_time_prekeys)",
+            false,
+        ),
+        ("DROP TABLE sessions", false),
+        ("DELETE FROM meta WHERE name = 'key_check'", true),
+        ("DELETE FROM meta WHERE name = 'salt'", true),
+        ("UPDATE meta SET value = x'' WHERE name = 'salt'", true),
+        ("UPDATE meta SET value = 'text' WHERE name = 'key_check'", true),
+        ("UPDATE schema_version SET version = -1", true),
+        ("UPDATE schema_version SET version = 'two'", true),
+        ("INSERT INTO schema_version VALUES (1)", true),
+        ("DELETE FROM schema_version", true),
+        ("DROP TABLE meta", true),
+    ];
+    for (i, (sql, at_open)) in damages.iter().enumerate() {
+        let p = dir.path().join(format!("damaged-{i}.db"));
+        std::fs::write(&p, &whole).unwrap();
+        raw(&p).execute_batch(sql).unwrap();
+        let err = match SqliteStore::open(&p, &key(7)) {
+            Err(e) => {
+                assert!(at_open, "{sql}: the open failed: {e:?}");
+                e
+            }
+            Ok(store) => {
+                assert!(!at_open, "{sql}: opened");
+                let session = store.load_session(bob.address()).err();
+                let ids = store.one_time_prekey_ids().err();
+                session.or(ids).unwrap_or_else(|| panic!("{sql}: every load worked"))
+            }
+        };
+        assert!(
+            matches!(err, SqliteStoreError::Corrupt { .. } | SqliteStoreError::Tampered { .. }),
+            "{sql}: {err:?}"
+        );
+        assert_eq!(sealwire::store::StoreError::action(&err), sealwire::Action::Alarm, "{sql}");
+    }
+}
+
+#[test]
+fn handles_that_open_one_new_file_at_once_all_succeed_and_an_open_does_not_wait_for_a_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    for round in 0..10 {
+        let path = dir.path().join(format!("new-{round}.db"));
+        std::thread::scope(|s| {
+            let handles: Vec<_> =
+                (0..6).map(|_| s.spawn(|| SqliteStore::open(&path, &key(7)))).collect();
+            for h in handles {
+                let store = h.join().unwrap().unwrap();
+                assert!(store.load_account().unwrap().is_none());
+            }
+        });
+    }
+    // Another handle holds the write lock: opening an existing database
+    // (which needs no migration) and reading go on.
+    let path = dir.path().join("new-0.db");
+    let writer = raw(&path);
+    writer.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let started = std::time::Instant::now();
+    let store = open(&path);
+    assert!(store.load_account().unwrap().is_none());
+    assert!(started.elapsed() < std::time::Duration::from_secs(1), "{:?}", started.elapsed());
+    writer.execute_batch("ROLLBACK").unwrap();
+}
+
+#[test]
+fn open_existing_refuses_a_missing_database_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lost.db");
+    let err = SqliteStore::open_existing(&path, &key(7)).unwrap_err();
+    assert!(matches!(err, SqliteStoreError::NoDatabase), "{err:?}");
+    assert_eq!(sealwire::store::StoreError::action(&err), sealwire::Action::FixRequest);
+    assert!(!path.exists());
+    drop(open(&path));
+    SqliteStore::open_existing(&path, &key(7)).unwrap();
+}
+
+#[test]
+fn an_unreadable_kept_message_is_reported_and_can_be_discarded_keeping_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("alice.db");
+    let Script { alice, .. } = conversation_on_disk(&path);
+    drop(alice);
+    let conn = raw(&path);
+    // Two kept received messages (bob 1, bob 2); the first one broken.
+    conn.execute(
+        "UPDATE received SET record = x'01' WHERE seq = (SELECT min(seq) FROM received)",
+        [],
+    )
+    .unwrap();
+    let mut store = open(&path);
+    let err = store.pending_received().unwrap_err();
+    assert!(matches!(err, SqliteStoreError::Corrupt { table: "received", .. }), "{err:?}");
+    assert_eq!(store.pending_sent().unwrap().len(), 1, "the sent one is untouched");
+    assert_eq!(store.discard_unreadable_messages().unwrap(), 1);
+    let kept = store.pending_received().unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].plaintext, b"bob 2");
+    assert_eq!(store.pending_counts().unwrap(), (1, 1));
+    assert_eq!(store.discard_unreadable_messages().unwrap(), 0);
+}

@@ -46,7 +46,7 @@ use crate::trust::RemoteIdentity;
 
 mod error;
 
-pub use error::SqliteStoreError;
+pub use error::{Cause, SqliteStoreError};
 
 /// The schema version this build writes and reads.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -133,58 +133,83 @@ type Result<T> = core::result::Result<T, SqliteStoreError>;
 
 impl SqliteStore {
     /// Opens the database at `path` under `key`, creating it (and its
-    /// schema) on first use.
+    /// schema) if the file does not exist. An app that has a storage key
+    /// in its keystore already should call [`SqliteStore::open_existing`]:
+    /// a missing database then is a lost store, not a first start.
     ///
     /// # Errors
     /// [`SqliteStoreError::WrongKey`] if the database was made under
-    /// another key (nothing is changed); [`SqliteStoreError::NewerSchema`]
-    /// for a database of a newer version of sealwire;
-    /// [`SqliteStoreError::Corrupt`] for a file that is not such a
-    /// database; [`SqliteStoreError::Sqlite`], [`SqliteStoreError::Busy`].
+    /// another key; [`SqliteStoreError::NewerSchema`] for a database of a
+    /// newer version of sealwire; [`SqliteStoreError::Corrupt`] for a file
+    /// that is not such a database; [`SqliteStoreError::Busy`],
+    /// [`SqliteStoreError::Sqlite`]. None of them wrote to the file.
     pub fn open(path: impl AsRef<Path>, key: &StorageKey) -> Result<Self> {
-        let mut conn = Connection::open(path)?;
+        let conn = Connection::open(path)?;
+        Self::with_connection(conn, key)
+    }
+
+    /// Opens the database at `path` under `key`, which must exist.
+    ///
+    /// # Errors
+    /// [`SqliteStoreError::NoDatabase`] if there is no file at `path`;
+    /// otherwise those of [`SqliteStore::open`].
+    pub fn open_existing(path: impl AsRef<Path>, key: &StorageKey) -> Result<Self> {
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE
+            | rusqlite::OpenFlags::SQLITE_OPEN_URI
+            | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn =
+            Connection::open_with_flags(path, flags).map_err(|e| match e.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::CannotOpen) => SqliteStoreError::NoDatabase,
+                _ => e.into(),
+            })?;
+        Self::with_connection(conn, key)
+    }
+
+    fn with_connection(mut conn: Connection, key: &StorageKey) -> Result<Self> {
         conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        // WAL: readers do not block the writer; FULL: a commit is on disk
-        // (the WAL synced) before it returns (docs/store.md §5).
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        // Deleted records (older session states) are overwritten, not
-        // left in free pages; the log is cut back after a checkpoint
-        // (docs/store.md §7).
-        conn.pragma_update(None, "secure_delete", "ON")?;
-        conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
-        let salt = Self::migrate(&mut conn, key)?;
+        // A newer database is refused before anything is written to it.
+        let version = schema_version(&conn)?;
+        if version > SCHEMA_VERSION {
+            return Err(SqliteStoreError::NewerSchema {
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        configure(&conn)?;
+        if version < SCHEMA_VERSION {
+            Self::migrate(&mut conn, key)?;
+        }
+        let salt: Vec<u8> = meta(&conn, "salt")?;
+        if salt.len() != SALT_LEN {
+            return Err(SqliteStoreError::Corrupt {
+                table: "meta",
+                error: DecodeError::InvalidValue,
+            });
+        }
         let mut record = Zeroizing::new([0u8; 32]);
         let mut lookup = Zeroizing::new([0u8; 32]);
         hkdf_sha256(&salt, &[key.as_bytes()], &[RECORD_KEY_INFO], &mut record);
         hkdf_sha256(&salt, &[key.as_bytes()], &[LOOKUP_KEY_INFO], &mut lookup);
         let store = Self { conn, keys: Box::new(Keys { record, lookup }) };
-        let check: Vec<u8> = store
-            .conn
-            .prepare_cached("SELECT value FROM meta WHERE name = 'key_check'")?
-            .query_row([], |row| row.get(0))?;
+        let check: Vec<u8> = meta(&store.conn, "key_check")?;
         match store.keys.unseal("meta", b"key_check", 0, &check) {
             Ok(plain) if bool::from(plain.as_slice().ct_eq(KEY_CHECK)) => Ok(store),
+            Err(SqliteStoreError::Corrupt { .. }) => {
+                Err(SqliteStoreError::Corrupt { table: "meta", error: DecodeError::InvalidValue })
+            }
             _ => Err(SqliteStoreError::WrongKey),
         }
     }
 
-    /// Brings the schema to [`SCHEMA_VERSION`] (creating a new database,
-    /// with its salt and key check, or running the migrations it lacks,
-    /// each in its own transaction) and returns the database's salt.
-    fn migrate(conn: &mut Connection, key: &StorageKey) -> Result<Vec<u8>> {
+    /// Brings the schema to [`SCHEMA_VERSION`], each migration in its own
+    /// immediate transaction with its version (a new database gets its
+    /// salt and key check with the first).
+    fn migrate(conn: &mut Connection, key: &StorageKey) -> Result<()> {
         loop {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            tx.prepare_cached(
-                "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
-            )?
-            .execute([])?;
-            let version: Option<u32> = tx
-                .prepare_cached("SELECT version FROM schema_version")?
-                .query_row([], |row| row.get(0))
-                .optional()?;
-            let version = version.unwrap_or(0);
+            // Read again under the lock: another handle may have migrated.
+            let version = schema_version(&tx)?;
             if version > SCHEMA_VERSION {
                 return Err(SqliteStoreError::NewerSchema {
                     found: version,
@@ -192,37 +217,33 @@ impl SqliteStore {
                 });
             }
             if version == SCHEMA_VERSION {
-                let salt: Vec<u8> = tx
-                    .prepare_cached("SELECT value FROM meta WHERE name = 'salt'")?
-                    .query_row([], |row| row.get(0))?;
-                tx.commit()?;
-                return Ok(salt);
+                return Ok(());
             }
-            let index = usize::try_from(version).map_err(|_| SqliteStoreError::Corrupt {
-                table: "schema_version",
-                error: DecodeError::InvalidValue,
-            })?;
-            let migration = MIGRATIONS.get(index).ok_or(SqliteStoreError::Corrupt {
-                table: "schema_version",
-                error: DecodeError::InvalidValue,
-            })?;
-            tx.execute_batch(migration)?;
             if version == 0 {
-                // A new database: its salt and the key check.
-                let mut salt = [0u8; 32];
-                getrandom::fill(&mut salt).map_err(SqliteStoreError::Random)?;
+                // A new database: the version table, the first schema, its
+                // salt and the key check.
+                tx.execute_batch(MIGRATIONS.first().ok_or(corrupt("schema_version"))?)?;
+                let mut salt = [0u8; SALT_LEN];
+                getrandom::fill(&mut salt).map_err(random)?;
                 let mut record = Zeroizing::new([0u8; 32]);
                 hkdf_sha256(&salt, &[key.as_bytes()], &[RECORD_KEY_INFO], &mut record);
                 let check = seal_with(&record, "meta", b"key_check", 0, KEY_CHECK)?;
-                tx.prepare_cached("INSERT INTO meta (name, value) VALUES ('salt', ?1)")?
-                    .execute(params![&salt[..]])?;
-                tx.prepare_cached("INSERT INTO meta (name, value) VALUES ('key_check', ?1)")?
-                    .execute(params![check])?;
-                tx.prepare_cached("INSERT INTO schema_version (version) VALUES (?1)")?
-                    .execute(params![1u32])?;
+                tx.execute(
+                    "INSERT INTO meta (name, value) VALUES ('salt', ?1)",
+                    params![&salt[..]],
+                )?;
+                tx.execute(
+                    "INSERT INTO meta (name, value) VALUES ('key_check', ?1)",
+                    params![check],
+                )?;
+                tx.execute("INSERT INTO schema_version (version) VALUES (1)", [])?;
             } else {
-                tx.prepare_cached("UPDATE schema_version SET version = ?1")?
-                    .execute(params![version + 1])?;
+                let migration = usize::try_from(version)
+                    .ok()
+                    .and_then(|v| MIGRATIONS.get(v))
+                    .ok_or(corrupt("schema_version"))?;
+                tx.execute_batch(migration)?;
+                tx.execute("UPDATE schema_version SET version = ?1", params![version + 1])?;
             }
             tx.commit()?;
         }
@@ -232,6 +253,128 @@ impl SqliteStore {
     pub fn path(&self) -> Option<&str> {
         self.conn.path()
     }
+
+    /// Deletes every kept message (received or sent) that does not open
+    /// or decode, and returns how many. [`PendingStore::pending_received`]
+    /// and [`PendingStore::pending_sent`] answer `Corrupt` or `Tampered`
+    /// while one is left, since a kept message cannot be skipped silently;
+    /// this is the way out once the app has raised the alarm. What was in
+    /// such a message is lost.
+    ///
+    /// # Errors
+    /// [`SqliteStoreError::Busy`], [`SqliteStoreError::Sqlite`].
+    pub fn discard_unreadable_messages(&mut self) -> Result<usize> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut discarded = 0;
+        for table in ["received", "sent"] {
+            let rows: Vec<(i64, Vec<u8>, Vec<u8>)> = {
+                let mut stmt = tx.prepare(&format!("SELECT seq, id, record FROM {table}"))?;
+                let rows = stmt.query_map([], |r| {
+                    // A value of the wrong type reads as empty: unreadable.
+                    let bytes = |i| r.get::<_, Vec<u8>>(i).unwrap_or_default();
+                    Ok((r.get(0)?, bytes(1), bytes(2)))
+                })?;
+                rows.collect::<core::result::Result<_, _>>()?
+            };
+            for (seq, id, sealed) in rows {
+                let readable = match table {
+                    "received" => self
+                        .keys
+                        .unseal("received", &id, 0, &sealed)
+                        .is_ok_and(|p| Received::from_bytes(&p).is_ok()),
+                    _ => self
+                        .keys
+                        .unseal("sent", &id, 0, &sealed)
+                        .is_ok_and(|p| Sent::from_bytes(&p).is_ok()),
+                };
+                if !readable {
+                    tx.execute(&format!("DELETE FROM {table} WHERE seq = ?1"), [seq])?;
+                    discarded += 1;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(discarded)
+    }
+}
+
+/// Length of a database's salt.
+const SALT_LEN: usize = 32;
+
+fn corrupt(table: &'static str) -> SqliteStoreError {
+    SqliteStoreError::Corrupt { table, error: DecodeError::InvalidValue }
+}
+
+fn random(e: getrandom::Error) -> SqliteStoreError {
+    SqliteStoreError::Random(Box::new(e))
+}
+
+/// The schema version of the database: 0 for an empty file (no table at
+/// all). A file with tables but no version, or several versions, or one
+/// that is not a number, is not a sealwire store.
+fn schema_version(conn: &Connection) -> Result<u32> {
+    let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+    if tables == 0 {
+        return Ok(0);
+    }
+    let versions: Vec<i64> = {
+        let mut stmt = conn
+            .prepare("SELECT version FROM schema_version")
+            .map_err(|_| corrupt("schema_version"))?;
+        let rows =
+            stmt.query_map([], |r| r.get::<_, i64>(0)).map_err(|_| corrupt("schema_version"))?;
+        rows.collect::<core::result::Result<_, _>>().map_err(|_| corrupt("schema_version"))?
+    };
+    match versions[..] {
+        [version] => u32::try_from(version).map_err(|_| corrupt("schema_version")),
+        _ => Err(corrupt("schema_version")),
+    }
+}
+
+/// The settings of every handle (docs/store.md §1, §5, §7).
+fn configure(conn: &Connection) -> Result<()> {
+    // WAL: readers do not block the writer. Setting it on a new file
+    // takes a lock that the busy timeout does not cover, so a handle
+    // opening a new file beside another tries again.
+    let started = std::time::Instant::now();
+    loop {
+        let mode: core::result::Result<String, _> =
+            conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0));
+        match mode {
+            Ok(mode) if mode.eq_ignore_ascii_case("wal") => break,
+            Ok(_) => return Err(corrupt("(file)")),
+            Err(e) if started.elapsed() < BUSY_TIMEOUT && is_busy(&e) => {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    // FULL: a commit is on disk (the log synced) before it returns;
+    // fullfsync: on Apple systems, through the drive's cache too (no
+    // effect elsewhere).
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "fullfsync", "ON")?;
+    conn.pragma_update(None, "checkpoint_fullfsync", "ON")?;
+    // Deleted records (older session states) are overwritten, not left in
+    // free pages; the log is cut back after a checkpoint.
+    conn.pragma_update(None, "secure_delete", "ON")?;
+    conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT)?;
+    Ok(())
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// A value of `meta`.
+fn meta(conn: &Connection, name: &str) -> Result<Vec<u8>> {
+    conn.query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| r.get(0))
+        .optional()
+        .map_err(|_| corrupt("meta"))?
+        .ok_or(corrupt("meta"))
 }
 
 impl Keys {
@@ -291,21 +434,21 @@ impl Keys {
     }
 
     /// Reads and opens one record of `table`.
-    fn read<T>(
+    fn read<T, P: rusqlite::Params>(
         &self,
         conn: &Connection,
         table: &'static str,
         sql: &str,
+        params: P,
         lookup: &[u8],
         decode: impl FnOnce(&[u8]) -> core::result::Result<T, DecodeError>,
     ) -> Result<Option<T>> {
         let row: Option<(Vec<u8>, i64)> = conn
             .prepare_cached(sql)?
-            .query_row(params![lookup], |row| Ok((row.get(0)?, row.get(1)?)))
+            .query_row(params, |row| Ok((row.get(0)?, row.get(1)?)))
             .optional()?;
         let Some((sealed, revision)) = row else { return Ok(None) };
-        let revision = u64::try_from(revision)
-            .map_err(|_| SqliteStoreError::Corrupt { table, error: DecodeError::InvalidValue })?;
+        let revision = u64::try_from(revision).map_err(|_| corrupt(table))?;
         let plain = self.unseal(table, lookup, revision, &sealed)?;
         decode(&plain).map(Some).map_err(|error| SqliteStoreError::Corrupt { table, error })
     }
@@ -317,7 +460,8 @@ impl Keys {
             .prepare_cached("SELECT revision FROM account WHERE id = 1")?
             .query_row([], |r| r.get(0))
             .optional()?;
-        let stored_account = stored_account.and_then(|r| u64::try_from(r).ok()).unwrap_or(0);
+        let stored_account =
+            stored_account.map_or(Ok(0), |r| u64::try_from(r).map_err(|_| corrupt("account")))?;
         if changes.account().is_some_and(|a| Some(a.revision()) != stored_account.checked_add(1))
             || changes.expected_account_revision().is_some_and(|r| r != stored_account)
         {
@@ -334,7 +478,8 @@ impl Keys {
                 .prepare_cached("SELECT revision FROM sessions WHERE lookup = ?1")?
                 .query_row(params![&lookup[..]], |r| r.get(0))
                 .optional()?;
-            let stored = stored.and_then(|r| u64::try_from(r).ok()).unwrap_or(0);
+            let stored =
+                stored.map_or(Ok(0), |r| u64::try_from(r).map_err(|_| corrupt("sessions")))?;
             if Some(record.revision()) != stored.checked_add(1) {
                 return Ok(false);
             }
@@ -345,6 +490,7 @@ impl Keys {
                 tx,
                 "identities",
                 "SELECT record, 0 FROM identities WHERE lookup = ?1",
+                [&lookup[..]],
                 &lookup,
                 RemoteIdentity::from_bytes,
             )?;
@@ -358,6 +504,7 @@ impl Keys {
                 tx,
                 "device_lists",
                 "SELECT record, 0 FROM device_lists WHERE lookup = ?1",
+                [&lookup[..]],
                 &lookup,
                 DeviceList::from_bytes,
             )?;
@@ -469,7 +616,9 @@ impl Keys {
                 .execute(params![signed.0, &lookup[..]])?;
         }
         for m in changes.received() {
-            let sealed = self.seal("received", &m.id.0, 0, &m.to_bytes())?;
+            // The encoding holds the plaintext.
+            let bytes = Zeroizing::new(m.to_bytes());
+            let sealed = self.seal("received", &m.id.0, 0, &bytes)?;
             tx.prepare_cached("INSERT INTO received (id, record) VALUES (?1, ?2)")?
                 .execute(params![&m.id.0[..], sealed])?;
         }
@@ -537,7 +686,7 @@ fn seal_with(
     plaintext: &[u8],
 ) -> Result<Vec<u8>> {
     let mut nonce = [0u8; XNONCE_LEN];
-    getrandom::fill(&mut nonce).map_err(SqliteStoreError::Random)?;
+    getrandom::fill(&mut nonce).map_err(random)?;
     let mut body = Zeroizing::new(plaintext.to_vec());
     let ad = associated_data(table, lookup, revision);
     // Refuses only plaintexts over 256 GiB; records are a few MiB at most.
@@ -559,7 +708,8 @@ impl AccountStore for SqliteStore {
         self.keys.read(
             &self.conn,
             "account",
-            "SELECT record, revision FROM account WHERE id = 1 AND ?1 = ?1",
+            "SELECT record, revision FROM account WHERE id = 1",
+            [],
             b"",
             Account::from_bytes,
         )
@@ -573,6 +723,7 @@ impl IdentityStore for SqliteStore {
             &self.conn,
             "identities",
             "SELECT record, 0 FROM identities WHERE lookup = ?1",
+            [&lookup[..]],
             &lookup,
             RemoteIdentity::from_bytes,
         )
@@ -581,29 +732,25 @@ impl IdentityStore for SqliteStore {
 
 impl PreKeyStore for SqliteStore {
     fn load_signed_prekey(&self, id: PreKeyId) -> Result<Option<SignedPreKeyPair>> {
-        let row: Option<Vec<u8>> = self
-            .conn
-            .prepare_cached("SELECT record FROM signed_prekeys WHERE id = ?1")?
-            .query_row(params![id.0], |r| r.get(0))
-            .optional()?;
-        let Some(sealed) = row else { return Ok(None) };
-        let plain = self.keys.unseal("signed_prekeys", &id.0.to_be_bytes(), 0, &sealed)?;
-        SignedPreKeyPair::from_bytes(&plain)
-            .map(Some)
-            .map_err(|error| SqliteStoreError::Corrupt { table: "signed_prekeys", error })
+        self.keys.read(
+            &self.conn,
+            "signed_prekeys",
+            "SELECT record, 0 FROM signed_prekeys WHERE id = ?1",
+            [id.0],
+            &id.0.to_be_bytes(),
+            SignedPreKeyPair::from_bytes,
+        )
     }
 
     fn load_one_time_prekey(&self, id: PreKeyId) -> Result<Option<OneTimePreKeyPair>> {
-        let row: Option<Vec<u8>> = self
-            .conn
-            .prepare_cached("SELECT record FROM one_time_prekeys WHERE id = ?1")?
-            .query_row(params![id.0], |r| r.get(0))
-            .optional()?;
-        let Some(sealed) = row else { return Ok(None) };
-        let plain = self.keys.unseal("one_time_prekeys", &id.0.to_be_bytes(), 0, &sealed)?;
-        OneTimePreKeyPair::from_bytes(&plain)
-            .map(Some)
-            .map_err(|error| SqliteStoreError::Corrupt { table: "one_time_prekeys", error })
+        self.keys.read(
+            &self.conn,
+            "one_time_prekeys",
+            "SELECT record, 0 FROM one_time_prekeys WHERE id = ?1",
+            [id.0],
+            &id.0.to_be_bytes(),
+            OneTimePreKeyPair::from_bytes,
+        )
     }
 
     fn one_time_prekey_ids(&self) -> Result<Vec<PreKeyId>> {
@@ -624,6 +771,7 @@ impl SessionStore for SqliteStore {
             &self.conn,
             "sessions",
             "SELECT record, revision FROM sessions WHERE lookup = ?1",
+            [&lookup[..]],
             &lookup,
             SessionRecord::from_bytes,
         )
@@ -635,6 +783,7 @@ impl SessionStore for SqliteStore {
             &self.conn,
             "device_lists",
             "SELECT record, 0 FROM device_lists WHERE lookup = ?1",
+            [&lookup[..]],
             &lookup,
             DeviceList::from_bytes,
         )

@@ -2,6 +2,9 @@
 -- Every `record` is sealed under the storage key (docs/store.md §3); every
 -- `lookup` is a keyed hash of what the row is about, so no address, user
 -- id or base key is stored in the clear.
+CREATE TABLE schema_version (
+    version INTEGER NOT NULL
+);
 CREATE TABLE meta (
     name TEXT PRIMARY KEY,
     value BLOB NOT NULL
