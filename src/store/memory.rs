@@ -54,7 +54,7 @@ impl fmt::Display for MemoryStoreError {
 
 impl core::error::Error for MemoryStoreError {}
 
-/// [`Action::Alarm`]: the store holds only what it encoded, so a record
+/// [`crate::Action::Alarm`]: the store holds only what it encoded, so a record
 /// that does not decode means memory was corrupted or a bug.
 impl super::StoreError for MemoryStoreError {
     fn action(&self) -> crate::Action {
