@@ -149,6 +149,19 @@ pub enum AgreementError {
     UnknownOneTimePreKey(PreKeyId),
     /// A Diffie-Hellman output was all zero: a peer key is of low order.
     NonContributory,
+    /// The bundle's KEM prekey signature does not verify under its
+    /// identity key: the bundle was altered (a KEM key swapped in from
+    /// another bundle, or made up). It is refused, never used without
+    /// its KEM prekey.
+    InvalidKemSignature,
+    /// The initial message names a KEM prekey this device does not hold:
+    /// never issued, a one-time KEM prekey already used, or a last-resort
+    /// one rotated out and deleted.
+    UnknownKemPreKey(PreKeyId),
+    /// Post-quantum agreement is required and this one is classic: a
+    /// bundle without a KEM prekey (the server ran out, or stripped it), or
+    /// an initial message without a KEM ciphertext.
+    PostQuantumRequired,
 }
 
 impl AgreementError {
@@ -159,6 +172,9 @@ impl AgreementError {
             Self::UnknownSignedPreKey(_) => 202,
             Self::UnknownOneTimePreKey(_) => 203,
             Self::NonContributory => 204,
+            Self::InvalidKemSignature => 205,
+            Self::UnknownKemPreKey(_) => 206,
+            Self::PostQuantumRequired => 207,
         }
     }
 
@@ -167,7 +183,9 @@ impl AgreementError {
     /// or the network: discard it and fetch another. An initial message
     /// naming a prekey this device no longer holds, or carrying a low-order
     /// key, can never be accepted (the sender starts over when it gets no
-    /// reply).
+    /// reply). A classic agreement where post-quantum is required: drop
+    /// it; the server may have stripped the KEM prekey, and a peer that
+    /// cannot do better must be updated.
     pub const fn action(&self) -> Action {
         Action::Drop
     }
@@ -182,6 +200,13 @@ impl fmt::Display for AgreementError {
                 write!(f, "no one-time prekey with id {} (never issued or already used)", id.0)
             }
             Self::NonContributory => f.write_str("Diffie-Hellman output is all zero"),
+            Self::InvalidKemSignature => f.write_str("KEM prekey signature does not verify"),
+            Self::UnknownKemPreKey(id) => {
+                write!(f, "no KEM prekey with id {} (never issued, used or deleted)", id.0)
+            }
+            Self::PostQuantumRequired => {
+                f.write_str("post-quantum agreement is required and this one is classic")
+            }
         }
     }
 }

@@ -8,17 +8,19 @@ pub(crate) const KEY_IDENTITY: u8 = 0x01;
 pub(crate) const KEY_X25519: u8 = 0x02;
 /// Key type tag of an Ed25519 certificate-signing key (trust roots and
 /// issuers). `0x03` is reserved for ML-KEM public keys.
+#[cfg_attr(not(feature = "pq"), allow(dead_code))]
+pub(crate) const KEY_ML_KEM: u8 = 0x03;
 pub(crate) const KEY_CERTIFICATE: u8 = 0x04;
 
 /// Version tag of a prekey bundle, version 2 (with the device's sender
 /// certificate).
-pub(crate) const V_BUNDLE: u8 = 0x12;
+pub(crate) const V_BUNDLE: u8 = 0x13;
 /// Version tag of an initial (X3DH) message, version 2.
-pub(crate) const V_INITIAL_MESSAGE: u8 = 0x22;
+pub(crate) const V_INITIAL_MESSAGE: u8 = 0x23;
 /// Version tag of a ratchet message, version 2 (a random nonce per message).
 pub(crate) const V_RATCHET_MESSAGE: u8 = 0x32;
 /// Version tag of stored session state, version 2.
-pub(crate) const V_SESSION: u8 = 0x42;
+pub(crate) const V_SESSION: u8 = 0x43;
 /// Version tag of a stored identity key pair, version 2 (the seed's key
 /// has an even `x`).
 pub(crate) const V_IDENTITY_KEY_PAIR: u8 = 0x52;
@@ -65,6 +67,10 @@ pub(crate) const X_SAFETY_NUMBER: u8 = 0x61;
 pub(crate) const X_RECEIVED: u8 = 0x71;
 /// Second tag byte of a stored sent message (the outbox), version 1.
 pub(crate) const X_SENT: u8 = 0x81;
+#[cfg_attr(not(feature = "pq"), allow(dead_code))]
+pub(crate) const X_KEM_PREKEY: u8 = 0x91;
+#[cfg_attr(not(feature = "pq"), allow(dead_code))]
+pub(crate) const X_KEM_PREKEY_PAIR: u8 = 0xa1;
 
 /// Prefix of the hash that replaces an identity seed whose public key has
 /// an odd `x` (`IdentityKeyPair::generate`).
@@ -73,6 +79,9 @@ pub(crate) const IDENTITY_SEED_RETRY: &[u8] = b"sealwire/identity-seed/v1";
 pub(crate) const SIGNED_PREKEY_SIGNATURE: &[u8] = b"sealwire/signed-prekey/v1";
 /// HKDF info of the X3DH key derivation.
 pub(crate) const X3DH_INFO: &[u8] = b"sealwire/x3dh/v1";
+#[cfg_attr(not(feature = "pq"), allow(dead_code))]
+pub(crate) const KEM_PREKEY_SIGNATURE: &[u8] = b"sealwire/kem-prekey/v1";
+pub(crate) const PQXDH_INFO: &[u8] = b"sealwire/pqxdh/v1/x25519-sha256-mlkem768";
 /// HKDF info of the ratchet's root-chain KDF (`KDF_RK`).
 pub(crate) const ROOT_KDF_INFO: &[u8] = b"sealwire/ratchet/root/v1";
 
@@ -112,6 +121,8 @@ mod tests {
             (SIGNED_PREKEY_SIGNATURE, 25),
             (IDENTITY_SEED_RETRY, 25),
             (X3DH_INFO, 16),
+            (KEM_PREKEY_SIGNATURE, 22),
+            (PQXDH_INFO, 40),
             (ROOT_KDF_INFO, 24),
             (ISSUER_CERTIFICATE_SIGNATURE, 30),
             (SENDER_CERTIFICATE_SIGNATURE, 30),

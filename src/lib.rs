@@ -141,6 +141,8 @@ mod device_list;
 mod error;
 mod hex;
 mod identity;
+#[cfg(feature = "pq")]
+mod kem_prekey;
 mod labels;
 pub mod limits;
 mod message;
@@ -175,6 +177,8 @@ pub use error::{
     SealError, UnsealError,
 };
 pub use identity::{IdentityKey, IdentityKeyPair};
+#[cfg(feature = "pq")]
+pub use kem_prekey::{KEM_CIPHERTEXT_LEN, KemPreKey, KemPreKeyKind, KemPreKeyPair};
 pub use message::{Header, InitialMessage, Message, RatchetMessage};
 pub use prekey::{OneTimePreKey, OneTimePreKeyPair, PreKeyId, SignedPreKey, SignedPreKeyPair};
 pub use primitives::x25519::X25519PublicKey;

@@ -52,9 +52,10 @@ pub const MAX_DROPPED_RANGES: usize = 64;
 pub const MAX_PLAINTEXT_LEN: usize = 1 << 20;
 
 /// The longest encoded message any decoder accepts: the longest plaintext,
-/// its 16-byte tag and room for every header. Longer input is refused
-/// before it is parsed.
-pub const MAX_MESSAGE_LEN: usize = MAX_PLAINTEXT_LEN + 256;
+/// its 16-byte tag and room for every header (an initial message of the
+/// post-quantum agreement carries a 1088-byte KEM ciphertext). Longer
+/// input is refused before it is parsed.
+pub const MAX_MESSAGE_LEN: usize = MAX_PLAINTEXT_LEN + 2048;
 
 /// The longest sealed envelope for one recipient: 4 MiB. It holds the
 /// largest message with room to spare; multi-recipient envelopes carry one

@@ -23,9 +23,21 @@ pub(crate) const HEADER_LEN: usize = 1 + X25519PublicKey::ENCODED_LEN + 4 + 4 + 
 /// Bytes a ratchet message adds to its plaintext: header, length, tag.
 pub(crate) const RATCHET_OVERHEAD: usize = HEADER_LEN + 4 + TAG_LEN;
 
-/// The longest prefix an initial message puts before its ratchet message.
-pub(crate) const INITIAL_PREFIX_MAX: usize =
-    1 + IdentityKey::ENCODED_LEN + X25519PublicKey::ENCODED_LEN + 4 + 1 + 4 + 4;
+/// Length of an ML-KEM-768 ciphertext, as the initial message carries it.
+pub(crate) const KEM_CT_LEN: usize = 1088;
+
+/// The longest prefix an initial message puts before its ratchet message:
+/// with a one-time prekey id and the KEM prekey id and ciphertext.
+pub(crate) const INITIAL_PREFIX_MAX: usize = 1
+    + IdentityKey::ENCODED_LEN
+    + X25519PublicKey::ENCODED_LEN
+    + 4
+    + 1
+    + 4
+    + 1
+    + 4
+    + KEM_CT_LEN
+    + 4;
 
 const MAX_CIPHERTEXT_LEN: usize = MAX_PLAINTEXT_LEN + TAG_LEN;
 
@@ -130,17 +142,21 @@ impl<'a> RatchetMessage<'a> {
 }
 
 /// The first messages of a session, sent by its initiator until the
-/// responder's first reply arrives: X3DH's initial message.
+/// responder's first reply arrives: X3DH's (or PQXDH's) initial message.
 ///
-/// Encoding (version 2): `0x22`, `Encode(IK_A)`, `Encode(EK_A)`, the u32 id
+/// Encoding (version 3): `0x23`, `Encode(IK_A)`, `Encode(EK_A)`, the u32 id
 /// of the signed prekey used, a flag and the u32 id of the one-time prekey
-/// if one was used, then a u32 length and a whole ratchet message.
+/// if one was used, a flag and, for the post-quantum agreement, the u32 id
+/// of the KEM prekey used and the 1088-byte ML-KEM-768 ciphertext, then a
+/// u32 length and a whole ratchet message. Without the `pq` feature a
+/// message with KEM fields is refused as unsupported.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct InitialMessage<'a> {
     identity: IdentityKey,
     base_key: X25519PublicKey,
     signed_prekey_id: PreKeyId,
     one_time_prekey_id: Option<PreKeyId>,
+    kem: Option<(PreKeyId, &'a [u8; KEM_CT_LEN])>,
     message: RatchetMessage<'a>,
 }
 
@@ -163,6 +179,22 @@ impl<'a> InitialMessage<'a> {
     /// The id of the responder's one-time prekey that was used, if any.
     pub const fn one_time_prekey_id(&self) -> Option<PreKeyId> {
         self.one_time_prekey_id
+    }
+
+    /// The id of the responder's KEM prekey that was used: `Some` for the
+    /// post-quantum agreement.
+    pub fn kem_prekey_id(&self) -> Option<PreKeyId> {
+        self.kem.map(|(id, _)| id)
+    }
+
+    /// Whether the message is of the post-quantum agreement.
+    pub const fn is_post_quantum(&self) -> bool {
+        self.kem.is_some()
+    }
+
+    /// The KEM ciphertext, for the post-quantum agreement.
+    pub(crate) fn kem_ciphertext(&self) -> Option<&'a [u8; KEM_CT_LEN]> {
+        self.kem.map(|(_, ct)| ct)
     }
 
     /// The ratchet message inside.
@@ -197,6 +229,7 @@ impl<'a> InitialMessage<'a> {
                 base_key: &self.base_key,
                 signed_prekey_id: self.signed_prekey_id,
                 one_time_prekey_id: self.one_time_prekey_id,
+                kem: self.kem,
             },
             inner_len,
         );
@@ -208,9 +241,19 @@ impl<'a> InitialMessage<'a> {
         let base_key = X25519PublicKey::read(r)?;
         let signed_prekey_id = PreKeyId(r.u32()?);
         let one_time_prekey_id = if r.flag()? { Some(PreKeyId(r.u32()?)) } else { None };
+        let kem = if r.flag()? {
+            if cfg!(not(feature = "pq")) {
+                return Err(DecodeError::Unsupported);
+            }
+            let id = PreKeyId(r.u32()?);
+            let ct = r.take(KEM_CT_LEN)?.try_into().map_err(|_| DecodeError::Truncated)?;
+            Some((id, ct))
+        } else {
+            None
+        };
         let inner = r.bytes_u32(HEADER_LEN + 4 + MAX_CIPHERTEXT_LEN)?;
         let message = decode_all(inner, MAX_MESSAGE_LEN, RatchetMessage::read)?;
-        Ok(Self { identity, base_key, signed_prekey_id, one_time_prekey_id, message })
+        Ok(Self { identity, base_key, signed_prekey_id, one_time_prekey_id, kem, message })
     }
 }
 
@@ -220,6 +263,7 @@ pub(crate) struct InitialPrefix<'k> {
     pub(crate) base_key: &'k X25519PublicKey,
     pub(crate) signed_prekey_id: PreKeyId,
     pub(crate) one_time_prekey_id: Option<PreKeyId>,
+    pub(crate) kem: Option<(PreKeyId, &'k [u8; KEM_CT_LEN])>,
 }
 
 /// Writes an initial message's fields and the length of the ratchet
@@ -236,6 +280,11 @@ pub(crate) fn write_initial_prefix(
     w.flag(prefix.one_time_prekey_id.is_some());
     if let Some(id) = prefix.one_time_prekey_id {
         w.u32(id.0);
+    }
+    w.flag(prefix.kem.is_some());
+    if let Some((id, ct)) = prefix.kem {
+        w.u32(id.0);
+        w.bytes(ct);
     }
     w.u32(u32::try_from(inner_len).unwrap_or(u32::MAX));
 }

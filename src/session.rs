@@ -12,10 +12,12 @@ use crate::bundle::PreKeyBundle;
 use crate::codec::{Codec, Reader, Writer, decode_all};
 use crate::error::{AgreementError, DecodeError, DecryptError, EncryptError, Error};
 use crate::identity::{IdentityKey, IdentityKeyPair};
+#[cfg(feature = "pq")]
+use crate::kem_prekey::KemPreKeyPair;
 use crate::labels::V_SESSION;
 use crate::limits::MAX_BASE_KEY_DRAWS;
 use crate::message::{
-    INITIAL_PREFIX_MAX, InitialMessage, InitialPrefix, Message, RATCHET_OVERHEAD,
+    INITIAL_PREFIX_MAX, InitialMessage, InitialPrefix, KEM_CT_LEN, Message, RATCHET_OVERHEAD,
     write_initial_prefix,
 };
 use crate::prekey::{OneTimePreKeyPair, PreKeyId, SignedPreKeyPair};
@@ -82,6 +84,9 @@ struct SessionState {
     base_key: X25519PublicKey,
     /// The responder's prekeys the agreement used.
     prekeys: PreKeysUsed,
+    /// The post-quantum agreement's KEM prekey and ciphertext, if it was
+    /// one.
+    kem: Option<KemUsed>,
     /// For an initiator: no message from the responder has decrypted yet,
     /// so every message carries the X3DH fields.
     awaiting_reply: bool,
@@ -92,6 +97,58 @@ struct SessionState {
 struct PreKeysUsed {
     signed_prekey_id: PreKeyId,
     one_time_prekey_id: Option<PreKeyId>,
+}
+
+/// What a session of the post-quantum agreement keeps of it.
+#[derive(Clone, PartialEq, Eq)]
+struct KemUsed {
+    /// The responder's KEM prekey.
+    prekey_id: PreKeyId,
+    /// SHA-256 of the KEM ciphertext: a repeated initial message must carry
+    /// the same one.
+    digest: [u8; 32],
+    /// The ciphertext itself, kept by an initiator while it repeats the
+    /// initial message (until the first reply).
+    ciphertext: Option<Box<[u8; KEM_CT_LEN]>>,
+}
+
+impl KemUsed {
+    const fn encoded_len(&self) -> usize {
+        4 + 32 + 1 + if self.ciphertext.is_some() { KEM_CT_LEN } else { 0 }
+    }
+}
+
+/// The KEM secret of `ciphertext` under `kem`, which must be the prekey
+/// `id` the message names.
+#[cfg(feature = "pq")]
+fn decapsulate(
+    kem: Option<&KemPreKeyPair>,
+    id: PreKeyId,
+    ciphertext: &[u8; KEM_CT_LEN],
+) -> Result<Zeroizing<[u8; 32]>, AgreementError> {
+    let kem = kem.filter(|k| k.id() == id).ok_or(AgreementError::UnknownKemPreKey(id))?;
+    Ok(kem.decapsulate(ciphertext))
+}
+
+/// Without the `pq` feature no initial message with KEM fields parses;
+/// none reaches this.
+#[cfg(not(feature = "pq"))]
+fn decapsulate(
+    _kem: Option<&core::convert::Infallible>,
+    id: PreKeyId,
+    _ciphertext: &[u8; KEM_CT_LEN],
+) -> Result<Zeroizing<[u8; 32]>, AgreementError> {
+    Err(AgreementError::UnknownKemPreKey(id))
+}
+
+/// A KEM encapsulation of the initiator: the prekey id, the ciphertext and
+/// the shared secret.
+#[cfg(not(feature = "pq"))]
+type Encapsulated = (PreKeyId, Box<[u8; KEM_CT_LEN]>, Zeroizing<[u8; 32]>);
+
+fn kem_digest(ciphertext: &[u8; KEM_CT_LEN]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(ciphertext).into()
 }
 
 impl SessionState {
@@ -113,22 +170,32 @@ impl Session {
         + 2 * IdentityKey::STORED_LEN
         + X25519PublicKey::ENCODED_LEN
         + (4 + 1 + 4)
+        + (1 + 4 + 32 + 1 + KEM_CT_LEN)
         + 1
         + Ratchet::MAX_ENCODED_LEN;
 
-    /// Starts a session from a peer's prekey bundle, as the X3DH initiator.
+    /// Starts a session from a peer's prekey bundle, as the X3DH initiator,
+    /// or, if the bundle carries a KEM prekey, as the PQXDH initiator: a
+    /// KEM prekey that is there is always used.
     ///
-    /// The bundle's signature is checked before any of its keys is used.
-    /// Costs one signature verification, two key generations and five
-    /// X25519 operations (four without a one-time prekey). Every message
-    /// this session encrypts is an initial message until the peer's first
-    /// reply is decrypted, so the peer can accept the session from whichever
-    /// of them arrives first.
+    /// The bundle's signatures are checked before any of its keys is used.
+    /// Costs one signature verification (two with a KEM prekey), two key
+    /// generations, five X25519 operations (four without a one-time
+    /// prekey), and with a KEM prekey one ML-KEM-768 encapsulation. Every
+    /// message this session encrypts is an initial message until the
+    /// peer's first reply is decrypted, so the peer can accept the session
+    /// from whichever of them arrives first.
+    ///
+    /// Draws from `rng`, in order: the base key (32 bytes, more if
+    /// [`crate::Device`] draws it below a bound), the encapsulation's `m`
+    /// (32 bytes), the first ratchet key (32 bytes).
     ///
     /// # Errors
     /// [`AgreementError::InvalidSignature`] for a bundle whose signed prekey
-    /// is not signed by its identity key; [`AgreementError::NonContributory`]
-    /// if a key in it has low order.
+    /// is not signed by its identity key;
+    /// [`AgreementError::InvalidKemSignature`] for one whose KEM prekey is
+    /// not; [`AgreementError::NonContributory`] if a key in it has low
+    /// order.
     pub fn initiate<R: CryptoRng + ?Sized>(
         rng: &mut R,
         identity: &IdentityKeyPair,
@@ -161,8 +228,21 @@ impl Session {
                 }
             }
         }
+        #[cfg(feature = "pq")]
+        let encapsulated = bundle.kem_prekey().map(|k| {
+            let (ciphertext, secret) = k.key().encapsulate(rng);
+            (k.id(), ciphertext, secret)
+        });
+        #[cfg(not(feature = "pq"))]
+        let encapsulated: Option<Encapsulated> = None;
         let mut shared = SharedKey::new([0; 32]);
-        x3dh::initiator_secret(identity, &ephemeral, &verified, &mut shared)?;
+        let kem_secret = encapsulated.as_ref().map(|(_, _, secret)| &**secret);
+        x3dh::initiator_secret(identity, &ephemeral, &verified, kem_secret, &mut shared)?;
+        let kem = encapsulated.map(|(prekey_id, ciphertext, _)| KemUsed {
+            prekey_id,
+            digest: kem_digest(&ciphertext),
+            ciphertext: Some(ciphertext),
+        });
         let ratchet = Ratchet::initiator(rng, &shared, bundle.signed_prekey().key())
             .ok_or(AgreementError::NonContributory)?;
         Ok(Self(Box::new(SessionState {
@@ -175,6 +255,7 @@ impl Session {
                 signed_prekey_id: bundle.signed_prekey().id(),
                 one_time_prekey_id: bundle.one_time_prekey().map(|k| k.id()),
             },
+            kem,
             awaiting_reply: true,
             ratchet,
         })))
@@ -211,6 +292,43 @@ impl Session {
         one_time: Option<&OneTimePreKeyPair>,
         message: &InitialMessage<'_>,
     ) -> Result<(Self, Vec<u8>), Error> {
+        Self::accept_with_kem(identity, signed, one_time, None, message)
+    }
+
+    /// [`Session::accept`] for an initial message of either agreement:
+    /// `kem` is the KEM prekey the message names
+    /// ([`InitialMessage::kem_prekey_id`]); it is not used for a classic
+    /// message. Nothing is consumed: the caller deletes a one-time KEM
+    /// prekey in the same step as it stores the session, and a last-resort
+    /// KEM prekey's replays are refused by the accepted base keys, as the
+    /// signed prekey's are. Costs one ML-KEM-768 decapsulation more.
+    ///
+    /// Whether to accept a classic message at all is the caller's policy
+    /// ([`crate::TrustPolicy::post_quantum`]).
+    ///
+    /// # Errors
+    /// As [`Session::accept`];
+    /// [`AgreementError::UnknownKemPreKey`] if the message names a KEM
+    /// prekey and `kem` is not that one.
+    #[cfg(feature = "pq")]
+    pub fn accept_hybrid(
+        identity: &IdentityKeyPair,
+        signed: &SignedPreKeyPair,
+        one_time: Option<&OneTimePreKeyPair>,
+        kem: Option<&KemPreKeyPair>,
+        message: &InitialMessage<'_>,
+    ) -> Result<(Self, Vec<u8>), Error> {
+        Self::accept_with_kem(identity, signed, one_time, kem, message)
+    }
+
+    fn accept_with_kem(
+        identity: &IdentityKeyPair,
+        signed: &SignedPreKeyPair,
+        one_time: Option<&OneTimePreKeyPair>,
+        #[cfg(feature = "pq")] kem: Option<&KemPreKeyPair>,
+        #[cfg(not(feature = "pq"))] kem: Option<&core::convert::Infallible>,
+        message: &InitialMessage<'_>,
+    ) -> Result<(Self, Vec<u8>), Error> {
         if signed.id() != message.signed_prekey_id() {
             return Err(AgreementError::UnknownSignedPreKey(message.signed_prekey_id()).into());
         }
@@ -222,6 +340,12 @@ impl Session {
             ),
             None => None,
         };
+        let kem_secret = match (message.kem_prekey_id(), message.kem_ciphertext()) {
+            (Some(id), Some(ciphertext)) => {
+                Some((id, kem_digest(ciphertext), decapsulate(kem, id, ciphertext)?))
+            }
+            _ => None,
+        };
         let mut shared = SharedKey::new([0; 32]);
         x3dh::responder_secret(
             identity,
@@ -229,6 +353,7 @@ impl Session {
             one_time,
             message.identity(),
             message.base_key(),
+            kem_secret.as_ref().map(|(_, _, secret)| &**secret),
             &mut shared,
         )?;
         let ad = x3dh::associated_data(message.identity(), identity.public());
@@ -246,6 +371,11 @@ impl Session {
                 signed_prekey_id: message.signed_prekey_id(),
                 one_time_prekey_id: message.one_time_prekey_id(),
             },
+            kem: kem_secret.map(|(prekey_id, digest, _)| KemUsed {
+                prekey_id,
+                digest,
+                ciphertext: None,
+            }),
             awaiting_reply: false,
             ratchet,
         }));
@@ -296,6 +426,10 @@ impl Session {
                 base_key: &state.base_key,
                 signed_prekey_id: state.prekeys.signed_prekey_id,
                 one_time_prekey_id: state.prekeys.one_time_prekey_id,
+                kem: state
+                    .kem
+                    .as_ref()
+                    .and_then(|k| Some((k.prekey_id, &**k.ciphertext.as_ref()?))),
             };
             write_initial_prefix(&mut Writer::new(out), &prefix, inner_len);
         }
@@ -377,7 +511,9 @@ impl Session {
                     && *m.base_key() == state.base_key
                     && *m.identity() == state.remote_identity
                     && m.signed_prekey_id() == state.prekeys.signed_prekey_id
-                    && m.one_time_prekey_id() == state.prekeys.one_time_prekey_id;
+                    && m.one_time_prekey_id() == state.prekeys.one_time_prekey_id
+                    && m.kem_prekey_id() == state.kem.as_ref().map(|k| k.prekey_id)
+                    && m.kem_ciphertext().map(kem_digest) == state.kem.as_ref().map(|k| k.digest);
                 if !ours {
                     return Err(DecryptError::OtherSession);
                 }
@@ -393,8 +529,11 @@ impl Session {
         };
         state.ratchet.decrypt_into(inner, &state.ad(), out)?;
         // Anything that decrypts came from the peer: the initiator can stop
-        // repeating the X3DH fields.
+        // repeating the X3DH fields, the KEM ciphertext among them.
         state.awaiting_reply = false;
+        if let Some(kem) = &mut state.kem {
+            kem.ciphertext = None;
+        }
         state.generation = state.generation.saturating_add(1);
         Ok(())
     }
@@ -444,23 +583,38 @@ impl Session {
         self.0.prekeys.signed_prekey_id
     }
 
+    /// Whether the session began with the post-quantum agreement (PQXDH):
+    /// its keys stay secret from an attacker who records the traffic and
+    /// later breaks X25519.
+    pub fn is_post_quantum(&self) -> bool {
+        self.0.kem.is_some()
+    }
+
+    /// The id of the responder's KEM prekey the agreement used, if it was
+    /// the post-quantum one.
+    pub fn kem_prekey_id(&self) -> Option<PreKeyId> {
+        self.0.kem.as_ref().map(|k| k.prekey_id)
+    }
+
     /// How many skipped message keys the session holds, at most
     /// [`crate::limits::MAX_SKIPPED_KEYS`].
     pub fn skipped_key_count(&self) -> usize {
         self.0.ratchet.skipped_len()
     }
 
-    /// The stored encoding (`0x42`, see `docs/protocol.md` §8.2). Secret:
+    /// The stored encoding (`0x43`, see `docs/protocol.md` §8.2). Secret:
     /// it holds the session's keys.
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
         let state = &*self.0;
         let prekeys = 4 + 1 + if state.prekeys.one_time_prekey_id.is_some() { 4 } else { 0 };
+        let kem = 1 + state.kem.as_ref().map_or(0, KemUsed::encoded_len);
         let len = 1
             + 1
             + 8
             + 2 * IdentityKey::STORED_LEN
             + X25519PublicKey::ENCODED_LEN
             + prekeys
+            + kem
             + 1
             + state.ratchet.encoded_len();
         // Sized exactly: growing would leave copies of the keys in freed memory.
@@ -479,6 +633,15 @@ impl Session {
         w.flag(state.prekeys.one_time_prekey_id.is_some());
         if let Some(id) = state.prekeys.one_time_prekey_id {
             w.u32(id.0);
+        }
+        w.flag(state.kem.is_some());
+        if let Some(kem) = &state.kem {
+            w.u32(kem.prekey_id.0);
+            w.bytes(&kem.digest);
+            w.flag(kem.ciphertext.is_some());
+            if let Some(ciphertext) = &kem.ciphertext {
+                w.bytes(&**ciphertext);
+            }
         }
         w.flag(state.awaiting_reply);
         state.ratchet.encode(&mut w);
@@ -512,12 +675,34 @@ impl SessionState {
         let signed_prekey_id = PreKeyId(r.u32()?);
         let one_time_prekey_id = if r.flag()? { Some(PreKeyId(r.u32()?)) } else { None };
         let prekeys = PreKeysUsed { signed_prekey_id, one_time_prekey_id };
+        let kem = if r.flag()? {
+            let prekey_id = PreKeyId(r.u32()?);
+            let digest = r.array()?;
+            let ciphertext =
+                if r.flag()? { Some(Box::new(r.array::<KEM_CT_LEN>()?)) } else { None };
+            Some(KemUsed { prekey_id, digest, ciphertext })
+        } else {
+            None
+        };
         let awaiting_reply = r.flag()?;
         let ratchet = Ratchet::read(r)?;
         // Only an initiator awaits a reply, and exactly such a session has
-        // no receiving chain yet.
+        // no receiving chain yet; a post-quantum one keeps its ciphertext
+        // exactly while it awaits the reply, and that ciphertext is the
+        // one its digest names.
+        let ciphertext_kept = match &kem {
+            Some(KemUsed { ciphertext: Some(ct), digest, .. }) => {
+                if kem_digest(ct) != *digest {
+                    return Err(DecodeError::InconsistentState);
+                }
+                Some(true)
+            }
+            Some(_) => Some(false),
+            None => None,
+        };
         let consistent = awaiting_reply != ratchet.has_received()
-            && (!awaiting_reply || role == Role::Initiator);
+            && (!awaiting_reply || role == Role::Initiator)
+            && ciphertext_kept.is_none_or(|kept| kept == awaiting_reply);
         if !consistent {
             return Err(DecodeError::InconsistentState);
         }
@@ -528,6 +713,7 @@ impl SessionState {
             remote_identity,
             base_key,
             prekeys,
+            kem,
             awaiting_reply,
             ratchet,
         })
@@ -548,6 +734,7 @@ impl fmt::Debug for Session {
             .field("remote_identity", &state.remote_identity)
             .field("base_key", &state.base_key)
             .field("awaiting_reply", &state.awaiting_reply)
+            .field("post_quantum", &state.kem.is_some())
             .field("keys", &"[redacted]")
             .finish()
     }

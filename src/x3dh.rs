@@ -13,6 +13,16 @@
 //! AD  = Encode(IK_A) || Encode(IK_B)
 //! ```
 //!
+//! The post-quantum agreement (PQXDH, `docs/protocol.md` §20) appends the
+//! ML-KEM-768 shared secret `SS` of an encapsulation to the responder's
+//! KEM prekey after the DH outputs, and names the KEM in the info:
+//!
+//! ```text
+//! SK  = HKDF-SHA256(salt = 32 zero bytes,
+//!                   ikm  = 32 × 0xFF || DH1 || DH2 || DH3 [|| DH4] || SS,
+//!                   info = "sealwire/pqxdh/v1/x25519-sha256-mlkem768", 32 bytes)
+//! ```
+//!
 //! Every DH output is checked to be non-zero. The initiator cannot reach
 //! this module's computation without a [`VerifiedBundle`], which only a
 //! successful signature check produces.
@@ -22,7 +32,7 @@ use zeroize::Zeroizing;
 use crate::bundle::PreKeyBundle;
 use crate::error::AgreementError;
 use crate::identity::{IdentityKey, IdentityKeyPair};
-use crate::labels::{X3DH_INFO, X3DH_PREFIX};
+use crate::labels::{PQXDH_INFO, X3DH_INFO, X3DH_PREFIX};
 use crate::prekey::{OneTimePreKeyPair, SignedPreKeyPair};
 use crate::primitives::kdf::hkdf_sha256;
 use crate::primitives::x25519::{DhOutput, X25519KeyPair, X25519PublicKey};
@@ -38,9 +48,14 @@ pub(crate) type SharedKey = Zeroizing<[u8; 32]>;
 pub(crate) struct VerifiedBundle<'a>(&'a PreKeyBundle);
 
 impl<'a> VerifiedBundle<'a> {
-    /// Checks the signed prekey's signature against the bundle's identity.
+    /// Checks the signed prekey's signature, and the KEM prekey's if the
+    /// bundle has one, against the bundle's identity.
     pub(crate) fn verify(bundle: &'a PreKeyBundle) -> Result<Self, AgreementError> {
         bundle.signed_prekey().verify(bundle.identity())?;
+        #[cfg(feature = "pq")]
+        if let Some(kem) = bundle.kem_prekey() {
+            kem.verify(bundle.identity())?;
+        }
         Ok(Self(bundle))
     }
 
@@ -59,12 +74,14 @@ pub(crate) fn associated_data(initiator: &IdentityKey, responder: &IdentityKey) 
     ad
 }
 
-/// The initiator's side: `identity` is `IK_A`, `ephemeral` is `EK_A`.
-/// Writes `SK` into `sk`.
+/// The initiator's side: `identity` is `IK_A`, `ephemeral` is `EK_A`,
+/// `kem` the KEM shared secret of the post-quantum agreement. Writes `SK`
+/// into `sk`.
 pub(crate) fn initiator_secret(
     identity: &IdentityKeyPair,
     ephemeral: &X25519KeyPair,
     bundle: &VerifiedBundle<'_>,
+    kem: Option<&[u8; 32]>,
     sk: &mut SharedKey,
 ) -> Result<(), AgreementError> {
     let bundle = bundle.bundle();
@@ -73,7 +90,7 @@ pub(crate) fn initiator_secret(
     let dh2 = ephemeral.dh(bundle.identity().x25519());
     let dh3 = ephemeral.dh(spk);
     let dh4 = bundle.one_time_prekey().map(|opk| ephemeral.dh(opk.key()));
-    derive(dh1, dh2, dh3, dh4, sk)
+    derive(dh1, dh2, dh3, dh4, kem, sk)
 }
 
 /// The responder's side, from the keys the initial message names. Writes
@@ -84,22 +101,24 @@ pub(crate) fn responder_secret(
     one_time_prekey: Option<&OneTimePreKeyPair>,
     initiator: &IdentityKey,
     base_key: &X25519PublicKey,
+    kem: Option<&[u8; 32]>,
     sk: &mut SharedKey,
 ) -> Result<(), AgreementError> {
     let dh1 = signed_prekey.dh(initiator.x25519());
     let dh2 = identity.dh(base_key);
     let dh3 = signed_prekey.dh(base_key);
     let dh4 = one_time_prekey.map(|opk| opk.dh(base_key));
-    derive(dh1, dh2, dh3, dh4, sk)
+    derive(dh1, dh2, dh3, dh4, kem, sk)
 }
 
-/// The KDF over the DH outputs, into `sk`; refuses if any of them was all
-/// zero (`None`).
+/// The KDF over the DH outputs (and the KEM secret), into `sk`; refuses if
+/// any DH output was all zero (`None`).
 fn derive(
     dh1: Option<DhOutput>,
     dh2: Option<DhOutput>,
     dh3: Option<DhOutput>,
     dh4: Option<Option<DhOutput>>,
+    kem: Option<&[u8; 32]>,
     sk: &mut SharedKey,
 ) -> Result<(), AgreementError> {
     let (Some(dh1), Some(dh2), Some(dh3)) = (dh1, dh2, dh3) else {
@@ -111,20 +130,19 @@ fn derive(
         Some(None) => return Err(AgreementError::NonContributory),
     };
     let salt = [0u8; 32];
-    match &dh4 {
-        Some(dh4) => hkdf_sha256(
-            &salt,
-            &[&X3DH_PREFIX, dh1.as_bytes(), dh2.as_bytes(), dh3.as_bytes(), dh4.as_bytes()],
-            &[X3DH_INFO],
-            sk,
-        ),
-        None => hkdf_sha256(
-            &salt,
-            &[&X3DH_PREFIX, dh1.as_bytes(), dh2.as_bytes(), dh3.as_bytes()],
-            &[X3DH_INFO],
-            sk,
-        ),
+    let mut ikm: [&[u8]; 6] =
+        [&X3DH_PREFIX, dh1.as_bytes(), dh2.as_bytes(), dh3.as_bytes(), &[], &[]];
+    let mut n = 4;
+    if let (Some(dh4), Some(slot)) = (&dh4, ikm.get_mut(n)) {
+        *slot = dh4.as_bytes();
+        n += 1;
     }
+    if let (Some(ss), Some(slot)) = (kem, ikm.get_mut(n)) {
+        *slot = ss;
+        n += 1;
+    }
+    let info = if kem.is_some() { PQXDH_INFO } else { X3DH_INFO };
+    hkdf_sha256(&salt, ikm.get(..n).unwrap_or(&ikm), &[info], sk);
     Ok(())
 }
 
@@ -162,28 +180,39 @@ mod tests {
 
         let sk = || SharedKey::new([0; 32]);
         let (mut a4, mut b4, mut a3, mut b3, mut b_wrong) = (sk(), sk(), sk(), sk(), sk());
-        initiator_secret(&alice, &ek, &VerifiedBundle::verify(&with).unwrap(), &mut a4).unwrap();
+        initiator_secret(&alice, &ek, &VerifiedBundle::verify(&with).unwrap(), None, &mut a4)
+            .unwrap();
         responder_secret(
             &bob.identity,
             &bob.spk,
             Some(&bob.opk),
             alice.public(),
             ek.public(),
+            None,
             &mut b4,
         )
         .unwrap();
         assert_eq!(*a4, *b4);
 
-        initiator_secret(&alice, &ek, &VerifiedBundle::verify(&without).unwrap(), &mut a3).unwrap();
-        responder_secret(&bob.identity, &bob.spk, None, alice.public(), ek.public(), &mut b3)
+        initiator_secret(&alice, &ek, &VerifiedBundle::verify(&without).unwrap(), None, &mut a3)
+            .unwrap();
+        responder_secret(&bob.identity, &bob.spk, None, alice.public(), ek.public(), None, &mut b3)
             .unwrap();
         assert_eq!(*a3, *b3);
         assert_ne!(*a3, *a4, "DH4 must change the secret");
 
         // Any substituted key gives a different secret.
         let other = IdentityKeyPair::generate(&mut rng);
-        responder_secret(&bob.identity, &bob.spk, None, other.public(), ek.public(), &mut b_wrong)
-            .unwrap();
+        responder_secret(
+            &bob.identity,
+            &bob.spk,
+            None,
+            other.public(),
+            ek.public(),
+            None,
+            &mut b_wrong,
+        )
+        .unwrap();
         assert_ne!(*a3, *b_wrong);
     }
 

@@ -88,7 +88,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ("SessionRecord", r#"SessionRecord { revision: 3, current: None, archived: [] }"#),
     (
         "Session",
-        r#"Session { role: Initiator, generation: 2, local_identity: IdentityKey(ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c), remote_identity: IdentityKey(2ac1b57b44ec16fdf46b9816e10c428d64ad5cb92514b4bb89a1f8bdaf07b279), base_key: X25519PublicKey(c383206058d199306a2cbca2e779024b4bed4479d81815f125fef92d25b71772), awaiting_reply: false, keys: "[redacted]" }"#,
+        r#"Session { role: Initiator, generation: 2, local_identity: IdentityKey(ea4a6c63e29c520abef5507b132ec5f9954776aebebe7b92421eea691446d22c), remote_identity: IdentityKey(2ac1b57b44ec16fdf46b9816e10c428d64ad5cb92514b4bb89a1f8bdaf07b279), base_key: X25519PublicKey(c383206058d199306a2cbca2e779024b4bed4479d81815f125fef92d25b71772), awaiting_reply: false, post_quantum: false, keys: "[redacted]" }"#,
     ),
     (
         "Sealer",

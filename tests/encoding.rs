@@ -219,19 +219,24 @@ fn oversized_inputs_are_refused_as_too_long() {
 }
 
 #[test]
-fn a_bundle_with_a_kem_prekey_is_reported_unsupported() {
+fn a_bundle_with_a_kem_prekey_flag_but_no_prekey_is_refused() {
     let mut rng = rng(72);
     let mut alice = Device::new(&mut rng, 0);
     let mut bytes = alice.bundle().to_bytes();
     // The KEM flag, before the certificate's.
     let kem = bytes.len() - 2;
+    assert_eq!(bytes[kem], 0);
     bytes[kem] = 1;
-    assert_eq!(PreKeyBundle::from_bytes(&bytes).unwrap_err(), DecodeError::Unsupported);
+    // With the `pq` feature the fields are missing; without it the KEM
+    // prekey is unsupported.
+    let expected =
+        if cfg!(feature = "pq") { DecodeError::Truncated } else { DecodeError::Unsupported };
+    assert_eq!(PreKeyBundle::from_bytes(&bytes).unwrap_err(), expected);
 }
 
 /// Offsets in a responder's stored session with a one-time prekey (see
 /// docs/protocol.md §8.2).
-const AWAITING_REPLY: usize = 1 + 1 + 8 + 66 + 66 + 33 + 4 + 1 + 4;
+const AWAITING_REPLY: usize = 1 + 1 + 8 + 66 + 66 + 33 + 4 + 1 + 4 + 1;
 const RATCHET: usize = AWAITING_REPLY + 1;
 const SENDING_FLAG: usize = RATCHET + 32 + 4 + 33;
 const SENDING_COUNTER: usize = SENDING_FLAG + 1 + 32 + 33 + 32;
@@ -490,9 +495,11 @@ fn a_stored_ratchet_public_key_is_trusted_and_a_wrong_one_only_breaks_sending() 
 #[test]
 fn sizes_match_the_specification() {
     // docs/protocol.md §4.3, §7.1, §8.2, §10, §11.
-    assert_eq!(PreKeyBundle::MAX_ENCODED_LEN, 611);
-    assert_eq!(Session::MAX_ENCODED_LEN, 74_473);
-    assert_eq!(sealwire::limits::MAX_MESSAGE_LEN, 1_048_832);
+    // With a KEM prekey: id, kind, Encode(PQPK), signature.
+    let kem = if cfg!(feature = "pq") { 4 + 1 + 1185 + 64 } else { 0 };
+    assert_eq!(PreKeyBundle::MAX_ENCODED_LEN, 611 + kem);
+    assert_eq!(Session::MAX_ENCODED_LEN, 74_473 + 1 + 4 + 32 + 1 + 1088);
+    assert_eq!(sealwire::limits::MAX_MESSAGE_LEN, 1_050_624);
     assert_eq!(SignedPreKey::ENCODED_LEN, 102);
     assert_eq!(OneTimePreKey::ENCODED_LEN, 38);
     assert_eq!(SignedPreKeyPair::ENCODED_LEN, 101);
@@ -506,7 +513,7 @@ fn sizes_match_the_specification() {
     assert_eq!(RemoteIdentity::MAX_ENCODED_LEN, 374);
     assert_eq!(DeviceList::MAX_ENCODED_LEN, 131);
     assert_eq!(Account::MAX_ENCODED_LEN, 715);
-    assert_eq!(SessionRecord::MAX_ENCODED_LEN, 670_456);
+    assert_eq!(SessionRecord::MAX_ENCODED_LEN, 680_590);
     assert_eq!(SafetyNumber::SCANNABLE_LEN, 66);
     assert_eq!(CertificateKeyPair::ENCODED_LEN, 33);
     assert_eq!(sealwire::limits::MAX_ENVELOPE_LEN, 4_194_304);

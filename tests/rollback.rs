@@ -27,9 +27,9 @@ const BODY_AT: usize = HEADER_LEN + 4;
 
 /// Offsets in an initiator's stored state with a one-time prekey and a
 /// sending chain (§8.2): version, role, generation, two stored identity
-/// keys, base key, prekey ids, awaiting flag; then RK, PN, Encode(DHr), the
+/// keys, base key, prekey ids, the KEM flag, awaiting flag; then RK, PN, Encode(DHr), the
 /// sending flag, the DHs secret and Encode(DHs), and CKs.
-const RATCHET_AT: usize = 1 + 1 + 8 + 66 + 66 + 33 + 4 + 1 + 4 + 1;
+const RATCHET_AT: usize = 1 + 1 + 8 + 66 + 66 + 33 + 4 + 1 + 4 + 1 + 1;
 const SENDING_PUBLIC_AT: usize = RATCHET_AT + 32 + 4 + 33 + 1 + 32;
 const SENDING_CHAIN_KEY_AT: usize = SENDING_PUBLIC_AT + 33;
 

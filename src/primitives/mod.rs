@@ -8,4 +8,6 @@ pub(crate) mod aead;
 pub(crate) mod buffer;
 pub(crate) mod ed25519;
 pub(crate) mod kdf;
+#[cfg(feature = "pq")]
+pub(crate) mod ml_kem;
 pub(crate) mod x25519;

@@ -1,21 +1,27 @@
 #!/usr/bin/env python3
-"""Reproduce sealwire's test vectors (protocol version 2) from the documents alone.
+"""Reproduce sealwire's test vectors (protocol version 3) from the documents alone.
 
 A third implementation of the protocol, in Python with the `cryptography`
-package, written from docs/protocol.md, docs/sessions.md (the session layer's
-records, addresses and safety numbers) and test-vectors/README.md: it shares
-nothing with the Rust code. From each vector's inputs (seeds, the draws under
-`rng`, plaintexts) it recomputes every intermediate value and output and
-compares them with the files, byte for byte; it replays the ratchet
-conversation with its own Double Ratchet; and it runs every negative vector
-through its own decoders and operations, which must refuse it with the same
-error (code and name). Section numbers (§) refer to docs/protocol.md, and
-"S" followed by a number to docs/sessions.md.
+package and the pure-Python ML-KEM of `kyber-py`, written from docs/protocol.md,
+docs/sessions.md (the session layer's records, addresses and safety numbers) and
+test-vectors/README.md: it shares nothing with the Rust code. From each vector's
+inputs (seeds, the draws under `rng`, plaintexts) it recomputes every
+intermediate value and output and compares them with the files, byte for byte;
+it replays the ratchet conversation with its own Double Ratchet; and it runs
+every negative vector through its own decoders and operations, which must refuse
+it with the same error (code and name). Section numbers (§) refer to
+docs/protocol.md, and "S" followed by a number to docs/sessions.md.
 
 What `cryptography` does not offer is written here in pure Python from its
 definition: HChaCha20 (for XChaCha20-Poly1305), X25519 (RFC 7748, so that an
 all-zero output can be seen rather than raised), Edwards25519 point
 arithmetic, identity-key decoding (§2.2) and strict Ed25519 verification (§3).
+ML-KEM-768 (FIPS 203, for PQXDH, §20) is `kyber-py`'s: KeyGen_internal from the
+seed d || z, Encaps_internal with the drawn m, and Decaps; the encapsulation
+key's modulus check (FIPS 203 §7.2) is written here. Where `cryptography` has
+ML-KEM too, the key pairs and decapsulations are checked against it as well.
+
+Both packages are installed with pip when missing.
 
 Run: python3 test-vectors/tools/verify.py   (exit status 0 when all match)
 """
@@ -23,17 +29,44 @@ Run: python3 test-vectors/tools/verify.py   (exit status 0 when all match)
 import copy
 import hashlib
 import hmac
+import importlib
 import json
 import pathlib
 import struct
+import subprocess
 import sys
 
-from cryptography.exceptions import InvalidTag
+
+def require(module, package):
+    """Import `module`, installing `package` with pip first if it is missing."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        pass
+    print(f"verify.py: installing {package} (python3 -m pip install --quiet {package})", file=sys.stderr)
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", package], check=False)
+    importlib.invalidate_caches()
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        sys.exit(f"verify.py needs the Python package {package}: python3 -m pip install {package}")
+
+
+require("cryptography", "cryptography")
+ML_KEM_768 = require("kyber_py.ml_kem", "kyber-py==1.2.0").ML_KEM_768
+
+from cryptography.exceptions import InvalidTag, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+try:    # a second ML-KEM, for a cross-check only (cryptography 47 and later, with a backend that has it)
+    from cryptography.hazmat.primitives.asymmetric.mlkem import MLKEM768PrivateKey
+    MLKEM768PrivateKey.from_seed_bytes(bytes(64))
+except (ImportError, UnsupportedAlgorithm):
+    MLKEM768PrivateKey = None
 
 HERE = pathlib.Path(__file__).resolve().parent.parent
 checked = 0    # values compared
@@ -63,9 +96,9 @@ MAX_RECEIVING_CHAINS = 5
 MAX_CHAIN_HISTORY = 32
 MAX_DROPPED_RANGES = 64
 MAX_PLAINTEXT_LEN = 1_048_576
-MAX_MESSAGE_LEN = 1_048_832
+MAX_MESSAGE_LEN = 1_050_624
 MAX_N = 2**32 - 2
-SESSION_MAX_ENCODED_LEN = 74_473
+SESSION_MAX_ENCODED_LEN = 75_599
 MULTI_MAX_ENCODED_LEN = 4_526_003
 MAX_ENVELOPE_LEN = 4_194_304
 MAX_FANOUT_BYTES = 2**32
@@ -77,12 +110,16 @@ ENVELOPE_PREFIX_LEN = 151
 SHARE_LEN = 81
 SENDER_CERTIFICATE_MAX_LEN = 436
 ISSUER_CERTIFICATE_MAX_LEN = 186
-BUNDLE_MAX_LEN = 611
+BUNDLE_MAX_LEN = 1_865
 ENTRY_OVERHEAD = 38
+KEM_PUBLIC_KEY_LEN, KEM_CIPHERTEXT_LEN, KEM_SEED_LEN, KEM_SECRET_LEN = 1184, 1088, 64, 32   # ML-KEM-768, §15
+KEM_PREKEY_FIELDS_LEN = 4 + 1 + 1 + KEM_PUBLIC_KEY_LEN + 64                                # §4.3, §4.4: 1,254
 
 IDENTITY_SEED_LABEL = b"sealwire/identity-seed/v1"
 SIGNED_PREKEY_LABEL = b"sealwire/signed-prekey/v1"
 X3DH_INFO = b"sealwire/x3dh/v1"
+KEM_PREKEY_LABEL = b"sealwire/kem-prekey/v1"
+PQXDH_INFO = b"sealwire/pqxdh/v1/x25519-sha256-mlkem768"
 ROOT_INFO = b"sealwire/ratchet/root/v1"
 ISSUER_LABEL = b"sealwire/issuer-certificate/v1"
 SENDER_LABEL = b"sealwire/sender-certificate/v1"
@@ -92,8 +129,10 @@ AUTH_INFO = b"sealwire/sealed/auth/v1"
 ZERO32 = bytes(32)
 
 # Version tags (§15) and key types (§2.2).
-KEY_IDENTITY, KEY_X25519, KEY_CERTIFICATE = 0x01, 0x02, 0x04
-TAG_BUNDLE, TAG_INITIAL, TAG_RATCHET, TAG_SESSION, TAG_IDENTITY_PAIR = 0x12, 0x22, 0x32, 0x42, 0x52
+KEY_IDENTITY, KEY_X25519, KEY_KEM, KEY_CERTIFICATE = 0x01, 0x02, 0x03, 0x04
+TAG_BUNDLE, TAG_INITIAL, TAG_RATCHET, TAG_SESSION, TAG_IDENTITY_PAIR = 0x13, 0x23, 0x32, 0x43, 0x52
+TAG_KEM_PREKEY, TAG_KEM_PREKEY_PAIR = b"\xff\x91", b"\xff\xa1"
+KEM_ONE_TIME, KEM_LAST_RESORT = 0x00, 0x01     # §4.4: the KEM prekey's kind
 TAG_SIGNED_PREKEY, TAG_SIGNED_PREKEY_PAIR, TAG_ONE_TIME_PREKEY, TAG_ONE_TIME_PREKEY_PAIR = 0x61, 0x71, 0x81, 0x91
 TAG_ISSUER, TAG_SENDER, TAG_SEALED, TAG_MULTI, TAG_TRUST_ROOT, TAG_CERT_KEY_PAIR = 0xA2, 0xB2, 0xC2, 0xD2, 0xE2, 0xF1
 CONTENT_INITIAL, CONTENT_RATCHET = 0x01, 0x02
@@ -101,18 +140,34 @@ CONTENT_INITIAL, CONTENT_RATCHET = 0x01, 0x02
 
 def limits_are_consistent():
     """§13: the maximum lengths follow from the layouts and the other limits."""
+    check("MAX_MESSAGE_LEN is the plaintext limit + 2048", MAX_MESSAGE_LEN, MAX_PLAINTEXT_LEN + 2048)   # §13, §20.6
     ratchet_message = 66 + 4 + MAX_PLAINTEXT_LEN + 16                              # §7.1
     check("a ratchet message fits MAX_MESSAGE_LEN", ratchet_message <= MAX_MESSAGE_LEN, True)
-    check("an initial message fits MAX_MESSAGE_LEN", 1 + 33 + 33 + 4 + 1 + 4 + 4 + ratchet_message <= MAX_MESSAGE_LEN, True)
-    session = (1 + 1 + 8 + 5 * 33 + 4 + 1 + 4 + 1                                 # §8.2
+    initial = 1 + 33 + 33 + 4 + 1 + 4 + 1 + 4 + KEM_CIPHERTEXT_LEN + 4 + ratchet_message   # §7.2, with KEM fields
+    check("an initial message fits MAX_MESSAGE_LEN", initial <= MAX_MESSAGE_LEN, True)
+    check("the longest initial message would not fit the version 2 limit", initial > MAX_PLAINTEXT_LEN + 256, True)
+    # §13: the largest message fits a sealed envelope (its content at its longest: the
+    # certificate, one entry, no padding) with room to spare.
+    content = 4 + SENDER_CERTIFICATE_MAX_LEN + 4 + ENTRY_OVERHEAD + MAX_MESSAGE_LEN   # §10.2
+    check("the largest message fits MAX_ENVELOPE_LEN", ENVELOPE_PREFIX_LEN + content + 16 <= MAX_ENVELOPE_LEN, True)
+    kem = 1 + 4 + 32 + 1 + KEM_CIPHERTEXT_LEN                                     # §8.2: the KEM section, kept
+    session = (1 + 1 + 8 + 5 * 33 + 4 + 1 + 4 + kem + 1                           # §8.2
                + 32 + 4 + 33 + 1 + 32 + 33 + 32 + 4 + 1 + 32 + 4
                + MAX_CHAIN_HISTORY * 49 + MAX_SKIPPED_KEYS * 36 + MAX_DROPPED_RANGES * 8)
     check("Session::MAX_ENCODED_LEN", session, SESSION_MAX_ENCODED_LEN)
+    check("Session::MAX_ENCODED_LEN less the KEM section is version 2's", session - kem + 1, 74_473)
     multi = 1 + 33 + 32 + 4 + MAX_RECIPIENTS * SHARE_LEN + 4 + MAX_ENVELOPE_LEN - ENVELOPE_PREFIX_LEN   # §11
     check("MultiRecipientEnvelope::MAX_ENCODED_LEN", multi, MULTI_MAX_ENCODED_LEN)
-    # §4.3: at most 611 bytes, 175 without a certificate.
-    check("bundle maximum without a certificate", 1 + 33 + 4 + 33 + 64 + 1 + 4 + 33 + 1 + 1, 175)
-    check("bundle maximum", 1 + 33 + 4 + 33 + 64 + 1 + 4 + 33 + 1 + 1 + SENDER_CERTIFICATE_MAX_LEN, BUNDLE_MAX_LEN)
+    # §4.3: at most 1,865 bytes; 175 without a certificate or KEM prekey; a KEM prekey adds 1,254.
+    classic = 1 + 33 + 4 + 33 + 64 + 1 + 4 + 33 + 1 + 1
+    check("bundle maximum without a certificate or KEM prekey", classic, 175)
+    check("a KEM prekey's fields (§4.4: id, kind, Encode(PQPK), signature)", KEM_PREKEY_FIELDS_LEN, 1254)
+    check("bundle maximum", classic + KEM_PREKEY_FIELDS_LEN + SENDER_CERTIFICATE_MAX_LEN, BUNDLE_MAX_LEN)
+    check("KEM prekey signed message (§4.4)", len(KEM_PREKEY_LABEL) + 4 + 1 + 1 + KEM_PUBLIC_KEY_LEN, 1212)
+    check("KEM prekey public record (§4.4)", 2 + KEM_PREKEY_FIELDS_LEN, 1256)
+    check("KEM prekey stored pair (§4.4)", 2 + 4 + 1 + KEM_SEED_LEN + 64, 135)
+    check("KEM prekey signature label length (§15)", len(KEM_PREKEY_LABEL), 22)
+    check("PQXDH info length (§15)", len(PQXDH_INFO), 40)
     check("trust root maximum", 1 + 33 + 4 + MAX_APP_ID_LEN, 102)                # §9.2
     issuer = 1 + 4 + 33 + 4 + MAX_APP_ID_LEN + 8 + 8 + 64                          # §9.3
     check("issuer certificate maximum", issuer, 186)
@@ -130,7 +185,8 @@ CODES = {
                "InvalidKey": 105, "TooLong": 106, "InvalidValue": 107, "Unsupported": 108,
                "InconsistentState": 109},
     "Agreement": {"InvalidSignature": 201, "UnknownSignedPreKey": 202, "UnknownOneTimePreKey": 203,
-                  "NonContributory": 204},
+                  "NonContributory": 204, "InvalidKemSignature": 205, "UnknownKemPreKey": 206,
+                  "PostQuantumRequired": 207},
     "Decrypt": {"Malformed": 301, "Failed": 302, "StaleMessage": 303, "TooManySkipped": 304,
                 "OtherSession": 305, "Duplicate": 306, "KeyDropped": 307},
     "Encrypt": {"PlaintextTooLong": 401, "ChainExhausted": 402, "NonContributory": 403},
@@ -395,6 +451,16 @@ class Reader:
         self.key_tag(KEY_CERTIFICATE)
         return decode_certificate_point(self.take(32))
 
+    def kem_key(self):
+        """§2.2: Encode(PQPK). Another tag is InvalidValue (not UnexpectedKeyType, as §2.2
+        says for this key type); then the 1184 bytes; then FIPS 203's modulus check."""
+        if self.u8() != KEY_KEM:
+            raise bad("InvalidValue")
+        ek = self.take(KEM_PUBLIC_KEY_LEN)
+        if not mlkem_modulus_check(ek):
+            raise bad("InvalidValue")
+        return ek
+
     def finish(self):
         if self.remaining():
             raise bad("TrailingBytes")
@@ -571,6 +637,86 @@ def dh_edwards(secret, ed):
     return ((z + y) * pow(z - y, P - 2, P) % P).to_bytes(32, "little")
 
 
+# ---- ML-KEM-768 (FIPS 203): §2.2, §4.4, §20 ------------------------------------------------
+
+MLKEM_Q = 3329
+
+
+def byte_decode12(b):
+    """FIPS 203 Algorithm 6, d = 12: each 3 bytes hold two 12-bit integers, low bits first,
+    each taken mod q."""
+    out = []
+    for i in range(0, len(b), 3):
+        b0, b1, b2 = b[i:i + 3]
+        out += [(b0 | (b1 & 0x0F) << 8) % MLKEM_Q, (b1 >> 4 | b2 << 4) % MLKEM_Q]
+    return out
+
+
+def byte_encode12(coefficients):
+    """FIPS 203 Algorithm 5, d = 12."""
+    out = bytearray()
+    for a, b in zip(coefficients[0::2], coefficients[1::2]):
+        out += bytes([a & 0xFF, a >> 8 | (b & 0x0F) << 4, b >> 4])
+    return bytes(out)
+
+
+def mlkem_modulus_check(ek):
+    """FIPS 203 §7.2, the encapsulation key's input check: its length (type check), and
+    ByteEncode12(ByteDecode12(ek[0 : 384k])) = ek[0 : 384k] (modulus check), which holds
+    exactly when every 12-bit coefficient is below q. The last 32 bytes (rho) are free."""
+    if len(ek) != KEM_PUBLIC_KEY_LEN:
+        return False
+    body = ek[:384 * 3]
+    return byte_encode12(byte_decode12(body)) == body
+
+
+class KemKeyPair:
+    """§4.4: an ML-KEM-768 key pair, derived from its 64-byte seed d || z by FIPS 203's
+    ML-KEM.KeyGen_internal(d, z) (Algorithm 16)."""
+
+    def __init__(self, seed):
+        if len(seed) != KEM_SEED_LEN:
+            sys.exit(f"MISMATCH KEM seed of {len(seed)} bytes, not {KEM_SEED_LEN}")
+        self.seed = seed
+        self.public, self.secret = ML_KEM_768._keygen_internal(seed[:32], seed[32:])
+
+
+def kem_encapsulate(ek, m):
+    """§20.2 step 3: (CT, SS) = ML-KEM.Encaps_internal(ek, m) (FIPS 203 Algorithm 17).
+    (kyber-py returns the secret first.)"""
+    ss, ct = ML_KEM_768._encaps_internal(ek, m)
+    return ct, ss
+
+
+def kem_decapsulate(dk, ct):
+    """§20.3 step 3: ML-KEM.Decaps (FIPS 203 Algorithms 18 and 21), with implicit rejection:
+    a ciphertext not made for this key gives an unrelated secret, never an error."""
+    return ML_KEM_768.decaps(dk, ct)
+
+
+def kem_cross_check(what, pair, ct, ss):
+    """The same key pair and decapsulation by `cryptography`'s ML-KEM, where it has one."""
+    if MLKEM768PrivateKey is None:
+        return
+    other = MLKEM768PrivateKey.from_seed_bytes(pair.seed)
+    check(f"{what} KEM public key, cryptography", other.public_key().public_bytes_raw(), pair.public)
+    check(f"{what} KEM decapsulation, cryptography", other.decapsulate(ct), ss)
+
+
+def check_mlkem_modulus_check():
+    """The modulus check refuses exactly a coefficient of q or more, in either half of its
+    3 bytes, and ignores rho."""
+    ek = bytes(KEM_PUBLIC_KEY_LEN)
+    check("ML-KEM check: the zero key", mlkem_modulus_check(ek), True)
+    for c, ok in ((MLKEM_Q - 1, True), (MLKEM_Q, False), (4095, False)):
+        low = bytes([c & 0xFF, c >> 8]) + ek[2:]
+        high = ek[:1] + bytes([(c & 0x0F) << 4, c >> 4]) + ek[3:]
+        check(f"ML-KEM check: a first coefficient of {c}", mlkem_modulus_check(low), ok)
+        check(f"ML-KEM check: a second coefficient of {c}", mlkem_modulus_check(high), ok)
+    check("ML-KEM check: rho is not checked", mlkem_modulus_check(ek[:-32] + b"\xff" * 32), True)
+    check("ML-KEM check: a key one byte short", mlkem_modulus_check(ek[:-1]), False)
+
+
 # ---- §3 identity keys --------------------------------------------------------------------
 
 def ed25519_public(seed):
@@ -691,28 +837,81 @@ def encode_one_time_prekey(opk_id, public):
     return u8(TAG_ONE_TIME_PREKEY) + u32(opk_id) + encode_pk(public)
 
 
-def encode_bundle(ik, spk_id, spk, signature, opk_id, opk, certificate=None):
-    """§4.3, version 2: the certificate, if any, follows its flag whole, with no length
-    of its own (the sender certificate's encoding delimits itself, §9.4)."""
+def encode_pqpk(ek):
+    """§2.2: Encode(PQPK), 1185 bytes."""
+    return u8(KEY_KEM) + ek
+
+
+def kem_prekey_message(kem_id, kind, ek):
+    """§4.4: the 1,212 bytes the identity key signs."""
+    return KEM_PREKEY_LABEL + u32(kem_id) + u8(kind) + encode_pqpk(ek)
+
+
+def encode_kem_prekey_fields(kem):
+    """§4.4: a KEM prekey (id, kind, ek, signature) as its fields, 1,254 bytes: the bundle
+    carries them after its KEM flag (§4.3), the public record after its tag."""
+    kem_id, kind, ek, signature = kem
+    return u32(kem_id) + u8(kind) + encode_pqpk(ek) + signature
+
+
+def read_kem_prekey_fields(r):
+    """§4.4, read in place: id; kind (0 or 1; another: InvalidValue, as the vectors have it,
+    §4.4 names no error); Encode(PQPK) (§2.2); the signature. Nothing is verified here."""
+    kem_id, kind = r.u32(), r.u8()
+    if kind not in (KEM_ONE_TIME, KEM_LAST_RESORT):
+        raise bad("InvalidValue")
+    return kem_id, kind, r.kem_key(), r.take(64)
+
+
+def encode_kem_prekey(kem):
+    """§4.4: the public record, 1,256 bytes."""
+    return TAG_KEM_PREKEY + encode_kem_prekey_fields(kem)
+
+
+def decode_kem_prekey(data):
+    r = Reader(data, TAG_KEM_PREKEY, 2 + KEM_PREKEY_FIELDS_LEN)
+    kem = read_kem_prekey_fields(r)
+    r.finish()
+    return kem
+
+
+def encode_kem_prekey_pair(kem_id, kind, seed, signature):
+    """§4.4: the stored key pair, 135 bytes."""
+    return TAG_KEM_PREKEY_PAIR + u32(kem_id) + u8(kind) + seed + signature
+
+
+def verify_kem_prekey(ik, kem):
+    """§5.1 step 1, §4.4: the KEM prekey's signature under the bundle's identity key."""
+    kem_id, kind, ek, signature = kem
+    if not verify_strict(ik, kem_prekey_message(kem_id, kind, ek), signature):
+        raise error("Agreement", "InvalidKemSignature")
+
+
+def encode_bundle(ik, spk_id, spk, signature, opk_id, opk, kem=None, certificate=None):
+    """§4.3, version 3: the KEM prekey's fields (§4.4), if any, follow its flag; the
+    certificate, if any, follows its flag whole, with no length of its own (the sender
+    certificate's encoding delimits itself, §9.4)."""
     out = u8(TAG_BUNDLE) + encode_ik(ik) + u32(spk_id) + encode_pk(spk) + signature
     out += flag(opk is not None)
     if opk is not None:
         out += u32(opk_id) + encode_pk(opk)
-    out += flag(False)   # no KEM prekey
+    out += flag(kem is not None)
+    if kem is not None:
+        out += encode_kem_prekey_fields(kem)
     out += flag(certificate is not None)
     return out + (certificate or b"")
 
 
 def decode_bundle(data):
-    """§4.3: at most 611 bytes; a set KEM flag is Unsupported (as it is read, §2.1 rule 7);
-    the certificate is read as §9.4 says. Structure only: nothing is verified here."""
+    """§4.3: at most 1,865 bytes; the KEM prekey's fields as §4.4 reads them (the `pq`
+    feature's decoder: its key's coefficients are checked, §2.2); the certificate as §9.4
+    says. Structure only: no signature is verified here."""
     r = Reader(data, TAG_BUNDLE, BUNDLE_MAX_LEN)
     b = {"ik": r.identity_key(), "spk_id": r.u32(), "spk": r.x25519_key(), "signature": r.take(64),
          "opk_id": None, "opk": None}
     if r.flag():
         b["opk_id"], b["opk"] = r.u32(), r.x25519_key()
-    if r.flag():
-        raise bad("Unsupported")
+    b["kem"] = read_kem_prekey_fields(r) if r.flag() else None
     b["certificate"] = read_sender_certificate(r)["encoding"] if r.flag() else None
     r.finish()
     return b
@@ -720,64 +919,89 @@ def decode_bundle(data):
 
 # ---- §5 the X3DH agreement ----------------------------------------------------------------
 
-def x3dh_sk(dhs):
-    """§5.1 step 4."""
-    ikm = b"\xff" * 32 + b"".join(dhs)
-    return ikm, hkdf(ZERO32, ikm, X3DH_INFO, 32)
+def agreement_sk(dhs, kem_secret=None):
+    """§5.1 step 4 (X3DH), or §20.2 step 5 (PQXDH: the KEM secret after the DHs, and the
+    PQXDH info)."""
+    if kem_secret is None:
+        ikm = b"\xff" * 32 + b"".join(dhs)
+        return ikm, hkdf(ZERO32, ikm, X3DH_INFO, 32)
+    ikm = b"\xff" * 32 + b"".join(dhs) + kem_secret
+    return ikm, hkdf(ZERO32, ikm, PQXDH_INFO, 32)
 
 
 def initiate(identity, bundle, rng):
-    """§5.1 and §6.3 (initiator): returns the new session and the values on the way."""
+    """§5.1 and §6.3 (initiator), with §20.2 when the bundle has a KEM prekey: returns the
+    new session and the values on the way."""
     b = decode_bundle(bundle)
     if not verify_strict(b["ik"], signed_prekey_message(b["spk_id"], b["spk"]), b["signature"]):
         raise error("Agreement", "InvalidSignature")                      # step 1
+    if b["kem"] is not None:
+        verify_kem_prekey(b["ik"], b["kem"])                               # step 1: InvalidKemSignature
     ek = rng.draw(32)                                                      # step 2
+    out = {"alice_ephemeral_public": x25519_public(ek), "kem_ciphertext": None, "kem_shared_secret": None}
+    kem = None
+    if b["kem"] is not None:                                               # §20.2 step 3
+        m = rng.draw(32)
+        ct, ss = kem_encapsulate(b["kem"][2], m)
+        out.update(kem_m=m, kem_ciphertext=ct, kem_shared_secret=ss)
+        kem = {"id": b["kem"][0], "digest": sha256(ct), "ciphertext": ct}  # kept until the first reply (§20.2 step 7)
     nc = error("Agreement", "NonContributory")
     ik_b_x = ed25519_to_x25519(b["ik"])
     dhs = [dh(identity.scalar, b["spk"], nc), dh(ek, ik_b_x, nc), dh(ek, b["spk"], nc)]   # step 3
     if b["opk"] is not None:
         dhs.append(dh(ek, b["opk"], nc))
-    ikm, sk = x3dh_sk(dhs)                                                 # step 4
+    ikm, sk = agreement_sk(dhs, out["kem_shared_secret"])                  # step 4 (§20.2 step 5)
     ad = identity.encoded() + encode_ik(b["ik"])                           # step 5
-    first = rng.draw(32)                                                   # step 6: §6.3
+    first = rng.draw(32)                                                   # step 6: §6.3 (after m, §20.2 step 6)
     ratchet_dh = dh(first, b["spk"], nc)
     rk, cks = kdf_rk(sk, ratchet_dh)
     ratchet = Ratchet(rk, 0, b["spk"], Sending(first, x25519_public(first), cks, 0), None, [])
     session = Session(1, 0, identity.ed, identity.x, b["ik"], ik_b_x, x25519_public(ek),
-                      b["spk_id"], b["opk_id"], True, ratchet)
-    return session, {"dh": dhs, "kdf_input": ikm, "sk": sk, "ad": ad, "alice_ephemeral_public": x25519_public(ek),
-                     "alice_ratchet_public": x25519_public(first), "ratchet_dh": ratchet_dh}
+                      b["spk_id"], b["opk_id"], True, ratchet, kem)
+    out.update(dh=dhs, kdf_input=ikm, sk=sk, ad=ad, alice_ratchet_public=x25519_public(first), ratchet_dh=ratchet_dh)
+    return session, out
 
 
 class PreKeyStore:
-    """The responder's signed and one-time prekeys, by id (§5.2)."""
+    """The responder's signed, one-time and KEM prekeys, by id (§5.2, §20.3). The KEM
+    prekeys are (kind, key pair), the pair derived from the vector's seed (§4.4)."""
 
     def __init__(self, prekeys):
         self.signed = {p["id"]: h(p["secret"]) for p in prekeys["signed"]}
         self.one_time = {p["id"]: h(p["secret"]) for p in prekeys["one_time"]}
+        self.kem = {p["id"]: (p["kind"], KemKeyPair(h(p["seed"]))) for p in prekeys.get("kem", [])}
 
 
 def accept(identity, store, wire):
-    """§5.2 and §6.3 (responder): a new session from an initial message, or an error."""
+    """§5.2 and §6.3 (responder), with §20.3 when the message names a KEM prekey: a new
+    session from an initial message, or an error."""
     m = decode_initial_message(wire)          # a decode error is that DecodeError (§5.2)
     if m["spk_id"] not in store.signed:
         raise error("Agreement", "UnknownSignedPreKey", f"PreKeyId({m['spk_id']})")      # 1
     if m["opk_id"] is not None and m["opk_id"] not in store.one_time:
         raise error("Agreement", "UnknownOneTimePreKey", f"PreKeyId({m['opk_id']})")     # 2
+    ss, kem = None, None
+    if m["kem_id"] is not None:
+        if m["kem_id"] not in store.kem:
+            raise error("Agreement", "UnknownKemPreKey", f"PreKeyId({m['kem_id']})")     # §20.3 step 2
+        ss = kem_decapsulate(store.kem[m["kem_id"]][1].secret, m["kem_ciphertext"])      # §20.3 step 3
+        kem = {"id": m["kem_id"], "digest": sha256(m["kem_ciphertext"]), "ciphertext": None}
     nc = error("Agreement", "NonContributory")
     spk = store.signed[m["spk_id"]]
     ik_a_x = ed25519_to_x25519(m["ik"])
     dhs = [dh(spk, ik_a_x, nc), dh(identity.scalar, m["base_key"], nc), dh(spk, m["base_key"], nc)]  # 3
     if m["opk_id"] is not None:
         dhs.append(dh(store.one_time[m["opk_id"]], m["base_key"], nc))
-    _, sk = x3dh_sk(dhs)                                                                    # 4
+    _, sk = agreement_sk(dhs, ss)                                                           # 4
     ad = encode_ik(m["ik"]) + identity.encoded()
     ratchet, info = Ratchet.responder(sk, spk, m["message"], ad)                            # 5
     if m["opk_id"] is not None:
         del store.one_time[m["opk_id"]]                                                     # 6
+    if kem is not None and store.kem[kem["id"]][0] == KEM_ONE_TIME:
+        del store.kem[kem["id"]]                                                            # §20.3 step 5
     session = Session(2, 1, identity.ed, identity.x, m["ik"], ik_a_x, m["base_key"],
-                      m["spk_id"], m["opk_id"], False, ratchet)
-    return session, info
+                      m["spk_id"], m["opk_id"], False, ratchet, kem)
+    return session, dict(info, kem_shared_secret=ss)
 
 
 # ---- §6 the Double Ratchet ------------------------------------------------------------------

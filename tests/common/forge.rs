@@ -46,7 +46,7 @@ pub fn content(
     content.extend_from_slice(&(entries.len() as u32).to_be_bytes());
     for (recipient, message) in entries {
         content.extend_from_slice(&recipient.to_bytes());
-        content.push(if message[0] == 0x22 { 0x01 } else { 0x02 });
+        content.push(if message[0] == 0x23 { 0x01 } else { 0x02 });
         content.extend_from_slice(&(message.len() as u32).to_be_bytes());
         content.extend_from_slice(message);
     }

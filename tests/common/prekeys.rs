@@ -15,6 +15,7 @@ use sealwire::{
 pub struct PreKeys {
     signed: BTreeMap<PreKeyId, SignedPreKeyPair>,
     one_time: BTreeMap<PreKeyId, OneTimePreKeyPair>,
+    kem: BTreeMap<PreKeyId, sealwire::KemPreKeyPair>,
 }
 
 impl PreKeys {
@@ -32,6 +33,15 @@ impl PreKeys {
 
     pub fn add_one_time_prekey(&mut self, pair: OneTimePreKeyPair) {
         self.one_time.insert(pair.id(), pair);
+    }
+
+    /// A KEM prekey; a one-time one is deleted once used.
+    pub fn add_kem_prekey(&mut self, pair: sealwire::KemPreKeyPair) {
+        self.kem.insert(pair.id(), pair);
+    }
+
+    pub fn kem_prekey_count(&self) -> usize {
+        self.kem.len()
     }
 
     pub fn one_time_prekey_count(&self) -> usize {
@@ -55,9 +65,18 @@ impl PreKeys {
             }
             None => None,
         };
-        let accepted = Session::accept(identity, signed, one_time, initial)?;
+        let kem = match initial.kem_prekey_id() {
+            Some(id) => Some(self.kem.get(&id).ok_or(AgreementError::UnknownKemPreKey(id))?),
+            None => None,
+        };
+        let accepted = Session::accept_hybrid(identity, signed, one_time, kem, initial)?;
         if let Some(id) = initial.one_time_prekey_id() {
             self.one_time.remove(&id);
+        }
+        if let Some(id) = initial.kem_prekey_id()
+            && self.kem.get(&id).is_some_and(|k| k.kind() == sealwire::KemPreKeyKind::OneTime)
+        {
+            self.kem.remove(&id);
         }
         Ok(accepted)
     }

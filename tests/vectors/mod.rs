@@ -434,8 +434,138 @@ fn agreement(tag: &str, with_opk: bool) -> Agreement {
     Agreement { alice, bob, spk_secret, opk_secret, bob_store: store, bundle }
 }
 
+/// Bob's prekeys of `ag` as they were before any message: the signed
+/// prekey, the one-time prekey if any, and the KEM prekey of `kem_seed`.
+fn fresh_store(ag: &Agreement, kem_seed: &[u8; 64], kind: KemPreKeyKind) -> PreKeys {
+    let mut store = PreKeys::new();
+    let spk =
+        SignedPreKeyPair::generate(&mut ScriptedRng::new(&[ag.spk_secret]), &ag.bob.1, PreKeyId(1));
+    store.add_signed_prekey(spk);
+    if let Some(s) = ag.opk_secret {
+        store.add_one_time_prekey(OneTimePreKeyPair::generate(
+            &mut ScriptedRng::new(&[s]),
+            PreKeyId(100),
+        ));
+    }
+    store.add_kem_prekey(KemPreKeyPair::from_seed(&ag.bob.1, PreKeyId(200), kind, kem_seed));
+    store
+}
+
+/// Negative vectors of the post-quantum agreement (§20), from the one-time
+/// KEM prekey case: its initial message `wire`.
+fn pq_negatives(negative: &mut Vec<Value>, ag: &Agreement, wire: &[u8], kem_seed: &[u8; 64]) {
+    let responder = json!({
+        "responder_identity_seed": h(ag.bob.0.seed),
+        "responder_prekeys": {
+            "signed": [{ "id": 1, "secret": h(ag.spk_secret) }],
+            "one_time": [{ "id": 100, "secret": h(ag.opk_secret.unwrap()) }],
+            "kem": [{ "id": 200, "kind": 0, "seed": h(kem_seed) }],
+        },
+    });
+    let accept = |input: &[u8], description: &str| -> Value {
+        let mut store = fresh_store(ag, kem_seed, KemPreKeyKind::OneTime);
+        let err = match InitialMessage::parse(input) {
+            Ok(m) => store.accept(&ag.bob.1, &m).unwrap_err(),
+            Err(e) => e.into(),
+        };
+        let mut v = json!({
+            "description": description,
+            "operation": "accept",
+            "input": h(input),
+            "error": error(err),
+        });
+        for (k, val) in responder.as_object().unwrap() {
+            v[k] = val.clone();
+        }
+        v
+    };
+    // The KEM ciphertext starts after the type, IK_A, EK_A, the signed
+    // prekey id, the one-time flag and id, the KEM flag and id.
+    let ct_at = 1 + 33 + 33 + 4 + 1 + 4 + 1 + 4;
+    let mut flipped = wire.to_vec();
+    flipped[ct_at + 500] ^= 0x01;
+    negative.push(accept(
+        &flipped,
+        "a KEM ciphertext with one bit flipped: ML-KEM rejects implicitly, the secret differs and the message does not decrypt",
+    ));
+    let mut unknown = wire.to_vec();
+    unknown[ct_at - 4..ct_at].copy_from_slice(&201u32.to_be_bytes());
+    negative.push(accept(
+        &unknown,
+        "the initial message names KEM prekey 201, which the responder does not hold",
+    ));
+    // Truncated and extended ciphertexts: the framing no longer holds.
+    let truncated = cat(&[&wire[..ct_at + 1087], &wire[ct_at + 1088..]]);
+    negative.push(accept(&truncated, "a KEM ciphertext one byte short (1087 bytes)"));
+    let extended = cat(&[&wire[..ct_at + 1088], &[0], &wire[ct_at + 1088..]]);
+    negative.push(accept(&extended, "a KEM ciphertext one byte long (1089 bytes)"));
+    let classic_flag = cat(&[&wire[..ct_at - 5], &[0], &wire[ct_at + 1088..]]);
+    let classic = InitialMessage::parse(&classic_flag).unwrap();
+    assert!(!classic.is_post_quantum());
+    negative.push(accept(
+        &classic_flag,
+        "the KEM fields stripped from a post-quantum initial message: the classic secret differs and the message does not decrypt",
+    ));
+
+    // Bundles.
+    let initiator = h(ag.alice.0.seed);
+    let bundle = ag.bundle.to_bytes();
+    let kem_at = bundle.len() - 1 - 64 - 1185 - 1 - 4;
+    let mut bad_signature = bundle.clone();
+    let last_sig = bundle.len() - 2;
+    bad_signature[last_sig] ^= 0x01;
+    let mut swapped = bundle.clone();
+    let carol = identity("pqxdh carol");
+    let carol_kem =
+        KemPreKeyPair::from_seed(&carol.1, PreKeyId(200), KemPreKeyKind::OneTime, kem_seed);
+    let carol_fields = carol_kem.public().to_bytes();
+    swapped[kem_at..kem_at + KemPreKey::ENCODED_LEN - 2].copy_from_slice(&carol_fields[2..]);
+    for (description, input) in [
+        ("a bundle whose KEM prekey signature has a flipped bit", bad_signature),
+        (
+            "a bundle carrying another identity's KEM prekey (same id and seed, signed by that identity)",
+            swapped,
+        ),
+    ] {
+        let parsed = PreKeyBundle::from_bytes(&input).unwrap();
+        let err = Session::initiate(&mut ScriptedRng::new(&[]), &ag.alice.1, &parsed).unwrap_err();
+        negative.push(json!({
+            "description": description,
+            "operation": "initiate",
+            "initiator_identity_seed": initiator,
+            "rng": [],
+            "bundle": h(&input),
+            "error": error(err),
+        }));
+    }
+    let mut out_of_range = bundle.clone();
+    // The encapsulation key's first coefficient: 12 bits, all set (4095 ≥ q).
+    out_of_range[kem_at + 6] = 0xff;
+    out_of_range[kem_at + 7] |= 0x0f;
+    let kind_two = {
+        let mut b = bundle.clone();
+        b[kem_at + 4] = 2;
+        b
+    };
+    let wrong_key_type = {
+        let mut b = bundle.clone();
+        b[kem_at + 5] = 0x02;
+        b
+    };
+    negative.extend(refused(
+        "PreKeyBundle",
+        |b| PreKeyBundle::from_bytes(b).map(drop),
+        vec![
+            ("a KEM prekey whose encapsulation key has a coefficient of 4095 (not below q = 3329)", out_of_range),
+            ("a KEM prekey of kind 2", kind_two),
+            ("a KEM prekey whose key type is 0x02 (X25519), not 0x03", wrong_key_type),
+        ],
+    ));
+}
+
 fn x3dh_family() -> Value {
     let mut vectors = Vec::new();
+    let mut pq_negative = Vec::new();
     for (name, with_opk) in [("with one-time prekey", true), ("without one-time prekey", false)] {
         let mut ag = agreement(name, with_opk);
         let ek = secret(&format!("{name} alice ephemeral"));
@@ -505,6 +635,131 @@ fn x3dh_family() -> Value {
             "ratchet_message": h(&sent.ratchet_message),
             "initial_message": h(&initial),
         }));
+    }
+
+    // PQXDH (§20): the same agreement with a KEM prekey in the bundle.
+    for (name, with_opk, kind) in [
+        ("pqxdh with one-time prekeys", true, KemPreKeyKind::OneTime),
+        (
+            "pqxdh with the last-resort KEM prekey and no one-time prekey",
+            false,
+            KemPreKeyKind::LastResort,
+        ),
+    ] {
+        let mut ag = agreement(name, with_opk);
+        let kem_seed: [u8; 64] = cat(&[
+            &secret(&format!("{name} bob kem prekey d")),
+            &secret(&format!("{name} bob kem prekey z")),
+        ])
+        .try_into()
+        .unwrap();
+        let kind_byte = u8::from(kind == KemPreKeyKind::LastResort);
+        let kem = KemPreKeyPair::from_seed(&ag.bob.1, PreKeyId(200), kind, &kem_seed);
+        let kem_public = kem.public();
+        ag.bundle = ag.bundle.clone().with_kem_prekey(kem_public.clone());
+        ag.bob_store.add_kem_prekey(kem);
+        let ek = secret(&format!("{name} alice ephemeral"));
+        let m = secret(&format!("{name} alice kem m"));
+        let ratchet = secret(&format!("{name} alice first ratchet key"));
+        let first_nonce = nonce(&format!("{name} alice first nonce"));
+        let plaintext = format!("first message, {name}").into_bytes();
+        let spk_public = x25519_public(&ag.spk_secret);
+        let opk_public = ag.opk_secret.map(|s| x25519_public(&s));
+
+        // Reference, with the KEM's ciphertext and secret from ML-KEM.
+        let (ciphertext, kem_secret) = kem_public.encapsulate_for_vectors(&m);
+        let x = reference::pqxdh(
+            &ag.alice.0,
+            &ek,
+            &ag.bob.0,
+            &spk_public,
+            opk_public.as_ref(),
+            &kem_secret,
+        );
+        let (mut party, ratchet_dh) = Party::initiator(x.sk, x.ad.clone(), spk_public, ratchet);
+        let sent = party.encrypt(&plaintext, [0; 32], first_nonce);
+        let initial = reference::initial_message_with_kem(
+            &ag.alice.0,
+            &x25519_public(&ek),
+            1,
+            with_opk.then_some(100),
+            Some((200, &ciphertext)),
+            &sent.ratchet_message,
+        );
+        let kem_fields = reference::kem_prekey_fields(
+            200,
+            kind_byte,
+            kem_public.key_bytes(),
+            kem_public.signature(),
+        );
+        let spk = ag.bundle.signed_prekey();
+        let reference_bundle = reference::bundle_with_kem(
+            &ag.bob.0.ed25519,
+            (1, &spk_public, spk.signature()),
+            opk_public.as_ref().map(|k| (100, k)),
+            Some(&kem_fields),
+            None,
+        );
+        assert_eq!(ag.bundle.to_bytes(), reference_bundle, "{name}: bundle");
+
+        // sealwire.
+        let mut rng = ScriptedRng::draws(vec![
+            ek.to_vec(),
+            m.to_vec(),
+            ratchet.to_vec(),
+            first_nonce.to_vec(),
+        ]);
+        let mut session = Session::initiate(&mut rng, &ag.alice.1, &ag.bundle).unwrap();
+        assert!(session.is_post_quantum());
+        let wire = session.encrypt(&mut rng, &plaintext).unwrap();
+        assert!(rng.finished());
+        assert_eq!(wire, initial, "{name}: initial message");
+        let parsed = InitialMessage::parse(&wire).unwrap();
+        let (accepted, text) = ag.bob_store.accept(&ag.bob.1, &parsed).unwrap();
+        assert_eq!(text, plaintext);
+        assert!(accepted.is_post_quantum());
+
+        let dh: Vec<Value> = x.dh.iter().map(h).collect();
+        vectors.push(json!({
+            "name": name,
+            "inputs": {
+                "alice_identity_seed": h(ag.alice.0.seed),
+                "bob_identity_seed": h(ag.bob.0.seed),
+                "bob_signed_prekey": { "id": 1, "secret": h(ag.spk_secret) },
+                "bob_one_time_prekey": ag.opk_secret.map(|s| json!({ "id": 100, "secret": h(s) })),
+                "bob_kem_prekey": {
+                    "id": 200,
+                    "kind": kind_byte,
+                    "seed": h(kem_seed),
+                },
+                "rng": [h(ek), h(m), h(ratchet), h(first_nonce)],
+                "plaintext": h(&plaintext),
+            },
+            "kem_public_key": h(kem_public.key_bytes()),
+            "kem_prekey_signature": h(kem_public.signature()),
+            "bundle": h(ag.bundle.to_bytes()),
+            "alice_ephemeral_public": h(x25519_public(&ek)),
+            "dh": dh,
+            "kem_ciphertext": h(&ciphertext),
+            "kem_shared_secret": h(kem_secret),
+            "kdf_input": h(&x.kdf_ikm),
+            "sk": h(x.sk),
+            "ad": h(&x.ad),
+            "alice_ratchet_public": h(x25519_public(&ratchet)),
+            "ratchet_dh": h(ratchet_dh),
+            "root_key": h(sent.root_key),
+            "chain_key": h(sent.chain_key),
+            "message_key": h(sent.message_key),
+            "nonce": h(sent.nonce),
+            "xchacha_subkey": h(sent.subkey),
+            "header": h(&sent.header),
+            "aead_associated_data": h(cat(&[&x.ad, &sent.header])),
+            "ratchet_message": h(&sent.ratchet_message),
+            "initial_message": h(&initial),
+        }));
+        if kind == KemPreKeyKind::OneTime {
+            pq_negatives(&mut pq_negative, &ag, &wire, &kem_seed);
+        }
     }
 
     // Negative vectors, each with every input it needs.
@@ -606,6 +861,7 @@ fn x3dh_family() -> Value {
             ("an initial message whose one-time prekey flag is 2", flag_two),
             ("an initial message one byte short", initial[..initial.len() - 1].to_vec()),
             ("an initial message of version 1 (0x21)", cat(&[&[0x21], &initial[1..]])),
+            ("an initial message of version 2 (0x22)", cat(&[&[0x22], &initial[1..]])),
         ],
     ));
     let bundle = ag.bundle.to_bytes();
@@ -618,17 +874,19 @@ fn x3dh_family() -> Value {
         "PreKeyBundle",
         |b| PreKeyBundle::from_bytes(b).map(drop),
         vec![
-            ("a bundle whose KEM prekey flag is set (reserved in this version)", kem),
+            ("a bundle whose KEM prekey flag is set, with no KEM prekey", kem),
             ("a bundle whose certificate flag is set, with no certificate", no_certificate),
             ("a bundle with a trailing byte", cat(&[&bundle, &[0]])),
             ("a bundle of version 1 (0x11)", cat(&[&[0x11], &bundle[1..]])),
+            ("a bundle of version 2 (0x12)", cat(&[&[0x12], &bundle[1..]])),
         ],
     ));
+    negative.extend(pq_negative);
 
     json!({
         "family": "x3dh",
-        "version": 2,
-        "description": "X3DH from a bundle to the first (initial) message, with and without a one-time prekey. docs/protocol.md §4, §5, §6.3, §7.",
+        "version": 3,
+        "description": "X3DH and PQXDH from a bundle to the first (initial) message, with and without one-time prekeys. docs/protocol.md §4, §5, §6.3, §7, §20.",
         "vectors": vectors,
         "negative": negative,
     })
@@ -859,7 +1117,7 @@ fn ratchet_family() -> Value {
     let c = conversation();
     json!({
         "family": "ratchet",
-        "version": 2,
+        "version": 3,
         "description": "A conversation: Alice sends initial messages until Bob replies, then DH ratchet steps with messages skipped, delivered late across a chain, reordered and lost; at the end Bob holds skipped keys in six chains and drops the oldest chain's. Index 0 is the setup's first message. Events are in order; every send lists its RNG draws (a ratchet secret when a DH step is due, then the 24-byte nonce), every receive the values the receiver derived and the ratchet part of its stored state (docs/protocol.md §8.2, from RK on). docs/protocol.md §6, §7, §8.",
         "setup": c.setup,
         "events": c.events,
@@ -1066,7 +1324,7 @@ fn session_state_family() -> Value {
     let mut negative = limit_negatives;
     // Bob after a2: one received chain with keys 1 and 2, then no ranges.
     let mut awaiting = bob_mid.clone();
-    awaiting[1 + 1 + 8 + 66 + 66 + 33 + 4 + 1 + 4] = 1;
+    awaiting[1 + 1 + 8 + 66 + 66 + 33 + 4 + 1 + 4 + 1] = 1;
     let mut swapped = bob_mid.clone();
     let n = swapped.len();
     let (first, second) = (n - 4 - 72, n - 4 - 36);
@@ -1087,12 +1345,13 @@ fn session_state_family() -> Value {
             ("role byte 3", role),
             ("a state one byte short", bob_mid[..n - 1].to_vec()),
             ("a state of version 1 (0x41)", cat(&[&[0x41], &bob_mid[1..]])),
+            ("a state of version 2 (0x42)", cat(&[&[0x42], &bob_mid[1..]])),
         ],
     ));
 
     json!({
         "family": "session-state",
-        "version": 2,
+        "version": 3,
         "description": "Stored session states: decode, decrypt the next message, and the state must encode to state_after. docs/protocol.md §8.2.",
         "vectors": vectors,
         "negative": negative,
@@ -1699,7 +1958,7 @@ fn sealed_family() -> Value {
 
     json!({
         "family": "sealed",
-        "version": 2,
+        "version": 3,
         "description": "Certificates, and sealed envelopes for one recipient, padded and not, and at a padding bucket's edge. Each vector unseals at the recipient with the trust store and time under `unsealed`. docs/protocol.md §9, §10.",
         "certificates": certificates,
         "vectors": vectors,
@@ -1815,7 +2074,7 @@ fn multi_family() -> Value {
 
     json!({
         "family": "multi-recipient",
-        "version": 2,
+        "version": 3,
         "description": "One envelope for three recipients, padded; its split into three sealed envelopes, each opened by its recipient with the trust store and time under `unsealed`. docs/protocol.md §10, §11.",
         "vectors": [v],
         "negative": negative,
@@ -2453,7 +2712,7 @@ fn sessions_family() -> Value {
 
     json!({
         "family": "sessions",
-        "version": 2,
+        "version": 3,
         "description": "The session layer's formats and safety numbers: addresses, stored records, kept messages, bundles with their certificates and the check of them. docs/sessions.md §2, §3, §6.5, §8; docs/protocol.md §4.3.",
         "addresses": addresses,
         "safety_numbers": safety,

@@ -181,6 +181,29 @@ pub fn x3dh(
     X3dh { dh, kdf_ikm, sk, ad }
 }
 
+/// PQXDH (§20.2): X3DH's KDF input with the KEM shared secret appended,
+/// under the PQXDH info.
+pub fn pqxdh(
+    initiator: &Identity,
+    ephemeral: &[u8; 32],
+    responder: &Identity,
+    signed_prekey: &[u8; 32],
+    one_time: Option<&[u8; 32]>,
+    kem_secret: &[u8; 32],
+) -> X3dh {
+    let mut x = x3dh(initiator, ephemeral, responder, signed_prekey, one_time);
+    x.kdf_ikm.extend_from_slice(kem_secret);
+    x.sk = hkdf(&[0u8; 32], &x.kdf_ikm, b"sealwire/pqxdh/v1/x25519-sha256-mlkem768", 32)
+        .try_into()
+        .unwrap();
+    x
+}
+
+/// What the identity key signs for a KEM prekey (§20.1).
+pub fn kem_prekey_message(id: u32, kind: u8, key: &[u8]) -> Bytes {
+    cat(&[b"sealwire/kem-prekey/v1", &u32be(id), &[kind, 0x03], key])
+}
+
 pub fn signed_prekey_message(id: u32, public: &[u8; 32]) -> Bytes {
     cat(&[b"sealwire/signed-prekey/v1", &u32be(id), &encode_x25519(public)])
 }
@@ -533,7 +556,8 @@ impl Party {
     }
 }
 
-/// An initial message (§7.2) around a ratchet message.
+/// An initial message (§7.2) around a ratchet message, of the classic
+/// agreement.
 pub fn initial_message(
     initiator: &Identity,
     base_key: &[u8; 32],
@@ -541,10 +565,37 @@ pub fn initial_message(
     one_time_prekey_id: Option<u32>,
     ratchet_message: &[u8],
 ) -> Bytes {
+    initial_message_with_kem(
+        initiator,
+        base_key,
+        signed_prekey_id,
+        one_time_prekey_id,
+        None,
+        ratchet_message,
+    )
+}
+
+/// An initial message (§7.2), version 3: with the KEM prekey id and
+/// ciphertext of the post-quantum agreement (§20) if `kem` is given.
+pub fn initial_message_with_kem(
+    initiator: &Identity,
+    base_key: &[u8; 32],
+    signed_prekey_id: u32,
+    one_time_prekey_id: Option<u32>,
+    kem: Option<(u32, &[u8])>,
+    ratchet_message: &[u8],
+) -> Bytes {
     let mut out =
-        cat(&[&[0x22], &initiator.encoded(), &encode_x25519(base_key), &u32be(signed_prekey_id)]);
+        cat(&[&[0x23], &initiator.encoded(), &encode_x25519(base_key), &u32be(signed_prekey_id)]);
     match one_time_prekey_id {
         Some(id) => out.extend(cat(&[&[1], &u32be(id)])),
+        None => out.push(0),
+    }
+    match kem {
+        Some((id, ciphertext)) => {
+            assert_eq!(ciphertext.len(), 1088);
+            out.extend(cat(&[&[1], &u32be(id), ciphertext]));
+        }
         None => out.push(0),
     }
     out.extend(with_len(ratchet_message));
@@ -636,7 +687,7 @@ pub fn seal(
     content.extend(u32be(recipients.len() as u32));
     for (recipient, message) in recipients {
         content.extend(recipient.encoded());
-        content.push(if message[0] == 0x22 { 0x01 } else { 0x02 });
+        content.push(if message[0] == 0x23 { 0x01 } else { 0x02 });
         content.extend(with_len(message));
     }
     // A split envelope is its 151-byte prefix plus the payload (content + 16).
@@ -734,20 +785,41 @@ impl Sealed {
 
 // ---- the session layer (docs/sessions.md) ---------------------------------------------
 
-/// A prekey bundle, version 2 (docs/protocol.md §4.3).
+/// A prekey bundle without a KEM prekey (docs/protocol.md §4.3).
 pub fn bundle(
     identity: &[u8; 32],
     signed: (u32, &[u8; 32], &[u8; 64]),
     one_time: Option<(u32, &[u8; 32])>,
     certificate: Option<&[u8]>,
 ) -> Bytes {
-    let mut out = cat(&[&[0x12], &encode_identity(identity)]);
+    bundle_with_kem(identity, signed, one_time, None, certificate)
+}
+
+/// A KEM prekey's fields (§20.1): id, kind, `Encode(PQPK)`, signature.
+pub fn kem_prekey_fields(id: u32, kind: u8, key: &[u8], signature: &[u8; 64]) -> Bytes {
+    assert_eq!(key.len(), 1184);
+    cat(&[&u32be(id), &[kind, 0x03], key, signature])
+}
+
+/// A prekey bundle, version 3 (docs/protocol.md §4.3), with a KEM prekey's
+/// fields if given.
+pub fn bundle_with_kem(
+    identity: &[u8; 32],
+    signed: (u32, &[u8; 32], &[u8; 64]),
+    one_time: Option<(u32, &[u8; 32])>,
+    kem_fields: Option<&[u8]>,
+    certificate: Option<&[u8]>,
+) -> Bytes {
+    let mut out = cat(&[&[0x13], &encode_identity(identity)]);
     out.extend(cat(&[&u32be(signed.0), &encode_x25519(signed.1), signed.2]));
     match one_time {
         Some((id, key)) => out.extend(cat(&[&[1], &u32be(id), &encode_x25519(key)])),
         None => out.push(0),
     }
-    out.push(0); // no KEM prekey
+    match kem_fields {
+        Some(fields) => out.extend(cat(&[&[1], fields])),
+        None => out.push(0),
+    }
     match certificate {
         Some(c) => out.extend(cat(&[&[1], c])),
         None => out.push(0),
