@@ -30,6 +30,18 @@ pub(crate) const KEM_KEY_ENCODED_LEN: usize = 1 + PUBLIC_LEN;
 /// `Encode(PQPK)`, signature.
 pub(crate) const KEM_PREKEY_FIELDS_LEN: usize = 4 + 1 + KEM_KEY_ENCODED_LEN + 64;
 
+/// The bit that marks a last-resort KEM prekey's id: the device layer
+/// gives the last-resort KEM prekey made with signed prekey `n` the id
+/// `n | 2^31`, and each one-time KEM prekey the id of the one-time prekey
+/// made with it (below 2^31), so that the account's prekey schedule covers
+/// both (`docs/sessions.md` §6.2).
+pub(crate) const LAST_RESORT_KEM_ID_BIT: u32 = 1 << 31;
+
+/// The id of the last-resort KEM prekey that goes with a signed prekey.
+pub(crate) const fn last_resort_kem_id(signed: PreKeyId) -> PreKeyId {
+    PreKeyId(signed.0 | LAST_RESORT_KEM_ID_BIT)
+}
+
 /// Length of an ML-KEM-768 ciphertext.
 pub const KEM_CIPHERTEXT_LEN: usize = CIPHERTEXT_LEN;
 

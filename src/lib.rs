@@ -194,6 +194,8 @@ pub use safety_number::{SAFETY_NUMBER_ITERATIONS, SafetyNumber};
 pub use session::{Role, Session};
 pub use session_record::SessionRecord;
 pub use store::MemoryStore;
+#[cfg(feature = "pq")]
+pub use trust::PostQuantum;
 pub use trust::{BundleCertificates, Decision, IdentityEvent, RemoteIdentity, Trust, TrustPolicy};
 
 #[doc = include_str!("../README.md")]

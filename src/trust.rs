@@ -207,6 +207,24 @@ pub struct TrustPolicy {
     pub on_change: Decision,
     /// When bundles must carry a certificate.
     pub bundle_certificates: BundleCertificates,
+    /// Whether sessions must begin with the post-quantum agreement
+    /// (`docs/protocol.md` §20.4).
+    #[cfg(feature = "pq")]
+    pub post_quantum: PostQuantum,
+}
+
+/// Whether the device layer accepts the classic agreement.
+#[cfg(feature = "pq")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PostQuantum {
+    /// Every session begins with PQXDH: a bundle without a KEM prekey and
+    /// a classic initial message are refused
+    /// ([`crate::AgreementError::PostQuantumRequired`]). The default.
+    Required,
+    /// PQXDH whenever the peer's bundle has a KEM prekey (always used when
+    /// it is there), the classic agreement with peers that cannot do
+    /// better.
+    Preferred,
 }
 
 impl Default for TrustPolicy {
@@ -215,6 +233,8 @@ impl Default for TrustPolicy {
             first_contact: Decision::Accept,
             on_change: Decision::Accept,
             bundle_certificates: BundleCertificates::Required,
+            #[cfg(feature = "pq")]
+            post_quantum: PostQuantum::Required,
         }
     }
 }

@@ -75,7 +75,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ),
     (
         "MemoryStore",
-        r#"MemoryStore { account: Some(1), identities: 0, signed_prekeys: [PreKeyId(1)], one_time_prekeys: 100, sessions: 0, device_lists: 0, accepted_base_keys: 0, pending_received: 0, pending_sent: 0 }"#,
+        r#"MemoryStore { account: Some(1), identities: 0, signed_prekeys: [PreKeyId(1)], one_time_prekeys: 100, kem_prekeys: 101, sessions: 0, device_lists: 0, accepted_base_keys: 0, pending_received: 0, pending_sent: 0 }"#,
     ),
     (
         "Account",
@@ -83,7 +83,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ),
     (
         "Device",
-        r#"Device { address: Address { user: UserAddress { app: AppId("app-a"), user: UserId("alice") }, device: DeviceId(1) }, identity: IdentityKey(641d9e4d3db7f9fb3dd9eb45a78a1c15134ddf1cc6ef8e3fe2c91679c1d20f02), account_revision: 1, certificate: false, policy: TrustPolicy { first_contact: Accept, on_change: Accept, bundle_certificates: Required }, .. }"#,
+        r#"Device { address: Address { user: UserAddress { app: AppId("app-a"), user: UserId("alice") }, device: DeviceId(1) }, identity: IdentityKey(641d9e4d3db7f9fb3dd9eb45a78a1c15134ddf1cc6ef8e3fe2c91679c1d20f02), account_revision: 1, certificate: false, policy: TrustPolicy { first_contact: Accept, on_change: Accept, bundle_certificates: Required, post_quantum: Required }, .. }"#,
     ),
     ("SessionRecord", r#"SessionRecord { revision: 3, current: None, archived: [] }"#),
     (

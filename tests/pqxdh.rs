@@ -27,7 +27,7 @@ struct Bob {
     kem_last_resort: sealwire::KemPreKey,
 }
 
-fn bob(rng: &mut ChaCha20Rng) -> Bob {
+fn make_bob(rng: &mut ChaCha20Rng) -> Bob {
     let identity = IdentityKeyPair::generate(rng);
     let mut store = PreKeys::new();
     let signed = SignedPreKeyPair::generate(rng, &identity, PreKeyId(1));
@@ -79,7 +79,7 @@ fn a_conversation_over_the_hybrid_agreement_with_and_without_one_time_prekeys() 
         (4, false, KemPreKeyKind::LastResort),
     ] {
         let mut rng = rng(seed);
-        let mut bob = bob(&mut rng);
+        let mut bob = make_bob(&mut rng);
         let alice = IdentityKeyPair::generate(&mut rng);
         let bundle = bob.bundle(with_opk, kind);
         let mut to_bob = Session::initiate(&mut rng, &alice, &bundle).unwrap();
@@ -121,7 +121,7 @@ fn a_conversation_over_the_hybrid_agreement_with_and_without_one_time_prekeys() 
 #[test]
 fn a_changed_cut_or_extended_kem_ciphertext_is_refused_and_consumes_nothing() {
     let mut rng = rng(10);
-    let mut bob = bob(&mut rng);
+    let mut bob = make_bob(&mut rng);
     let alice = IdentityKeyPair::generate(&mut rng);
     let mut to_bob =
         Session::initiate(&mut rng, &alice, &bob.bundle(true, KemPreKeyKind::OneTime)).unwrap();
@@ -161,8 +161,8 @@ fn a_changed_cut_or_extended_kem_ciphertext_is_refused_and_consumes_nothing() {
 #[test]
 fn a_kem_prekey_that_does_not_verify_or_comes_from_another_bundle_is_refused() {
     let mut rng = rng(11);
-    let bob = bob(&mut rng);
-    let carol = bob(&mut rng);
+    let bob = make_bob(&mut rng);
+    let carol = make_bob(&mut rng);
     let alice = IdentityKeyPair::generate(&mut rng);
 
     // A flipped bit in the KEM prekey's signature.
@@ -190,7 +190,7 @@ fn a_kem_prekey_that_does_not_verify_or_comes_from_another_bundle_is_refused() {
 #[test]
 fn states_and_bundles_with_kem_keys_round_trip() {
     let mut rng = rng(12);
-    let mut bob = bob(&mut rng);
+    let mut bob = make_bob(&mut rng);
     let alice = IdentityKeyPair::generate(&mut rng);
     let bundle = bob.bundle(true, KemPreKeyKind::OneTime);
     let bytes = bundle.to_bytes();

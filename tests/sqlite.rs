@@ -109,6 +109,16 @@ fn assert_same_records<A: Store, B: Store>(a: &A, b: &B, peers: &[Address], user
         let x = a.load_one_time_prekey(*id).unwrap().unwrap();
         assert_eq!(*x.to_bytes(), *b.load_one_time_prekey(*id).unwrap().unwrap().to_bytes());
     }
+    #[cfg(feature = "pq")]
+    {
+        let kem = a.kem_prekey_ids().unwrap();
+        assert!(kem.len() > ids.len(), "one-time KEM prekeys and the last-resort ones");
+        assert_eq!(kem, b.kem_prekey_ids().unwrap());
+        for id in &kem {
+            let x = a.load_kem_prekey(*id).unwrap().unwrap();
+            assert_eq!(*x.to_bytes(), *b.load_kem_prekey(*id).unwrap().unwrap().to_bytes());
+        }
+    }
     let mut signed: Vec<PreKeyId> = account.retired_signed_prekeys().map(|(id, _)| id).collect();
     signed.push(account.signed_prekey_id());
     assert!(signed.len() >= 2, "the signed prekey rotated");
@@ -780,4 +790,31 @@ fn an_unreadable_kept_message_is_reported_and_can_be_discarded_keeping_the_other
     assert_eq!(kept[0].plaintext, b"bob 2");
     assert_eq!(store.pending_counts().unwrap(), (1, 1));
     assert_eq!(store.discard_unreadable_messages().unwrap(), 0);
+}
+
+#[test]
+fn a_database_of_schema_version_1_is_migrated_and_keeps_its_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("alice.db");
+    let Script { w, alice, mut bob, .. } = conversation_on_disk(&path);
+    let alice_user = alice.address().user().clone();
+    drop(alice);
+    // Version 1 had no KEM prekey table.
+    let conn = raw(&path);
+    conn.execute_batch("DROP TABLE kem_prekeys; UPDATE schema_version SET version = 1;").unwrap();
+    drop(conn);
+    let store = SqliteStore::open_existing(&path, &key(7)).unwrap();
+    let version: u32 =
+        raw(&path).query_row("SELECT version FROM schema_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+    assert_eq!(store.pending_received().unwrap().len(), 2, "the records are all there");
+    // The device goes on; its next publication makes the KEM prekeys the
+    // migrated store lacks.
+    let mut w = w;
+    let mut alice = Device::open(store, w.trust.clone()).unwrap();
+    let m = w.send(&mut bob, &alice_user, "after the migration");
+    assert_eq!(w.read(&mut alice, &m), "after the migration");
+    w.publish(&mut alice, None);
+    let publication = &w.server.published[alice.address()].0;
+    assert!(publication.kem_prekey().is_some());
 }

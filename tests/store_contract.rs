@@ -118,6 +118,15 @@ impl PreKeyStore for Shared {
     fn one_time_prekey_ids(&self) -> Result<Vec<PreKeyId>, MemoryStoreError> {
         self.0.borrow().one_time_prekey_ids()
     }
+    fn load_kem_prekey(
+        &self,
+        id: PreKeyId,
+    ) -> Result<Option<sealwire::KemPreKeyPair>, MemoryStoreError> {
+        self.0.borrow().load_kem_prekey(id)
+    }
+    fn kem_prekey_ids(&self) -> Result<Vec<PreKeyId>, MemoryStoreError> {
+        self.0.borrow().kem_prekey_ids()
+    }
 }
 impl SessionStore for Shared {
     fn load_session(&self, a: &Address) -> Result<Option<SessionRecord>, MemoryStoreError> {

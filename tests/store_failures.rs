@@ -101,6 +101,16 @@ impl PreKeyStore for Failing {
         self.call()?;
         Ok(inner(self.inner.one_time_prekey_ids()))
     }
+
+    fn load_kem_prekey(&self, id: PreKeyId) -> Result<Option<sealwire::KemPreKeyPair>, Failure> {
+        self.call()?;
+        Ok(inner(self.inner.load_kem_prekey(id)))
+    }
+
+    fn kem_prekey_ids(&self) -> Result<Vec<PreKeyId>, Failure> {
+        self.call()?;
+        Ok(inner(self.inner.kem_prekey_ids()))
+    }
 }
 
 impl SessionStore for Failing {

@@ -99,9 +99,23 @@ impl<S: Store> Device<S> {
             .take_one_time_ids(ONE_TIME_PREKEY_BATCH)
             .ok_or(DeviceError::PreKeyIdsExhausted)?;
         let mut changes = Changes::new();
+        #[cfg(feature = "pq")]
+        changes.add_kem_prekey(crate::kem_prekey::KemPreKeyPair::generate(
+            rng,
+            account.identity(),
+            crate::kem_prekey::last_resort_kem_id(signed.id()),
+            crate::KemPreKeyKind::LastResort,
+        ));
         changes.add_signed_prekey(signed);
         for id in ids {
             changes.add_one_time_prekey(OneTimePreKeyPair::generate(rng, PreKeyId(id)));
+            #[cfg(feature = "pq")]
+            changes.add_kem_prekey(crate::kem_prekey::KemPreKeyPair::generate(
+                rng,
+                account.identity(),
+                PreKeyId(id),
+                crate::KemPreKeyKind::OneTime,
+            ));
         }
         account.bump();
         // The store keeps its own copy; this one stays with the device.

@@ -10,6 +10,8 @@ use crate::bundle::PreKeyBundle;
 use crate::certificate::{SenderCertificate, Timestamp};
 use crate::error::AgreementError;
 use crate::identity::IdentityKey;
+#[cfg(feature = "pq")]
+use crate::kem_prekey::{KemPreKey, KemPreKeyKind, KemPreKeyPair, last_resort_kem_id};
 use crate::limits::{MAX_ONE_TIME_PREKEYS, ONE_TIME_PREKEY_BATCH, ONE_TIME_PREKEY_REPLENISH_BELOW};
 use crate::prekey::{OneTimePreKey, OneTimePreKeyPair, PreKeyId, SignedPreKey, SignedPreKeyPair};
 use crate::store::{Changes, Store};
@@ -24,6 +26,13 @@ pub struct Publication {
     identity: IdentityKey,
     signed_prekey: SignedPreKey,
     one_time_prekeys: Vec<OneTimePreKey>,
+    /// The last-resort KEM prekey that goes with the signed prekey.
+    #[cfg(feature = "pq")]
+    kem_prekey: Option<KemPreKey>,
+    /// One-time KEM prekeys, each with the id of the one-time prekey made
+    /// with it.
+    #[cfg(feature = "pq")]
+    kem_one_time_prekeys: Vec<KemPreKey>,
     certificate: Option<SenderCertificate>,
     /// Every one-time prekey below this id is covered once this is marked
     /// published.
@@ -60,12 +69,48 @@ impl Publication {
         self.certificate.as_ref()
     }
 
+    /// The last-resort KEM prekey, which a bundle carries once the
+    /// one-time KEM prekeys are gone.
+    #[cfg(feature = "pq")]
+    pub fn kem_prekey(&self) -> Option<&KemPreKey> {
+        self.kem_prekey.as_ref()
+    }
+
+    /// One-time KEM prekeys to add to the server's supply. Each has the id
+    /// of the one-time prekey made with it; a server hands them out
+    /// together ([`Publication::bundle_with_kem`]).
+    #[cfg(feature = "pq")]
+    pub fn kem_one_time_prekeys(&self) -> &[KemPreKey] {
+        &self.kem_one_time_prekeys
+    }
+
     /// The bundle the server hands out, with one one-time prekey from its
-    /// supply or, once they are gone, none.
+    /// supply or, once they are gone, none, and the last-resort KEM
+    /// prekey.
     pub fn bundle(&self, one_time: Option<OneTimePreKey>) -> PreKeyBundle {
         let bundle = PreKeyBundle::new(self.identity, self.signed_prekey, one_time);
+        #[cfg(feature = "pq")]
+        let bundle = match &self.kem_prekey {
+            Some(kem) => bundle.with_kem_prekey(kem.clone()),
+            None => bundle,
+        };
         match &self.certificate {
             Some(certificate) => bundle.with_certificate(certificate.clone()),
+            None => bundle,
+        }
+    }
+
+    /// The bundle with a one-time KEM prekey from the server's supply (or,
+    /// with `None`, the last-resort one).
+    #[cfg(feature = "pq")]
+    pub fn bundle_with_kem(
+        &self,
+        one_time: Option<OneTimePreKey>,
+        kem_one_time: Option<KemPreKey>,
+    ) -> PreKeyBundle {
+        let bundle = self.bundle(one_time);
+        match kem_one_time {
+            Some(kem) => bundle.with_kem_prekey(kem),
             None => bundle,
         }
     }
@@ -123,11 +168,15 @@ impl<S: Store> Device<S> {
                 changes.add_signed_prekey(pair);
                 for id in account.rotate(id, now) {
                     changes.delete_signed_prekey(id);
+                    #[cfg(feature = "pq")]
+                    changes.delete_kem_prekey(last_resort_kem_id(id));
                 }
                 public
             } else {
                 for id in account.expire(now) {
                     changes.delete_signed_prekey(id);
+                    #[cfg(feature = "pq")]
+                    changes.delete_kem_prekey(last_resort_kem_id(id));
                 }
                 let id = account.signed_prekey_id();
                 device
@@ -144,6 +193,8 @@ impl<S: Store> Device<S> {
             if replaces_all {
                 for id in ids.drain(..) {
                     changes.delete_one_time_prekey(id);
+                    #[cfg(feature = "pq")]
+                    changes.delete_kem_prekey(id);
                 }
             }
             let mut one_time_prekeys = Vec::new();
@@ -162,6 +213,8 @@ impl<S: Store> Device<S> {
                 server_count.unwrap_or(published).saturating_add(unpublished)
             };
             let mut added = 0;
+            #[cfg(feature = "pq")]
+            let mut new_kem: Vec<KemPreKey> = Vec::new();
             if supply < ONE_TIME_PREKEY_REPLENISH_BELOW {
                 added = ONE_TIME_PREKEY_BATCH - supply;
                 let range =
@@ -170,6 +223,20 @@ impl<S: Store> Device<S> {
                     let pair = OneTimePreKeyPair::generate(rng, PreKeyId(id));
                     one_time_prekeys.push(pair.public());
                     changes.add_one_time_prekey(pair);
+                    #[cfg(feature = "pq")]
+                    {
+                        if id >= crate::kem_prekey::LAST_RESORT_KEM_ID_BIT {
+                            return Err(DeviceError::PreKeyIdsExhausted);
+                        }
+                        let kem = KemPreKeyPair::generate(
+                            rng,
+                            account.identity(),
+                            PreKeyId(id),
+                            KemPreKeyKind::OneTime,
+                        );
+                        new_kem.push(kem.public());
+                        changes.add_kem_prekey(kem);
+                    }
                 }
             }
             // Past the bound, the oldest go: published ones first, since
@@ -177,8 +244,20 @@ impl<S: Store> Device<S> {
             let stored = ids.len() + added;
             for id in ids.iter().take(stored.saturating_sub(MAX_ONE_TIME_PREKEYS)) {
                 changes.delete_one_time_prekey(*id);
+                #[cfg(feature = "pq")]
+                changes.delete_kem_prekey(*id);
                 one_time_prekeys.retain(|k| k.id() != *id);
             }
+            #[cfg(feature = "pq")]
+            let (kem_prekey, kem_one_time_prekeys) = device.kem_publication(
+                rng,
+                &account,
+                signed_prekey.id(),
+                &ids,
+                &one_time_prekeys,
+                new_kem,
+                &mut changes,
+            )?;
 
             let publication = Publication {
                 replaces_all,
@@ -186,6 +265,10 @@ impl<S: Store> Device<S> {
                 identity: *account.identity_key(),
                 signed_prekey,
                 one_time_prekeys,
+                #[cfg(feature = "pq")]
+                kem_prekey,
+                #[cfg(feature = "pq")]
+                kem_one_time_prekeys,
                 certificate: account.certificate().cloned(),
                 end: account.next_one_time_id(),
             };
@@ -196,6 +279,58 @@ impl<S: Store> Device<S> {
             }
             Ok(publication)
         })
+    }
+
+    /// The KEM half of a publication: the last-resort KEM prekey of the
+    /// signed prekey `signed` (made if the store lacks it), and the
+    /// one-time KEM prekeys that go with `one_time` (the new ones in
+    /// `new_kem`, the others loaded). One-time KEM prekeys whose one-time
+    /// prekey is gone (`stored` lists those left) are deleted.
+    #[cfg(feature = "pq")]
+    #[allow(clippy::too_many_arguments)]
+    fn kem_publication<R: CryptoRng + ?Sized>(
+        &self,
+        rng: &mut R,
+        account: &crate::account::Account,
+        signed: PreKeyId,
+        stored: &[PreKeyId],
+        one_time: &[OneTimePreKey],
+        new_kem: Vec<KemPreKey>,
+        changes: &mut Changes,
+    ) -> DeviceResult<(Option<KemPreKey>, Vec<KemPreKey>), S> {
+        let last_resort_id = last_resort_kem_id(signed);
+        let last_resort =
+            match self.store.load_kem_prekey(last_resort_id).map_err(DeviceError::Store)? {
+                Some(pair) => pair.public(),
+                None => {
+                    let pair = KemPreKeyPair::generate(
+                        rng,
+                        account.identity(),
+                        last_resort_id,
+                        KemPreKeyKind::LastResort,
+                    );
+                    let public = pair.public();
+                    changes.add_kem_prekey(pair);
+                    public
+                }
+            };
+        let mut kem_one_time = Vec::with_capacity(one_time.len());
+        for key in one_time {
+            if let Some(kem) = new_kem.iter().find(|k| k.id() == key.id()) {
+                kem_one_time.push(kem.clone());
+            } else if let Some(pair) =
+                self.store.load_kem_prekey(key.id()).map_err(DeviceError::Store)?
+            {
+                kem_one_time.push(pair.public());
+            }
+        }
+        for id in self.store.kem_prekey_ids().map_err(DeviceError::Store)? {
+            let one_time_kem = id.0 < crate::kem_prekey::LAST_RESORT_KEM_ID_BIT;
+            if one_time_kem && !stored.contains(&id) && !new_kem.iter().any(|k| k.id() == id) {
+                changes.delete_kem_prekey(id);
+            }
+        }
+        Ok((Some(last_resort), kem_one_time))
     }
 
     /// Records that `publication` was uploaded: its one-time prekeys are

@@ -210,24 +210,51 @@ impl<S: Store> Device<S> {
             ),
             None => None,
         };
-        let (session, plaintext) =
-            Session::accept(self.account.identity(), &signed, one_time.as_ref(), initial).map_err(
-                |e| match e {
-                    // The sealed envelope is authentic: the initiator used
-                    // keys that are not this device's (the relay handed out
-                    // a one-time prekey twice, or substituted one).
-                    Error::Decrypt(DecryptError::Failed) | Error::Agreement(_) => Refusal::Refused,
-                    Error::Decrypt(error) => Refusal::Error(decrypt_error(from, error)),
-                    Error::Decode(e) => Refusal::Error(DeviceError::Decode(e)),
-                    Error::Encrypt(e) => Refusal::Error(DeviceError::Encrypt(e)),
-                    Error::Certificate(e) => Refusal::Error(DeviceError::Certificate(e)),
-                    Error::Unseal(e) => Refusal::Error(DeviceError::Unseal(e)),
-                    Error::Seal(e) => Refusal::Error(DeviceError::Seal(e)),
-                },
-            )?;
+        #[cfg(feature = "pq")]
+        let kem = match initial.kem_prekey_id() {
+            Some(id) => Some(
+                self.store
+                    .load_kem_prekey(id)
+                    .map_err(|e| Refusal::Error(DeviceError::Store(e)))?
+                    .ok_or(Refusal::Refused)?,
+            ),
+            None if self.policy.post_quantum == crate::trust::PostQuantum::Required => {
+                return Err(Refusal::Error(DeviceError::Agreement(
+                    crate::AgreementError::PostQuantumRequired,
+                )));
+            }
+            None => None,
+        };
+        #[cfg(feature = "pq")]
+        let accepted = Session::accept_hybrid(
+            self.account.identity(),
+            &signed,
+            one_time.as_ref(),
+            kem.as_ref(),
+            initial,
+        );
+        #[cfg(not(feature = "pq"))]
+        let accepted =
+            Session::accept(self.account.identity(), &signed, one_time.as_ref(), initial);
+        let (session, plaintext) = accepted.map_err(|e| match e {
+            // The sealed envelope is authentic: the initiator used
+            // keys that are not this device's (the relay handed out
+            // a one-time prekey twice, or substituted one).
+            Error::Decrypt(DecryptError::Failed) | Error::Agreement(_) => Refusal::Refused,
+            Error::Decrypt(error) => Refusal::Error(decrypt_error(from, error)),
+            Error::Decode(e) => Refusal::Error(DeviceError::Decode(e)),
+            Error::Encrypt(e) => Refusal::Error(DeviceError::Encrypt(e)),
+            Error::Certificate(e) => Refusal::Error(DeviceError::Certificate(e)),
+            Error::Unseal(e) => Refusal::Error(DeviceError::Unseal(e)),
+            Error::Seal(e) => Refusal::Error(DeviceError::Seal(e)),
+        })?;
         record.install_accepted(session, now, self.account.epoch());
         if let Some(id) = initial.one_time_prekey_id() {
             changes.consume_one_time_prekey(id);
+        }
+        #[cfg(feature = "pq")]
+        if let Some(kem) = kem.filter(|k| k.kind() == crate::KemPreKeyKind::OneTime) {
+            changes.consume_kem_prekey(kem.id());
         }
         changes.accept_base_key(signed_id, *initial.base_key());
         Ok(plaintext)

@@ -118,6 +118,12 @@ impl<S: Store> Device<S> {
         if self.trust.is_denied(bundle.identity()) {
             return Err(CertificateError::Denied.into());
         }
+        #[cfg(feature = "pq")]
+        if self.policy.post_quantum == crate::trust::PostQuantum::Required
+            && bundle.kem_prekey().is_none()
+        {
+            return Err(DeviceError::Agreement(crate::AgreementError::PostQuantumRequired));
+        }
         self.attempt(|device| {
             let stored = device.store.load_identity(address).map_err(DeviceError::Store)?;
             let seen = Seen::of(stored.as_ref(), bundle.identity());

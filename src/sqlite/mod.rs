@@ -49,7 +49,7 @@ mod error;
 pub use error::{Cause, SqliteStoreError};
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// How long a handle waits for another to finish writing before a commit
 /// fails with [`SqliteStoreError::Busy`].
@@ -64,7 +64,8 @@ const WAL_SIZE_LIMIT: i64 = 4 * 1024 * 1024;
 const STATEMENT_CACHE: usize = 64;
 
 /// The migrations, in order: the first creates version 1.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/001_initial.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("migrations/001_initial.sql"), include_str!("migrations/002_kem_prekeys.sql")];
 
 /// Version byte of a sealed record.
 const SEALED_V1: u8 = 0x01;
@@ -520,6 +521,15 @@ impl Keys {
                 return Ok(false);
             }
         }
+        #[cfg(feature = "pq")]
+        for id in changes.consumed_kem_prekeys() {
+            let n: i64 = tx
+                .prepare_cached("SELECT count(*) FROM kem_prekeys WHERE id = ?1")?
+                .query_row(params![id.0], |r| r.get(0))?;
+            if n == 0 {
+                return Ok(false);
+            }
+        }
         for (signed, base_key) in changes.accepted_base_keys() {
             let lookup = self.base_key_lookup(*signed, base_key);
             let n: i64 = tx
@@ -609,6 +619,21 @@ impl Keys {
         {
             tx.prepare_cached("DELETE FROM one_time_prekeys WHERE id = ?1")?
                 .execute(params![id.0])?;
+        }
+        #[cfg(feature = "pq")]
+        {
+            for pair in changes.new_kem_prekeys() {
+                let id = pair.id().0;
+                let sealed = self.seal("kem_prekeys", &id.to_be_bytes(), 0, &pair.to_bytes())?;
+                tx.prepare_cached(
+                    "INSERT OR REPLACE INTO kem_prekeys (id, record) VALUES (?1, ?2)",
+                )?
+                .execute(params![id, sealed])?;
+            }
+            for id in changes.consumed_kem_prekeys().iter().chain(changes.deleted_kem_prekeys()) {
+                tx.prepare_cached("DELETE FROM kem_prekeys WHERE id = ?1")?
+                    .execute(params![id.0])?;
+            }
         }
         for (signed, base_key) in changes.accepted_base_keys() {
             let lookup = self.base_key_lookup(*signed, base_key);
@@ -751,6 +776,29 @@ impl PreKeyStore for SqliteStore {
             &id.0.to_be_bytes(),
             OneTimePreKeyPair::from_bytes,
         )
+    }
+
+    #[cfg(feature = "pq")]
+    fn load_kem_prekey(&self, id: PreKeyId) -> Result<Option<crate::kem_prekey::KemPreKeyPair>> {
+        self.keys.read(
+            &self.conn,
+            "kem_prekeys",
+            "SELECT record, 0 FROM kem_prekeys WHERE id = ?1",
+            [id.0],
+            &id.0.to_be_bytes(),
+            crate::kem_prekey::KemPreKeyPair::from_bytes,
+        )
+    }
+
+    #[cfg(feature = "pq")]
+    fn kem_prekey_ids(&self) -> Result<Vec<PreKeyId>> {
+        let mut stmt = self.conn.prepare_cached("SELECT id FROM kem_prekeys ORDER BY id")?;
+        let ids = stmt.query_map([], |r| r.get::<_, u32>(0))?;
+        let mut out = Vec::new();
+        for id in ids {
+            out.push(PreKeyId(id?));
+        }
+        Ok(out)
     }
 
     fn one_time_prekey_ids(&self) -> Result<Vec<PreKeyId>> {

@@ -16,6 +16,8 @@ use crate::address::{Address, UserAddress};
 use crate::device::{MessageId, Received, Sent};
 use crate::device_list::DeviceList;
 use crate::error::DecodeError;
+#[cfg(feature = "pq")]
+use crate::kem_prekey::KemPreKeyPair;
 use crate::prekey::{OneTimePreKeyPair, PreKeyId, SignedPreKeyPair};
 use crate::primitives::x25519::X25519PublicKey;
 use crate::session_record::SessionRecord;
@@ -33,6 +35,8 @@ pub struct MemoryStore {
     identities: BTreeMap<Address, Vec<u8>>,
     signed: BTreeMap<PreKeyId, Zeroizing<Vec<u8>>>,
     one_time: BTreeMap<PreKeyId, Zeroizing<Vec<u8>>>,
+    #[cfg(feature = "pq")]
+    kem: BTreeMap<PreKeyId, Zeroizing<Vec<u8>>>,
     sessions: BTreeMap<Address, (u64, Zeroizing<Vec<u8>>)>,
     device_lists: BTreeMap<UserAddress, Vec<u8>>,
     base_keys: BTreeSet<(PreKeyId, X25519PublicKey)>,
@@ -127,6 +131,7 @@ impl MemoryStore {
             return true;
         }
         changes.consumed_one_time_prekeys().iter().any(|id| !self.one_time.contains_key(id))
+            || self.kem_conflicts(changes)
             || changes.accepted_base_keys().iter().any(|key| self.base_keys.contains(key))
             || changes.received().iter().any(|m| self.received.iter().any(|(id, _)| *id == m.id))
             || changes.sent().iter().any(|m| self.sent.iter().any(|(id, _)| *id == m.id))
@@ -162,6 +167,7 @@ impl PartialEq for MemoryStore {
             && same_map(&self.identities, &other.identities)
             && same_map(&self.signed, &other.signed)
             && same_map(&self.one_time, &other.one_time)
+            && self.same_kem(other)
             && same_map(&self.device_lists, &other.device_lists)
             && self.base_keys == other.base_keys
             && self.received.len() == other.received.len()
@@ -175,6 +181,41 @@ impl PartialEq for MemoryStore {
 }
 
 impl Eq for MemoryStore {}
+
+impl MemoryStore {
+    #[cfg(feature = "pq")]
+    fn kem_conflicts(&self, changes: &Changes) -> bool {
+        changes.consumed_kem_prekeys().iter().any(|id| !self.kem.contains_key(id))
+    }
+
+    #[cfg(not(feature = "pq"))]
+    fn kem_conflicts(&self, _: &Changes) -> bool {
+        false
+    }
+
+    #[cfg(feature = "pq")]
+    fn same_kem(&self, other: &Self) -> bool {
+        self.kem.len() == other.kem.len()
+            && self.kem.iter().zip(&other.kem).all(|((ka, va), (kb, vb))| {
+                ka == kb && bool::from(va.as_slice().ct_eq(vb.as_slice()))
+            })
+    }
+
+    #[cfg(not(feature = "pq"))]
+    fn same_kem(&self, _: &Self) -> bool {
+        true
+    }
+
+    #[cfg(feature = "pq")]
+    fn kem_count(&self) -> usize {
+        self.kem.len()
+    }
+
+    #[cfg(not(feature = "pq"))]
+    fn kem_count(&self) -> usize {
+        0
+    }
+}
 
 impl Storage for MemoryStore {
     type Error = MemoryStoreError;
@@ -221,6 +262,19 @@ impl PreKeyStore for MemoryStore {
 
     fn one_time_prekey_ids(&self) -> Result<Vec<PreKeyId>, MemoryStoreError> {
         Ok(self.one_time.keys().copied().collect())
+    }
+
+    #[cfg(feature = "pq")]
+    fn kem_prekey_ids(&self) -> Result<Vec<PreKeyId>, MemoryStoreError> {
+        Ok(self.kem.keys().copied().collect())
+    }
+
+    #[cfg(feature = "pq")]
+    fn load_kem_prekey(&self, id: PreKeyId) -> Result<Option<KemPreKeyPair>, MemoryStoreError> {
+        self.kem
+            .get(&id)
+            .map(|bytes| KemPreKeyPair::from_bytes(bytes).map_err(MemoryStoreError))
+            .transpose()
     }
 }
 
@@ -302,6 +356,15 @@ impl Store for MemoryStore {
         {
             self.one_time.remove(id);
         }
+        #[cfg(feature = "pq")]
+        {
+            for pair in changes.new_kem_prekeys() {
+                self.kem.insert(pair.id(), pair.to_bytes());
+            }
+            for id in changes.consumed_kem_prekeys().iter().chain(changes.deleted_kem_prekeys()) {
+                self.kem.remove(id);
+            }
+        }
         self.base_keys.extend(changes.accepted_base_keys().iter().copied());
         for m in changes.received() {
             self.received.push((m.id, Zeroizing::new(m.to_bytes())));
@@ -322,6 +385,7 @@ impl fmt::Debug for MemoryStore {
             .field("identities", &self.identities.len())
             .field("signed_prekeys", &self.signed.keys().collect::<Vec<_>>())
             .field("one_time_prekeys", &self.one_time.len())
+            .field("kem_prekeys", &self.kem_count())
             .field("sessions", &self.sessions.len())
             .field("device_lists", &self.device_lists.len())
             .field("accepted_base_keys", &self.base_keys.len())

@@ -36,6 +36,8 @@ use crate::address::{Address, UserAddress};
 use crate::device::{MessageId, Received, Sent};
 use crate::device_list::DeviceList;
 use crate::error::Action;
+#[cfg(feature = "pq")]
+use crate::kem_prekey::KemPreKeyPair;
 use crate::prekey::{OneTimePreKeyPair, PreKeyId, SignedPreKeyPair};
 use crate::primitives::x25519::X25519PublicKey;
 use crate::session_record::SessionRecord;
@@ -98,6 +100,21 @@ pub trait PreKeyStore: Storage {
     /// # Errors
     /// The backend's error.
     fn load_one_time_prekey(&self, id: PreKeyId) -> Result<Option<OneTimePreKeyPair>, Self::Error>;
+
+    /// The KEM prekey with this id (one-time and still unused, or last
+    /// resort and still kept), if any.
+    ///
+    /// # Errors
+    /// The backend's error.
+    #[cfg(feature = "pq")]
+    fn load_kem_prekey(&self, id: PreKeyId) -> Result<Option<KemPreKeyPair>, Self::Error>;
+
+    /// The ids of the KEM prekeys stored, ascending.
+    ///
+    /// # Errors
+    /// The backend's error.
+    #[cfg(feature = "pq")]
+    fn kem_prekey_ids(&self) -> Result<Vec<PreKeyId>, Self::Error>;
 
     /// The ids of every stored one-time prekey, in ascending order.
     ///
@@ -208,6 +225,12 @@ pub struct Changes {
     new_one_time_prekeys: Vec<OneTimePreKeyPair>,
     consumed_one_time_prekeys: Vec<PreKeyId>,
     deleted_one_time_prekeys: Vec<PreKeyId>,
+    #[cfg(feature = "pq")]
+    new_kem_prekeys: Vec<KemPreKeyPair>,
+    #[cfg(feature = "pq")]
+    consumed_kem_prekeys: Vec<PreKeyId>,
+    #[cfg(feature = "pq")]
+    deleted_kem_prekeys: Vec<PreKeyId>,
     accepted_base_keys: Vec<(PreKeyId, X25519PublicKey)>,
     received: Vec<Received>,
     sent: Vec<Sent>,
@@ -233,6 +256,7 @@ impl Changes {
             && self.new_one_time_prekeys.is_empty()
             && self.consumed_one_time_prekeys.is_empty()
             && self.deleted_one_time_prekeys.is_empty()
+            && self.kem_changes_are_empty()
             && self.accepted_base_keys.is_empty()
             && self.received.is_empty()
             && self.sent.is_empty()
@@ -305,6 +329,38 @@ impl Changes {
     /// Deletes a one-time prekey that was never used, if it is stored.
     pub fn delete_one_time_prekey(&mut self, id: PreKeyId) {
         self.deleted_one_time_prekeys.push(id);
+    }
+
+    /// Adds a KEM prekey.
+    #[cfg(feature = "pq")]
+    pub fn add_kem_prekey(&mut self, pair: KemPreKeyPair) {
+        self.new_kem_prekeys.push(pair);
+    }
+
+    /// Deletes a one-time KEM prekey that an initial message used. It
+    /// must still be stored.
+    #[cfg(feature = "pq")]
+    pub fn consume_kem_prekey(&mut self, id: PreKeyId) {
+        self.consumed_kem_prekeys.push(id);
+    }
+
+    /// Deletes a KEM prekey (one never used, or a last-resort one past its
+    /// grace period), if it is stored.
+    #[cfg(feature = "pq")]
+    pub fn delete_kem_prekey(&mut self, id: PreKeyId) {
+        self.deleted_kem_prekeys.push(id);
+    }
+
+    #[cfg(feature = "pq")]
+    fn kem_changes_are_empty(&self) -> bool {
+        self.new_kem_prekeys.is_empty()
+            && self.consumed_kem_prekeys.is_empty()
+            && self.deleted_kem_prekeys.is_empty()
+    }
+
+    #[cfg(not(feature = "pq"))]
+    fn kem_changes_are_empty(&self) -> bool {
+        true
     }
 
     /// Records an accepted initial message. It must not be recorded yet.
@@ -406,6 +462,25 @@ impl Changes {
     /// [`crate::limits::MAX_ONE_TIME_PREKEYS`]).
     pub fn deleted_one_time_prekeys(&self) -> &[PreKeyId] {
         &self.deleted_one_time_prekeys
+    }
+
+    /// The KEM prekeys to add.
+    #[cfg(feature = "pq")]
+    pub fn new_kem_prekeys(&self) -> &[KemPreKeyPair] {
+        &self.new_kem_prekeys
+    }
+
+    /// The one-time KEM prekeys an initial message used: each must still
+    /// be stored.
+    #[cfg(feature = "pq")]
+    pub fn consumed_kem_prekeys(&self) -> &[PreKeyId] {
+        &self.consumed_kem_prekeys
+    }
+
+    /// The KEM prekeys to delete if stored.
+    #[cfg(feature = "pq")]
+    pub fn deleted_kem_prekeys(&self) -> &[PreKeyId] {
+        &self.deleted_kem_prekeys
     }
 
     /// The base keys of accepted initial messages, each with its signed

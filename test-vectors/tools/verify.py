@@ -88,6 +88,11 @@ def h(s):
     return None if s is None else bytes.fromhex(s)
 
 
+def check_vector(what, got, want):
+    """`check`, for a value computed from a vector's inputs."""
+    check(what, got, want)
+
+
 # ---- §13, §15 limits and constants ---------------------------------------------------
 
 MAX_SKIP = 1000
@@ -155,7 +160,7 @@ def limits_are_consistent():
                + 32 + 4 + 33 + 1 + 32 + 33 + 32 + 4 + 1 + 32 + 4
                + MAX_CHAIN_HISTORY * 49 + MAX_SKIPPED_KEYS * 36 + MAX_DROPPED_RANGES * 8)
     check("Session::MAX_ENCODED_LEN", session, SESSION_MAX_ENCODED_LEN)
-    check("Session::MAX_ENCODED_LEN less the KEM section is version 2's", session - kem + 1, 74_473)
+    check("Session::MAX_ENCODED_LEN less the KEM section (its flag too) is version 2's", session - kem, 74_473)
     multi = 1 + 33 + 32 + 4 + MAX_RECIPIENTS * SHARE_LEN + 4 + MAX_ENVELOPE_LEN - ENVELOPE_PREFIX_LEN   # §11
     check("MultiRecipientEnvelope::MAX_ENCODED_LEN", multi, MULTI_MAX_ENCODED_LEN)
     # §4.3: at most 1,865 bytes; 175 without a certificate or KEM prekey; a KEM prekey adds 1,254.
@@ -452,8 +457,9 @@ class Reader:
         return decode_certificate_point(self.take(32))
 
     def kem_key(self):
-        """§2.2: Encode(PQPK). Another tag is InvalidValue (not UnexpectedKeyType, as §2.2
-        says for this key type); then the 1184 bytes; then FIPS 203's modulus check."""
+        """§2.2: Encode(PQPK). Another tag is InvalidValue (§2.2 says so for this key type;
+        the other key types' wrong tag is UnexpectedKeyType); then the 1184 bytes; then
+        FIPS 203's modulus check, also InvalidValue."""
         if self.u8() != KEY_KEM:
             raise bad("InvalidValue")
         ek = self.take(KEM_PUBLIC_KEY_LEN)
@@ -1249,11 +1255,14 @@ def decode_ratchet_message(data):
     return m
 
 
-def encode_initial_message(ik, base_key, spk_id, opk_id, ratchet_message):
-    """§7.2."""
+def encode_initial_message(ik, base_key, spk_id, opk_id, kem, ratchet_message):
+    """§7.2, version 3; `kem` is (KEM prekey id, CT) for the post-quantum agreement."""
     out = u8(TAG_INITIAL) + encode_ik(ik) + encode_pk(base_key) + u32(spk_id) + flag(opk_id is not None)
     if opk_id is not None:
         out += u32(opk_id)
+    out += flag(kem is not None)
+    if kem is not None:
+        out += u32(kem[0]) + kem[1]
     return out + with_len(ratchet_message)
 
 
@@ -1264,9 +1273,12 @@ def decode_initial_message(data):
     """§7.2, the `InitialMessage` decoder: M is at most 70 + MAX_PLAINTEXT_LEN + 16
     (TooLong), and the inner ratchet message fills exactly M bytes."""
     r = Reader(data, TAG_INITIAL, MAX_MESSAGE_LEN)
-    m = {"ik": r.identity_key(), "base_key": r.x25519_key(), "spk_id": r.u32(), "opk_id": None}
+    m = {"ik": r.identity_key(), "base_key": r.x25519_key(), "spk_id": r.u32(), "opk_id": None,
+         "kem_id": None, "kem_ciphertext": None}
     if r.flag():
         m["opk_id"] = r.u32()
+    if r.flag():                                   # the `pq` feature's decoder (§20)
+        m["kem_id"], m["kem_ciphertext"] = r.u32(), r.take(KEM_CIPHERTEXT_LEN)
     m["message"] = decode_ratchet_message(r.var(MAX_RATCHET_MESSAGE_LEN))
     r.finish()
     return m
@@ -1275,14 +1287,16 @@ def decode_initial_message(data):
 # ---- §8 sessions ------------------------------------------------------------------------------
 
 class Session:
-    """§8: a session, its X3DH identifiers, its generation and its ratchet."""
+    """§8: a session, its agreement's identifiers, its generation and its ratchet. `kem` is
+    None for X3DH, or for PQXDH {"id", "digest" (SHA-256 of CT), "ciphertext" (CT while
+    kept, else None)} (§8.2, §20.2 step 7)."""
 
     def __init__(self, role, generation, local_ik, local_x, peer_ik, peer_x, base_key, spk_id, opk_id,
-                 awaiting, ratchet):
+                 awaiting, ratchet, kem=None):
         self.role, self.generation = role, generation      # role 1: initiator, 2: responder
         self.local_ik, self.local_x, self.peer_ik, self.peer_x = local_ik, local_x, peer_ik, peer_x
         self.base_key, self.spk_id, self.opk_id, self.awaiting = base_key, spk_id, opk_id, awaiting
-        self.ratchet = ratchet
+        self.ratchet, self.kem = ratchet, kem
 
     def ad(self):
         """§8.2: AD rebuilt from the two identity keys, the initiator's first."""
@@ -1294,7 +1308,8 @@ class Session:
         out = self.ratchet.encrypt(plaintext, self.ad(), rng)
         out["wire"] = out["ratchet_message"]
         if self.role == 1 and self.awaiting:
-            out["wire"] = encode_initial_message(self.local_ik, self.base_key, self.spk_id, self.opk_id,
+            kem = None if self.kem is None else (self.kem["id"], self.kem["ciphertext"])   # §20.2 step 7
+            out["wire"] = encode_initial_message(self.local_ik, self.base_key, self.spk_id, self.opk_id, kem,
                                                  out["ratchet_message"])
         self.generation += 1
         return out
@@ -1313,8 +1328,13 @@ class Session:
         except Refused as e:
             raise malformed("Decrypt", e)
         if initial:
-            m_ids = (m["base_key"], m["ik"], m["spk_id"], m["opk_id"])
-            if self.role != 2 or m_ids != (self.base_key, self.peer_ik, self.spk_id, self.opk_id):
+            # §8.1: it must match exactly. §8.1 lists the base key, IK_A and the prekey ids;
+            # "exactly" is read here to take in the KEM fields too: the KEM prekey id (or its
+            # absence) and the ciphertext, by the SHA-256 the state keeps of it (§8.2).
+            m_kem = None if m["kem_id"] is None else (m["kem_id"], sha256(m["kem_ciphertext"]))
+            own_kem = None if self.kem is None else (self.kem["id"], self.kem["digest"])
+            m_ids = (m["base_key"], m["ik"], m["spk_id"], m["opk_id"], m_kem)
+            if self.role != 2 or m_ids != (self.base_key, self.peer_ik, self.spk_id, self.opk_id, own_kem):
                 raise error("Decrypt", "OtherSession")
             m = m["message"]
             # §8.1: every initial message is sent from the initiator's first chain; once the
@@ -1326,6 +1346,8 @@ class Session:
         out = self.ratchet.decrypt(m, self.ad())
         self.generation += 1
         self.awaiting = False
+        if self.kem is not None:
+            self.kem["ciphertext"] = None         # kept only until the first reply (§20.2 step 7, §8.2)
         return out
 
     def encode(self):
@@ -1335,6 +1357,10 @@ class Session:
         out += encode_pk(self.base_key) + u32(self.spk_id) + flag(self.opk_id is not None)
         if self.opk_id is not None:
             out += u32(self.opk_id)
+        out += flag(self.kem is not None)
+        if self.kem is not None:
+            ct = self.kem["ciphertext"]
+            out += u32(self.kem["id"]) + self.kem["digest"] + flag(ct is not None) + (ct or b"")
         return out + flag(self.awaiting) + self.ratchet.encode()
 
 
@@ -1350,6 +1376,10 @@ def decode_session(data):
     peer_ik, peer_x = r.identity_key(full=False), r.x25519_key()
     base_key, spk_id = r.x25519_key(), r.u32()
     opk_id = r.u32() if r.flag() else None
+    kem = None
+    if r.flag():
+        kem = {"id": r.u32(), "digest": r.take(32)}
+        kem["ciphertext"] = r.take(KEM_CIPHERTEXT_LEN) if r.flag() else None
     awaiting = r.flag()
     rk, pn, dhr = r.take(32), r.u32(), r.x25519_key()
     sending = Sending(r.take(32), r.x25519_key(), r.take(32), r.u32()) if r.flag() else None
@@ -1398,16 +1428,20 @@ def decode_session(data):
         chains.append(ReceivedChain(key, end, unknown_below, keys, ranges))
     if sum(1 for ch in chains[:-1] if ch.skipped) > MAX_RECEIVING_CHAINS - 1:
         raise inconsistent("too many earlier chains hold keys")
+    if kem is not None and kem["ciphertext"] is not None and sha256(kem["ciphertext"]) != kem["digest"]:
+        raise inconsistent("a kept KEM ciphertext that does not hash to the digest")
     if awaiting and ckr is not None:
         raise inconsistent("awaiting reply set with the receiving chain present")
     if not awaiting and ckr is None:
         raise inconsistent("awaiting reply clear with the receiving chain absent")
     if awaiting and role == 2:
         raise inconsistent("awaiting reply set for a responder")
+    if kem is not None and (kem["ciphertext"] is not None) != awaiting:
+        raise inconsistent("the KEM ciphertext kept while not awaiting the reply, or not kept while awaiting it")
     r.finish()
     ratchet = Ratchet(rk, pn, dhr, sending, ckr, chains)
     return Session(role, generation, local_ik, local_x, peer_ik, peer_x, base_key, spk_id, opk_id, awaiting,
-                   ratchet)
+                   ratchet, kem)
 
 
 # ---- §9 certificates --------------------------------------------------------------------------
@@ -1802,7 +1836,7 @@ MAX_ARCHIVED_SESSIONS = 8
 MAX_DEVICES_PER_USER = 32
 MAX_SIGNED_PREKEYS = 6
 ADDRESS_MAX_LEN = 142
-SESSION_RECORD_MAX_LEN = 670_456
+SESSION_RECORD_MAX_LEN = 680_590      # S3.1 still says 670,456, version 2's (from 74,473 per session)
 MAX_REPLACED_IDENTITIES = 4
 REMOTE_IDENTITY_MAX_LEN = 374
 ACCOUNT_MAX_LEN = 715
@@ -2293,26 +2327,118 @@ def x3dh_family():
         opk = i["bob_one_time_prekey"]
         opk_public = x25519_public(h(opk["secret"])) if opk else None
         signature = bob.sign(signed_prekey_message(spk["id"], spk_public))
-        bundle = encode_bundle(bob.ed, spk["id"], spk_public, signature, opk and opk["id"], opk_public)
+        kp = i.get("bob_kem_prekey")
+        kem, pair = None, None
+        if kp:
+            kem, pair = kem_prekey_family(name, bob, kp, v)
+        bundle = encode_bundle(bob.ed, spk["id"], spk_public, signature, opk and opk["id"], opk_public, kem)
         check(f"{name} bundle", bundle, v["bundle"])
-        check(f"{name} bundle decodes", encode_bundle(*decode_bundle(bundle).values()), bundle)
+        check(f"{name} bundle decodes", encode_bundle(**decode_bundle(bundle)), bundle)
         rng = Rng(i["rng"])
         session, got = initiate(alice, bundle, rng)
         check(f"{name} dh count", len(got["dh"]), len(v["dh"]))
         for n, d in enumerate(got["dh"]):
             check(f"{name} DH{n + 1}", d, v["dh"][n])
+        if kp:
+            # §20.2 steps 3 and 6: m is the second draw, after EK_A.
+            check(f"{name} m is the second draw", got["kem_m"], i["rng"][1])
+            check(f"{name} KEM secret length", len(got["kem_shared_secret"]), KEM_SECRET_LEN)
+            check_fields(name, got, v, ("kem_ciphertext", "kem_shared_secret"))
+            check(f"{name} kdf_input ends with the KEM secret", got["kdf_input"][-32:], v["kem_shared_secret"])
+        check(f"{name} kdf_input length", len(got["kdf_input"]), 32 + 32 * len(v["dh"]) + (32 if kp else 0))
         check_fields(name, got, v, ("alice_ephemeral_public", "kdf_input", "sk", "ad", "alice_ratchet_public",
                                     "ratchet_dh"))
         sent = session.encrypt(h(i["plaintext"]), rng)
         rng.all_used(name)
         check_fields(name, sent, v, X3DH_SEND_FIELDS)
         check(f"{name} initial message", sent["wire"], v["initial_message"])
-        # The responder accepts it (§5.2) and reads the plaintext.
-        store = PreKeyStore({"signed": [spk], "one_time": [opk] if opk else []})
-        _, got = accept(bob, store, sent["wire"])
+        # The responder accepts it (§5.2, §20.3) and reads the plaintext.
+        store = PreKeyStore({"signed": [spk], "one_time": [opk] if opk else [],
+                             "kem": [kp] if kp else []})
+        bob_session, got = accept(bob, store, sent["wire"])
         check(f"{name} accepted plaintext", got["plaintext"], h(i["plaintext"]))
         check(f"{name} one-time prekey consumed", len(store.one_time), 0)
+        if kp:
+            check(f"{name} decapsulated secret", got["kem_shared_secret"], v["kem_shared_secret"])
+            kem_cross_check(name, pair, h(v["kem_ciphertext"]), h(v["kem_shared_secret"]))
+            # §20.3 step 5: a one-time KEM prekey is deleted, a last-resort one stays.
+            check(f"{name} KEM prekey kept", kp["id"] in store.kem, kp["kind"] == KEM_LAST_RESORT)
+            pq_sessions(name, session, bob_session, sent["wire"])
     negative_vectors(doc)
+
+
+def kem_prekey_family(name, bob, kp, v):
+    """§4.4: the KEM prekey of a PQXDH vector, from its seed; returns it as the bundle
+    carries it, and its key pair."""
+    pair = KemKeyPair(h(kp["seed"]))
+    check(f"{name} KEM public key", pair.public, v["kem_public_key"])
+    check(f"{name} KEM public key passes the modulus check", mlkem_modulus_check(pair.public), True)
+    message = kem_prekey_message(kp["id"], kp["kind"], pair.public)
+    check(f"{name} KEM prekey signed message length", len(message), 1212)
+    kem_signature = bob.sign(message)
+    check(f"{name} KEM prekey signature", kem_signature, v["kem_prekey_signature"])
+    kem = (kp["id"], kp["kind"], pair.public, kem_signature)
+    verify_kem_prekey(bob.ed, kem)
+    record = encode_kem_prekey(kem)
+    check(f"{name} KEM prekey record decodes", decode_kem_prekey(record), kem)
+    # §4.3: the fields follow the KEM flag, after the one-time prekey's fields if any.
+    at = 1 + 33 + 4 + 33 + 64 + 1 + (4 + 33 if v["inputs"]["bob_one_time_prekey"] else 0) + 1
+    check(f"{name} the bundle's KEM flag", h(v["bundle"])[at - 1], 1)
+    check(f"{name} KEM prekey record is the bundle's fields after its tag", record[2:],
+          h(v["bundle"])[at:at + KEM_PREKEY_FIELDS_LEN])
+    check(f"{name} KEM prekey stored pair length",
+          len(encode_kem_prekey_pair(kp["id"], kp["kind"], pair.seed, kem_signature)), 135)
+    return kem, pair
+
+
+def pq_sessions(name, alice, bob, initial):
+    """§8.2 and §20.2 step 7 on the sessions of a PQXDH vector (no vector holds a stored
+    PQXDH state): the initiator keeps CT while it awaits the reply, the responder only its
+    SHA-256; each state re-encodes, and the KEM section's consistency checks hold."""
+    a_state, b_state = alice.encode(), bob.encode()
+    for who, state in (("initiator", a_state), ("responder", b_state)):
+        check(f"{name} {who} state re-encodes", decode_session(state).encode(), state)
+    ct = decode_initial_message(initial)["kem_ciphertext"]
+    check(f"{name} initiator keeps CT", (alice.kem["ciphertext"], alice.kem["digest"]), (ct, sha256(ct)))
+    check(f"{name} responder keeps CT's digest only", (bob.kem["ciphertext"], bob.kem["digest"]), (None, sha256(ct)))
+    # The KEM section starts after the one-time prekey's fields; the awaiting flag follows it.
+    at = 1 + 1 + 8 + 5 * 33 + 4 + (5 if alice.opk_id is not None else 1)
+    section = b"\x01" + u32(alice.kem["id"]) + sha256(ct)
+    check(f"{name} initiator's KEM section, CT kept, awaiting", a_state[at:at + 39 + KEM_CIPHERTEXT_LEN],
+          section + b"\x01" + ct + b"\x01")
+    check(f"{name} responder's KEM section, CT not kept, not awaiting", b_state[at:at + 39], section + b"\x00\x00")
+    broken = {
+        "a kept CT that does not hash to the digest": a_state[:at + 5] + xor(a_state[at + 5:at + 6], b"\x01")
+        + a_state[at + 6:],
+        "CT not kept while awaiting the reply": a_state[:at + 37] + b"\x00" + a_state[at + 38 + KEM_CIPHERTEXT_LEN:],
+        "CT kept by a responder": b_state[:at + 37] + b"\x01" + ct + b_state[at + 38:],
+    }
+    for what, state in broken.items():
+        try:
+            decode_session(state)
+            got = None
+        except Refused as e:
+            got = e.name
+        check(f"{name} state with {what}", got, "Decode(InconsistentState)")
+    # §8.1: the initial message delivered again matches the session (its KEM fields
+    # included) and was decrypted: Duplicate. The responder's state does not change.
+    try:
+        bob.decrypt(initial)
+        got = None
+    except Refused as e:
+        got = e.name
+    check(f"{name} the initial message again", got, "Decrypt(Duplicate)")
+    check(f"{name} responder state unchanged", bob.encode(), b_state)
+    # A reply (its draws made up here: no vector gives them) ends the awaiting: the
+    # initiator drops CT and keeps its digest.
+    made_up = lambda label: sha256(b"verify.py: " + label)
+    reply = bob.encrypt(b"reply", Rng([made_up(b"DHs").hex(), made_up(b"nonce")[:24].hex()]))
+    alice.decrypt(reply["wire"])
+    state = alice.encode()
+    check(f"{name} initiator after the reply", (alice.awaiting, alice.kem["ciphertext"], alice.kem["digest"]),
+          (False, None, sha256(ct)))
+    check(f"{name} initiator state after the reply re-encodes", decode_session(state).encode(), state)
+    check(f"{name} initiator's KEM section after the reply", state[at:at + 39], section + b"\x00\x00")
 
 
 SEND_FIELDS = ("dh", "root_key", "chain_key", "message_key", "nonce", "xchacha_subkey", "header",
@@ -2483,7 +2609,7 @@ def check_unsealed(name, recipient, envelope, unsealed, message, kind=None):
         if f in unsealed:
             want = unsealed[f]
             want = want.encode() if f == "app_id" else h(want) if isinstance(want, str) else want
-            check(f"{name} unsealed {f}", got[f], want)
+            check_vector(f"{name} unsealed {f}", got[f], want)
     return got
 
 
@@ -2640,7 +2766,7 @@ def sessions_family():
         name = f"bundle certificate check {v['description']!r}"
         bundle = h(v["bundle"])
         d = decode_bundle(bundle)
-        check(f"{name} bundle re-encodes", encode_bundle(*d.values()), bundle)
+        check(f"{name} bundle re-encodes", encode_bundle(**d), bundle)
         # The bundle's own signed prekey verifies (§5.1 step 1): only its certificate is at issue.
         check(f"{name} signed prekey signature",
               verify_strict(d["ik"], signed_prekey_message(d["spk_id"], d["spk"]), d["signature"]), True)
@@ -2655,6 +2781,7 @@ def sessions_family():
 
 def main():
     check_hchacha20()
+    check_mlkem_modulus_check()
     limits_are_consistent()
     session_limits_are_consistent()
     print(f"{'constants':16} {checked:5} values")

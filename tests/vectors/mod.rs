@@ -330,7 +330,7 @@ fn identity_family() -> Value {
 
     json!({
         "family": "identity",
-        "version": 2,
+        "version": 3,
         "description": "Identity keys (Ed25519 with an even x, and their X25519 form) generated from one draw, one of them rehashed; signed and one-time prekeys; certificate-signing keys. docs/protocol.md §2, §3, §4, §12.",
         "vectors": vectors,
         "negative": negative,
@@ -1698,7 +1698,7 @@ fn sealed_vector(
         "user_id": h(opened.user_id().as_bytes()),
         "device_id": opened.device_id().0,
         "identity_key": h(opened.identity_key().to_bytes()),
-        "content_type": if inner[0] == 0x22 { 1 } else { 2 },
+        "content_type": if inner[0] == 0x23 { 1 } else { 2 },
     });
     v
 }
