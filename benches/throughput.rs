@@ -479,6 +479,7 @@ struct Keys {
     alice: IdentityKeyPair,
     spk: SignedPreKeyPair,
     opk: OneTimePreKeyPair,
+    kem: KemPreKeyPair,
     rng: ChaCha20Rng,
 }
 
@@ -488,7 +489,8 @@ fn keys() -> Keys {
     let alice = IdentityKeyPair::generate(&mut rng);
     let spk = SignedPreKeyPair::generate(&mut rng, &bob, PreKeyId(1));
     let opk = OneTimePreKeyPair::generate(&mut rng, PreKeyId(2));
-    Keys { bob, alice, spk, opk, rng }
+    let kem = KemPreKeyPair::generate(&mut rng, &bob, PreKeyId(3), KemPreKeyKind::OneTime);
+    Keys { bob, alice, spk, opk, kem, rng }
 }
 
 impl Keys {
@@ -498,6 +500,11 @@ impl Keys {
             self.spk.public(),
             with_opk.then(|| self.opk.public()),
         )
+    }
+
+    /// The bundle with the one-time prekey and the KEM prekey.
+    fn bundle_pq(&self) -> PreKeyBundle {
+        self.bundle(true).with_kem_prekey(self.kem.public())
     }
 }
 
@@ -576,6 +583,96 @@ fn setup(b: &mut Benches) {
             }),
         );
     }
+}
+
+/// The post-quantum agreement (PQXDH) with a one-time prekey and a KEM
+/// prekey, beside the classic floor plus what PQXDH adds: one ML-KEM-768
+/// encapsulation (decapsulation for the responder) and, for the initiator,
+/// the KEM prekey's signature verification (over its 1212-byte message).
+fn setup_pq(b: &mut Benches) {
+    use ml_kem::kem::Decapsulate;
+    let mut k = keys();
+    let bundle = k.bundle_pq();
+    b.add(
+        "setup",
+        "initiator-pq",
+        1,
+        repeat(move || {
+            black_box(Session::initiate(&mut k.rng, &k.alice, &bundle).unwrap());
+        }),
+    );
+    let mut k = keys();
+    let bundle = k.bundle_pq();
+    let first = Session::initiate(&mut k.rng, &k.alice, &bundle)
+        .unwrap()
+        .encrypt(&mut k.rng, &[0u8; 64])
+        .unwrap();
+    let (spk, opk, kem) = (k.spk.to_bytes(), k.opk.to_bytes(), k.kem.to_bytes());
+    b.add(
+        "setup",
+        "responder-pq",
+        1,
+        batched(
+            64,
+            move || {
+                (
+                    SignedPreKeyPair::from_bytes(&spk).unwrap(),
+                    OneTimePreKeyPair::from_bytes(&opk).unwrap(),
+                    KemPreKeyPair::from_bytes(&kem).unwrap(),
+                )
+            },
+            move |(spk, opk, kem)| {
+                let initial = InitialMessage::parse(&first).unwrap();
+                black_box(
+                    Session::accept_hybrid(&k.bob, &spk, Some(&opk), Some(&kem), &initial).unwrap(),
+                );
+            },
+        ),
+    );
+
+    // Floors: the classic floors plus ML-KEM-768 and one more verification.
+    let dk = ml_kem::DecapsulationKey::<ml_kem::MlKem768>::from_seed([7u8; 64].into());
+    let ek = dk.encapsulation_key().clone();
+    let (ct, _) = ek.encapsulate_deterministic(&[9u8; 32].into());
+    let signing = SigningKey::from_bytes(&[6u8; 32]);
+    let long_message = [0u8; 1212];
+    let long_signature = signing.sign(&long_message);
+    let long_key = signing.verifying_key();
+    let mut curve = Curve::new();
+    let mut m = [0u8; 32];
+    b.add(
+        "setup",
+        "floor-initiator-pq",
+        1,
+        repeat(move || {
+            curve.verify();
+            long_key.verify_strict(&long_message, &long_signature).unwrap();
+            curve.keygen(); // EK_A
+            m[0] = m[0].wrapping_add(1);
+            black_box(ek.encapsulate_deterministic(&m.into()));
+            for _ in 0..4 {
+                curve.dh();
+            }
+            curve.keygen(); // the first DHs
+            curve.dh(); // DH(DHs, SPK_B)
+        }),
+    );
+    let (curve, sealed, mut aead) = (Curve::new(), XAead::sealed(64), XAead::new());
+    b.add(
+        "setup",
+        "floor-responder-pq",
+        1,
+        repeat(move || {
+            curve.subgroup_check(); // IK_A, read from the message
+            black_box(dk.decapsulate(&ct));
+            for _ in 0..4 {
+                curve.dh();
+            }
+            curve.dh(); // DH(SPK_B, DHs)
+            chain_step(&[3u8; 32]);
+            aead.open(&sealed);
+        }),
+    );
 }
 
 /// One app's sender Alice, and Bob who trusts that app.
@@ -1016,8 +1113,27 @@ fn rows() -> Vec<Row> {
         });
     }
     rows.push(Row::plain("ping-pong", "two-messages", "floor-two-messages", Some(1.15)));
-    for case in ["initiator-opk", "initiator", "responder-opk", "responder"] {
+    for case in
+        ["initiator-opk", "initiator", "responder-opk", "responder", "initiator-pq", "responder-pq"]
+    {
         rows.push(Row::plain("setup", case, &format!("floor-{case}"), Some(1.1)));
+    }
+    // What the post-quantum agreement adds to the classic one (with a
+    // one-time prekey), against one ML-KEM-768 operation's worth of floor.
+    for side in ["initiator", "responder"] {
+        let run = |name: String| ("setup".to_string(), name);
+        rows.push(Row {
+            label: format!("setup {side}: PQXDH minus X3DH"),
+            runs: vec![
+                run(format!("{side}-pq")),
+                run(format!("{side}-opk")),
+                run(format!("floor-{side}-pq")),
+                run(format!("floor-{side}-opk")),
+            ],
+            case: Box::new(|t| t[0] - t[1]),
+            floor: Box::new(|t| t[2] - t[3]),
+            target: None,
+        });
     }
     for case in ["seal-cold", "seal-warm", "unseal"] {
         rows.push(Row::plain("sealed", case, &format!("floor-{case}"), Some(1.1)));
@@ -1129,6 +1245,21 @@ fn summary(benches: &mut Benches, since: SystemTime) {
     let mut first = Session::initiate(&mut rng, &k.alice, &k.bundle(true)).unwrap();
     first.encrypt(&mut k.rng, b"hi").unwrap();
     println!("session state, initiator after its first message: {} bytes", first.to_bytes().len());
+    let classic_message = first.encrypt(&mut k.rng, b"").unwrap().len();
+    let mut hybrid = Session::initiate(&mut rng, &k.alice, &k.bundle_pq()).unwrap();
+    let hybrid_message = hybrid.encrypt(&mut k.rng, b"").unwrap().len();
+    println!(
+        "bytes, classic vs post-quantum: bundle {} vs {} (+{}), initial message (empty plaintext) {} vs {} (+{}), initiator state awaiting its reply {} vs {} (+{})",
+        k.bundle(true).to_bytes().len(),
+        k.bundle_pq().to_bytes().len(),
+        k.bundle_pq().to_bytes().len() - k.bundle(true).to_bytes().len(),
+        classic_message,
+        hybrid_message,
+        hybrid_message - classic_message,
+        first.to_bytes().len(),
+        hybrid.to_bytes().len(),
+        hybrid.to_bytes().len() - first.to_bytes().len(),
+    );
     for (name, session) in stored_sessions() {
         let timing = |op: &str| median("state", &format!("{op}-{name}"), since).map(time);
         // Times only for what criterion measured in this run.
@@ -1155,6 +1286,7 @@ fn main() {
     one_way(&mut benches);
     ping_pong(&mut benches);
     setup(&mut benches);
+    setup_pq(&mut benches);
     sealed(&mut benches);
     multi(&mut benches);
     device(&mut benches);

@@ -12,11 +12,11 @@ ROOT = pathlib.Path(__file__).resolve().parent
 VECTORS = ROOT.parent / "test-vectors"
 
 ROUTES = {
-    0x12: ["decode_bundle"],
+    0x13: ["decode_bundle"],
     0xFF: ["decode_records"],
-    0x22: ["decode_initial_message", "session_receive"],
+    0x23: ["decode_initial_message", "session_receive"],
     0x32: ["decode_ratchet_message", "session_receive"],
-    0x42: ["decode_session"],
+    0x43: ["decode_session"],
     0xA2: ["decode_certificate"],
     0xB2: ["decode_certificate"],
     0xE2: ["decode_certificate"],
@@ -47,6 +47,8 @@ def main():
             if not data:
                 continue
             targets = ROUTES.get(data[0], [])
+            if len(data) == 1088:  # an ML-KEM-768 ciphertext (docs/protocol.md §7.2)
+                targets = targets + ["decapsulate"]
             if data[0] in KEYS and len(data) <= 102:
                 targets = targets + ["decode_keys"]
             for target in targets:
