@@ -23,9 +23,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rand_core::UnwrapErr;
 use sealwire::{
     Address, AppId, CertificateKeyPair, Device, DeviceId, IdentityEvent, IdentityKey,
-    IdentityKeyPair, IssuerCertificate, KemPreKeyKind, KemPreKeyPair, MemoryStore,
-    MultiRecipientEnvelope, OneTimePreKey, PreKeyBundle, Publication, SealedEnvelope,
-    SenderCertificate, SignedPreKeyPair, Timestamp, TrustRoot, TrustStore, UserAddress, UserId,
+    IdentityKeyPair, IssuerCertificate, MemoryStore, MultiRecipientEnvelope, OneTimePreKey,
+    PreKeyBundle, Publication, SealedEnvelope, SenderCertificate, SignedPreKeyPair, Timestamp,
+    TrustRoot, TrustStore, UserAddress, UserId,
 };
 
 type Rng = UnwrapErr<getrandom::SysRng>;
@@ -323,15 +323,20 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mallory = IdentityKeyPair::generate(&mut rng);
     let real = relay.bundle(&phone_address)?;
     let signed = SignedPreKeyPair::generate(&mut rng, &mallory, sealwire::PreKeyId(1));
-    let kem = KemPreKeyPair::generate(
-        &mut rng,
-        &mallory,
-        sealwire::PreKeyId(1),
-        KemPreKeyKind::LastResort,
+    let substituted = PreKeyBundle::new(*mallory.public(), signed.public(), None);
+    // The relay's bundle is post-quantum too: its own KEM prekey.
+    #[cfg(feature = "pq")]
+    let substituted = substituted.with_kem_prekey(
+        sealwire::KemPreKeyPair::generate(
+            &mut rng,
+            &mallory,
+            sealwire::PreKeyId(1),
+            sealwire::KemPreKeyKind::LastResort,
+        )
+        .public(),
     );
-    let substituted = PreKeyBundle::new(*mallory.public(), signed.public(), None)
-        .with_kem_prekey(kem.public())
-        .with_certificate(real.certificate().ok_or("no certificate")?.clone());
+    let substituted =
+        substituted.with_certificate(real.certificate().ok_or("no certificate")?.clone());
     match carol.device.start_session(&mut rng, &phone_address, &substituted, clock()) {
         Ok(_) => return Err("a substituted bundle was accepted".into()),
         Err(e) => println!("  {} refuses the relay's bundle: {e} [{:?}]", carol.name(), e.action()),

@@ -257,14 +257,17 @@ fn a_substituted_bundle_is_refused_when_its_app_must_vouch_for_it() {
     // The relay's own key, with Alice's real certificate.
     let mallory = IdentityKeyPair::generate(&mut w.rng);
     let signed = SignedPreKeyPair::generate(&mut w.rng, &mallory, PreKeyId(1));
-    let kem = sealwire::KemPreKeyPair::generate(
-        &mut w.rng,
-        &mallory,
-        PreKeyId(1),
-        sealwire::KemPreKeyKind::LastResort,
+    let theirs = PreKeyBundle::new(*mallory.public(), signed.public(), None);
+    #[cfg(feature = "pq")]
+    let theirs = theirs.with_kem_prekey(
+        sealwire::KemPreKeyPair::generate(
+            &mut w.rng,
+            &mallory,
+            PreKeyId(1),
+            sealwire::KemPreKeyKind::LastResort,
+        )
+        .public(),
     );
-    let theirs =
-        PreKeyBundle::new(*mallory.public(), signed.public(), None).with_kem_prekey(kem.public());
     let with_alices = theirs.clone().with_certificate(real.certificate().unwrap().clone());
     // The relay's own key, with the certificate of another device (Dave's
     // key, Dave's address).

@@ -228,15 +228,15 @@ fn a_message_in_flight_across_a_signed_prekey_rotation_still_opens() {
         let mut old = w.bundle(alice.address());
         let p = &w.server.published[alice.address()].0;
         assert_eq!(p.signed_prekey().id(), sealwire::PreKeyId(2));
+        let stale = sealwire::PreKeyBundle::new(*old.identity(), signed_prekey_one(&alice), None);
         // Its KEM prekey: the last-resort one made with signed prekey 1.
-        let kem = {
+        #[cfg(feature = "pq")]
+        let stale = {
             use sealwire::store::PreKeyStore;
             let id = sealwire::PreKeyId(1 | 1 << 31);
-            alice.store().load_kem_prekey(id).unwrap().unwrap().public()
+            stale.with_kem_prekey(alice.store().load_kem_prekey(id).unwrap().unwrap().public())
         };
-        old = sealwire::PreKeyBundle::new(*old.identity(), signed_prekey_one(&alice), None)
-            .with_kem_prekey(kem)
-            .with_certificate(old.certificate().unwrap().clone());
+        old = stale.with_certificate(old.certificate().unwrap().clone());
         old
     };
     carol.set_devices(&alice_user, &[alice.address().device()]).unwrap();

@@ -118,12 +118,14 @@ impl PreKeyStore for Shared {
     fn one_time_prekey_ids(&self) -> Result<Vec<PreKeyId>, MemoryStoreError> {
         self.0.borrow().one_time_prekey_ids()
     }
+    #[cfg(feature = "pq")]
     fn load_kem_prekey(
         &self,
         id: PreKeyId,
     ) -> Result<Option<sealwire::KemPreKeyPair>, MemoryStoreError> {
         self.0.borrow().load_kem_prekey(id)
     }
+    #[cfg(feature = "pq")]
     fn kem_prekey_ids(&self) -> Result<Vec<PreKeyId>, MemoryStoreError> {
         self.0.borrow().kem_prekey_ids()
     }

@@ -102,11 +102,13 @@ impl PreKeyStore for Failing {
         Ok(inner(self.inner.one_time_prekey_ids()))
     }
 
+    #[cfg(feature = "pq")]
     fn load_kem_prekey(&self, id: PreKeyId) -> Result<Option<sealwire::KemPreKeyPair>, Failure> {
         self.call()?;
         Ok(inner(self.inner.load_kem_prekey(id)))
     }
 
+    #[cfg(feature = "pq")]
     fn kem_prekey_ids(&self) -> Result<Vec<PreKeyId>, Failure> {
         self.call()?;
         Ok(inner(self.inner.kem_prekey_ids()))

@@ -15,6 +15,7 @@ use sealwire::{
 pub struct PreKeys {
     signed: BTreeMap<PreKeyId, SignedPreKeyPair>,
     one_time: BTreeMap<PreKeyId, OneTimePreKeyPair>,
+    #[cfg(feature = "pq")]
     kem: BTreeMap<PreKeyId, sealwire::KemPreKeyPair>,
 }
 
@@ -36,10 +37,12 @@ impl PreKeys {
     }
 
     /// A KEM prekey; a one-time one is deleted once used.
+    #[cfg(feature = "pq")]
     pub fn add_kem_prekey(&mut self, pair: sealwire::KemPreKeyPair) {
         self.kem.insert(pair.id(), pair);
     }
 
+    #[cfg(feature = "pq")]
     pub fn kem_prekey_count(&self) -> usize {
         self.kem.len()
     }
@@ -65,14 +68,20 @@ impl PreKeys {
             }
             None => None,
         };
-        let kem = match initial.kem_prekey_id() {
-            Some(id) => Some(self.kem.get(&id).ok_or(AgreementError::UnknownKemPreKey(id))?),
-            None => None,
+        #[cfg(feature = "pq")]
+        let accepted = {
+            let kem = match initial.kem_prekey_id() {
+                Some(id) => Some(self.kem.get(&id).ok_or(AgreementError::UnknownKemPreKey(id))?),
+                None => None,
+            };
+            Session::accept_hybrid(identity, signed, one_time, kem, initial)?
         };
-        let accepted = Session::accept_hybrid(identity, signed, one_time, kem, initial)?;
+        #[cfg(not(feature = "pq"))]
+        let accepted = Session::accept(identity, signed, one_time, initial)?;
         if let Some(id) = initial.one_time_prekey_id() {
             self.one_time.remove(&id);
         }
+        #[cfg(feature = "pq")]
         if let Some(id) = initial.kem_prekey_id()
             && self.kem.get(&id).is_some_and(|k| k.kind() == sealwire::KemPreKeyKind::OneTime)
         {
