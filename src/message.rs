@@ -292,7 +292,7 @@ pub(crate) fn write_initial_prefix(
 /// Either message a session sends, told apart by the version tag.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Message<'a> {
-    /// An initial message (`0x22`).
+    /// An initial message (`0x23`).
     Initial(InitialMessage<'a>),
     /// A ratchet message (`0x32`).
     Ratchet(RatchetMessage<'a>),

@@ -15,6 +15,9 @@ use crate::identity::{IdentityKey, IdentityKeyPair};
 #[cfg(feature = "pq")]
 use crate::kem_prekey::KemPreKeyPair;
 use crate::labels::V_SESSION;
+
+/// The tag of stored session state version 2, still read (§8.2).
+const V_SESSION_V2: u8 = 0x42;
 use crate::limits::MAX_BASE_KEY_DRAWS;
 use crate::message::{
     INITIAL_PREFIX_MAX, InitialMessage, InitialPrefix, KEM_CT_LEN, Message, RATCHET_OVERHEAD,
@@ -162,7 +165,7 @@ impl SessionState {
 }
 
 impl Session {
-    /// The longest encoding of a session: 74,473 bytes, almost all of it a
+    /// The longest encoding of a session: 75,599 bytes, almost all of it a
     /// full store of skipped message keys.
     pub const MAX_ENCODED_LEN: usize = 1
         + 1
@@ -649,7 +652,9 @@ impl Session {
         out
     }
 
-    /// Decodes a stored session, checking every invariant.
+    /// Decodes a stored session, checking every invariant. Reads version 3
+    /// and version 2 (a session stored before the post-quantum agreement,
+    /// which is classic); writes version 3.
     ///
     /// # Errors
     /// A [`DecodeError`] for malformed or inconsistent input.
@@ -662,7 +667,12 @@ impl Session {
 impl SessionState {
     /// Reads and checks the state written by [`Session::to_bytes`].
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        r.version(V_SESSION)?;
+        // Version 2 (`0x42`, stored before the post-quantum agreement) is
+        // read too: the same fields without the KEM section.
+        let version = r.u8()?;
+        if version != V_SESSION && version != V_SESSION_V2 {
+            return Err(DecodeError::UnknownVersion(version));
+        }
         let role = match r.u8()? {
             1 => Role::Initiator,
             2 => Role::Responder,
@@ -675,7 +685,7 @@ impl SessionState {
         let signed_prekey_id = PreKeyId(r.u32()?);
         let one_time_prekey_id = if r.flag()? { Some(PreKeyId(r.u32()?)) } else { None };
         let prekeys = PreKeysUsed { signed_prekey_id, one_time_prekey_id };
-        let kem = if r.flag()? {
+        let kem = if version == V_SESSION && r.flag()? {
             let prekey_id = PreKeyId(r.u32()?);
             let digest = r.array()?;
             let ciphertext =

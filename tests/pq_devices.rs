@@ -93,7 +93,35 @@ fn a_bundle_stripped_of_its_kem_prekey_or_a_classic_message_is_refused_where_req
     let alice_before = alice.store().clone();
     let err = w.receive(&mut alice, &part).unwrap_err();
     assert_eq!(err, DeviceError::Agreement(AgreementError::PostQuantumRequired));
-    assert!(*alice.store() == alice_before);
+    // Nothing consumed; only the refused base key remembered, so that
+    // Alice's own session wins against Carol's classic one.
+    {
+        use sealwire::store::SessionStore;
+        assert_eq!(
+            alice.store().one_time_prekey_ids().unwrap(),
+            alice_before.one_time_prekey_ids().unwrap()
+        );
+        assert_eq!(alice.store().kem_prekey_ids().unwrap(), alice_before.kem_prekey_ids().unwrap());
+        let record = alice.store().load_session(carol.address()).unwrap().unwrap();
+        assert!(record.current().is_none());
+        assert!(record.refused().is_some());
+    }
+    // Alice writes to Carol over a post-quantum session of her own, and the
+    // conversation converges on it: Carol's next messages are read.
+    let carol_user = carol.address().user().clone();
+    alice.set_devices(&carol_user, &[carol.address().device()]).unwrap();
+    let a1 = w.send(&mut alice, &carol_user, "a1");
+    assert_eq!(w.read(&mut carol, &a1), "a1");
+    let c2 = w.send_only(&mut carol, &alice_user, "c2");
+    assert_eq!(w.read(&mut alice, &c2), "c2");
+    // A fresh Alice for the Preferred half of the test.
+    let mut alice = w.device(0, "alice2", 1);
+    let alice_user = alice.address().user().clone();
+    carol.set_devices(&alice_user, &[alice.address().device()]).unwrap();
+    let classic = w.bundle(alice.address()).without_kem_prekey();
+    carol.start_session(&mut w.rng, alice.address(), &classic, w.now).unwrap();
+    let parts = w.send_only(&mut carol, &alice_user, "classic");
+    let part = for_device(&parts, &alice);
 
     // With Preferred, Alice accepts it; and a KEM prekey that is there is
     // still always used.

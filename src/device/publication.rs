@@ -85,13 +85,32 @@ impl Publication {
     }
 
     /// The bundle the server hands out, with one one-time prekey from its
-    /// supply or, once they are gone, none, and the last-resort KEM
-    /// prekey.
+    /// supply or, once they are gone, none; and the one-time KEM prekey of
+    /// the same id if this publication has it, else the last-resort KEM
+    /// prekey. A server that keeps one-time KEM prekeys from earlier
+    /// publications hands them out with [`Publication::bundle_with_kem`].
     pub fn bundle(&self, one_time: Option<OneTimePreKey>) -> PreKeyBundle {
+        #[cfg(feature = "pq")]
+        let kem = one_time
+            .and_then(|k| self.kem_one_time_prekeys.iter().find(|kem| kem.id() == k.id()))
+            .or(self.kem_prekey.as_ref())
+            .cloned();
+        self.bundle_of(
+            one_time,
+            #[cfg(feature = "pq")]
+            kem,
+        )
+    }
+
+    fn bundle_of(
+        &self,
+        one_time: Option<OneTimePreKey>,
+        #[cfg(feature = "pq")] kem: Option<KemPreKey>,
+    ) -> PreKeyBundle {
         let bundle = PreKeyBundle::new(self.identity, self.signed_prekey, one_time);
         #[cfg(feature = "pq")]
-        let bundle = match &self.kem_prekey {
-            Some(kem) => bundle.with_kem_prekey(kem.clone()),
+        let bundle = match kem {
+            Some(kem) => bundle.with_kem_prekey(kem),
             None => bundle,
         };
         match &self.certificate {
@@ -108,11 +127,7 @@ impl Publication {
         one_time: Option<OneTimePreKey>,
         kem_one_time: Option<KemPreKey>,
     ) -> PreKeyBundle {
-        let bundle = self.bundle(one_time);
-        match kem_one_time {
-            Some(kem) => bundle.with_kem_prekey(kem),
-            None => bundle,
-        }
+        self.bundle_of(one_time, kem_one_time.or_else(|| self.kem_prekey.clone()))
     }
 }
 

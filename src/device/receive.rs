@@ -67,8 +67,13 @@ impl<S: Store> Device<S> {
     /// (an initial message too, even after its session was archived or
     /// dropped), and the other decryption errors;
     /// [`DeviceError::NoSession`] for a ratchet message this device has no
-    /// session for; [`DeviceError::Agreement`] for an initial message
-    /// whose prekeys are gone; [`DeviceError::Decode`];
+    /// session for, and for an initial message whose prekeys are gone;
+    /// [`DeviceError::Agreement`] with
+    /// [`crate::AgreementError::PostQuantumRequired`] for a classic initial
+    /// message where the policy requires post-quantum (its base key is
+    /// remembered as refused, as for prekeys that are gone, so that this
+    /// device's own next session wins the race, `docs/sessions.md` §4.4);
+    /// [`DeviceError::Decode`];
     /// [`DeviceError::Store`], [`DeviceError::Conflict`].
     pub fn receive(&mut self, envelope: &[u8], now: Timestamp) -> DeviceResult<Received, S> {
         let unsealed = unseal(self.account.identity(), &self.trust, now, envelope)?;
@@ -115,11 +120,12 @@ impl<S: Store> Device<S> {
                 match self.accept(from, initial, &mut record, &mut changes, now) {
                     Ok(text) => plaintext = text,
                     Err(Refusal::Error(e)) => return Err(e),
-                    Err(Refusal::Refused) => {
+                    Err(refusal) => {
                         // The peer sends over a session this device cannot
-                        // accept (its prekeys are gone): remember its base
-                        // key, so that the session this device starts next
-                        // wins against it on both sides (§4.4).
+                        // accept (its prekeys are gone, or it is classic
+                        // where post-quantum is required): remember its
+                        // base key, so that the session this device starts
+                        // next wins against it on both sides (§4.4).
                         if record.refused() != Some(initial.base_key()) {
                             record.refuse(*initial.base_key());
                             record.bump();
@@ -127,7 +133,12 @@ impl<S: Store> Device<S> {
                             changes.put_session(from.clone(), record);
                             self.commit(changes)?;
                         }
-                        return Err(DeviceError::NoSession(from.clone()));
+                        return Err(match refusal {
+                            Refusal::Classic => {
+                                DeviceError::Agreement(crate::AgreementError::PostQuantumRequired)
+                            }
+                            _ => DeviceError::NoSession(from.clone()),
+                        });
                     }
                 }
                 true
@@ -196,6 +207,14 @@ impl<S: Store> Device<S> {
         if accepted {
             return Err(Refusal::Error(decrypt_error(from, DecryptError::Duplicate)));
         }
+        // A classic agreement where post-quantum is required: refused
+        // before any prekey is looked up.
+        #[cfg(feature = "pq")]
+        if !initial.is_post_quantum()
+            && self.policy.post_quantum == crate::trust::PostQuantum::Required
+        {
+            return Err(Refusal::Classic);
+        }
         let signed = self
             .store
             .load_signed_prekey(signed_id)
@@ -218,11 +237,6 @@ impl<S: Store> Device<S> {
                     .map_err(|e| Refusal::Error(DeviceError::Store(e)))?
                     .ok_or(Refusal::Refused)?,
             ),
-            None if self.policy.post_quantum == crate::trust::PostQuantum::Required => {
-                return Err(Refusal::Error(DeviceError::Agreement(
-                    crate::AgreementError::PostQuantumRequired,
-                )));
-            }
             None => None,
         };
         #[cfg(feature = "pq")]
@@ -265,6 +279,10 @@ impl<S: Store> Device<S> {
 enum Refusal<E> {
     /// It cannot be: the peer's session is not one this device can share.
     Refused,
+    /// It is of the classic agreement, and the policy requires the
+    /// post-quantum one.
+    #[cfg_attr(not(feature = "pq"), allow(dead_code))]
+    Classic,
     /// Another error.
     Error(DeviceError<E>),
 }
