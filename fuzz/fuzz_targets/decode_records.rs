@@ -1,7 +1,8 @@
 #![no_main]
 //! The session layer's stored records and addresses (docs/sessions.md §2,
 //! §3): every one decodes without panicking, and what decodes re-encodes
-//! to itself.
+//! to itself (a session record holding a version 2 session state, to its
+//! upgrade).
 use libfuzzer_sys::fuzz_target;
 use sealwire::*;
 
@@ -10,6 +11,9 @@ fuzz_target!(|data: &[u8]| {
     canonical(data, |b| Address::from_bytes(b).map(|x| x.to_bytes()));
     canonical(data, |b| RemoteIdentity::from_bytes(b).map(|x| x.to_bytes()));
     canonical(data, |b| DeviceList::from_bytes(b).map(|x| x.to_bytes()));
-    canonical(data, |b| SessionRecord::from_bytes(b).map(|x| x.to_bytes().to_vec()));
+    // Session records hold session states, which may be of version 2.
+    sealwire_fuzz::canonical_or_upgraded(data, |b| {
+        SessionRecord::from_bytes(b).map(|x| x.to_bytes().to_vec())
+    });
     canonical(data, |b| Account::from_bytes(b).map(|x| x.to_bytes().to_vec()));
 });

@@ -11,6 +11,25 @@ pub fn canonical<E>(input: &[u8], decode: impl FnOnce(&[u8]) -> Result<Vec<u8>, 
     }
 }
 
+/// The canonical-encoding property for formats that hold session states,
+/// which read the older version 2 (`0x42`) and write version 3
+/// (docs/protocol.md §8.2): an accepted input re-encodes to itself, or is
+/// upgraded: its re-encoding is longer by at most one byte (the KEM flag)
+/// per `0x42` byte in it, and re-encodes to itself.
+pub fn canonical_or_upgraded<E>(input: &[u8], decode: impl Fn(&[u8]) -> Result<Vec<u8>, E>) {
+    let Ok(again) = decode(input) else { return };
+    if again == input {
+        return;
+    }
+    let v2_tags = input.iter().filter(|b| **b == 0x42).count();
+    assert!(
+        again.len() > input.len() && again.len() - input.len() <= v2_tags,
+        "an accepted input re-encoded to something other than itself or its upgrade"
+    );
+    let twice = decode(&again).unwrap_or_else(|_| panic!("an upgraded encoding does not decode"));
+    assert_eq!(twice, again, "an upgraded encoding did not re-encode to itself");
+}
+
 /// The `nth` hex string stored under `key` in one of the test-vector files
 /// (a minimal reader, so the targets need no JSON crate).
 pub fn vector_hex(json: &str, key: &str, nth: usize) -> Vec<u8> {
