@@ -58,6 +58,8 @@ fn devices_publish_kem_prekeys_and_talk_post_quantum_by_default() {
         alice.store().load_session(bob.address()).unwrap().unwrap()
     };
     assert!(record.current().unwrap().is_post_quantum());
+    assert_eq!(alice.is_post_quantum(bob.address()).unwrap(), Some(true));
+    assert_eq!(bob.is_post_quantum(alice.address()).unwrap(), Some(true));
     let bob_user = bob.address().user().clone();
     let back = w.send(&mut alice, &bob_user, "and back");
     assert_eq!(w.read(&mut bob, &back), "and back");
@@ -128,6 +130,7 @@ fn a_bundle_stripped_of_its_kem_prekey_or_a_classic_message_is_refused_where_req
     alice
         .set_policy(TrustPolicy { post_quantum: PostQuantum::Preferred, ..TrustPolicy::default() });
     assert_eq!(w.receive(&mut alice, &part).unwrap().plaintext, b"classic");
+    assert_eq!(alice.is_post_quantum(carol.address()).unwrap(), Some(false));
     let mut dave = w.device(2, "dave", 1);
     dave.set_policy(TrustPolicy { post_quantum: PostQuantum::Preferred, ..TrustPolicy::default() });
     let full = w.bundle(alice.address());

@@ -33,6 +33,7 @@ use crate::limits::{MAX_COMMIT_ATTEMPTS, ONE_TIME_PREKEY_BATCH};
 use crate::prekey::{OneTimePreKeyPair, PreKeyId, SignedPreKeyPair};
 use crate::safety_number::SafetyNumber;
 use crate::sealed::{Padding, Sealer};
+use crate::session::Session;
 use crate::session_record::SessionRecord;
 use crate::store::{Changes, CommitError, Store};
 use crate::trust::{RemoteIdentity, Trust, TrustPolicy};
@@ -282,6 +283,16 @@ impl<S: Store> Device<S> {
     /// [`DeviceError::Store`].
     pub fn devices(&self, user: &UserAddress) -> DeviceResult<Vec<DeviceId>, S> {
         Ok(self.load_device_list(user)?.devices().to_vec())
+    }
+
+    /// Whether the current session with `address` began with the
+    /// post-quantum agreement (`docs/protocol.md` §20); `None` without a
+    /// current session.
+    ///
+    /// # Errors
+    /// [`DeviceError::Store`].
+    pub fn is_post_quantum(&self, address: &Address) -> DeviceResult<Option<bool>, S> {
+        Ok(self.load_session(address)?.and_then(|r| r.current().map(Session::is_post_quantum)))
     }
 
     /// The identity key stored for `address`, and its trust.
