@@ -41,6 +41,21 @@ impl UserAddress {
     pub fn device(&self, device: DeviceId) -> Address {
         Address { user: self.clone(), device }
     }
+
+    /// The longest encoding inside a record: the app id and the user id,
+    /// each a `u32` length and the bytes.
+    pub(crate) const MAX_ENCODED_LEN: usize = 4 + MAX_APP_ID_LEN + 4 + MAX_USER_ID_LEN;
+
+    pub(crate) fn encode(&self, w: &mut Writer<'_>) {
+        self.app.encode(w);
+        self.user.encode(w);
+    }
+
+    pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let app = AppId::read(r)?;
+        let user = UserId::read(r)?;
+        Ok(Self { app, user })
+    }
 }
 
 impl fmt::Display for UserAddress {

@@ -642,6 +642,76 @@ impl fmt::Display for SealError {
 
 impl core::error::Error for SealError {}
 
+/// A group operation that failed (sender keys, `docs/protocol.md` §21).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GroupError {
+    /// No sender key of the sending device opens this message: its
+    /// distribution message has not arrived yet, or the chain was
+    /// forgotten (past [`crate::limits::MAX_SENDER_KEY_CHAINS`]). Decided
+    /// from the message's header alone, so the relay can cause it.
+    NoSenderKey,
+    /// The group message's signature does not verify under the sender
+    /// key's signing key: a forgery, or a message of another chain.
+    InvalidSignature,
+    /// The sender is not a member of the group as this device has it.
+    NotAMember,
+    /// This device has no group of that id.
+    UnknownGroup,
+    /// A group of that id exists already.
+    GroupExists,
+    /// More members than [`crate::limits::MAX_GROUP_MEMBERS`].
+    TooManyMembers,
+    /// The members' device lists name more devices than
+    /// [`crate::limits::MAX_GROUP_DEVICES`].
+    TooManyDevices,
+}
+
+impl GroupError {
+    /// The stable numeric code of this error (1000–1099).
+    pub const fn code(&self) -> u16 {
+        match self {
+            Self::NoSenderKey => 1001,
+            Self::InvalidSignature => 1002,
+            Self::NotAMember => 1003,
+            Self::UnknownGroup => 1004,
+            Self::GroupExists => 1005,
+            Self::TooManyMembers => 1006,
+            Self::TooManyDevices => 1007,
+        }
+    }
+
+    /// What to do. No sender key, or no such group here yet:
+    /// [`Action::KeepForLater`] (receive the envelope again once the
+    /// sender's distribution message, or the group from the app's server,
+    /// has arrived). A forged signature, or a sender outside the group:
+    /// [`Action::Drop`]. A call that cannot succeed as made:
+    /// [`Action::FixRequest`].
+    pub const fn action(&self) -> Action {
+        match self {
+            Self::NoSenderKey | Self::UnknownGroup => Action::KeepForLater,
+            Self::InvalidSignature | Self::NotAMember => Action::Drop,
+            Self::GroupExists | Self::TooManyMembers | Self::TooManyDevices => Action::FixRequest,
+        }
+    }
+}
+
+impl fmt::Display for GroupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::NoSenderKey => "no sender key of the sending device opens this group message",
+            Self::InvalidSignature => "group message signature does not verify",
+            Self::NotAMember => "the sender is not a member of the group",
+            Self::UnknownGroup => "no group of that id on this device",
+            Self::GroupExists => "a group of that id exists already",
+            Self::TooManyMembers => "more members than MAX_GROUP_MEMBERS",
+            Self::TooManyDevices => "more devices than MAX_GROUP_DEVICES",
+        })
+    }
+}
+
+impl core::error::Error for GroupError {}
+
 /// Any sealwire error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -660,12 +730,16 @@ pub enum Error {
     Unseal(UnsealError),
     /// See [`SealError`].
     Seal(SealError),
+    /// See [`GroupError`].
+    Group(GroupError),
 }
 
 impl Error {
     /// The stable numeric code of the wrapped error. Codes are grouped by
     /// area: 1xx decoding, 2xx agreement, 3xx decryption, 4xx encryption,
-    /// 5xx certificates, 6xx unsealing, 7xx sealing.
+    /// 5xx certificates, 6xx unsealing, 7xx sealing, 10xx groups (8xx and
+    /// 9xx are the device layer's and the store's,
+    /// [`crate::DeviceError::code`]).
     pub const fn code(&self) -> u16 {
         match self {
             Self::Decode(e) => e.code(),
@@ -675,6 +749,7 @@ impl Error {
             Self::Certificate(e) => e.code(),
             Self::Unseal(e) => e.code(),
             Self::Seal(e) => e.code(),
+            Self::Group(e) => e.code(),
         }
     }
 
@@ -688,6 +763,7 @@ impl Error {
             Self::Certificate(e) => e.action(),
             Self::Unseal(e) => e.action(),
             Self::Seal(e) => e.action(),
+            Self::Group(e) => e.action(),
         }
     }
 }
@@ -702,6 +778,7 @@ impl fmt::Display for Error {
             Self::Certificate(e) => e.fmt(f),
             Self::Unseal(e) => e.fmt(f),
             Self::Seal(e) => e.fmt(f),
+            Self::Group(e) => e.fmt(f),
         }
     }
 }
@@ -716,6 +793,7 @@ impl core::error::Error for Error {
             Self::Certificate(e) => Some(e),
             Self::Unseal(e) => Some(e),
             Self::Seal(e) => Some(e),
+            Self::Group(e) => Some(e),
         }
     }
 }
@@ -759,6 +837,12 @@ impl From<UnsealError> for Error {
 impl From<SealError> for Error {
     fn from(e: SealError) -> Self {
         Self::Seal(e)
+    }
+}
+
+impl From<GroupError> for Error {
+    fn from(e: GroupError) -> Self {
+        Self::Group(e)
     }
 }
 
@@ -817,6 +901,13 @@ mod tests {
             Error::Seal(SealError::TooLong),
             Error::Seal(SealError::NonContributory),
             Error::Seal(SealError::ForeignInitialMessage),
+            Error::Group(GroupError::NoSenderKey),
+            Error::Group(GroupError::InvalidSignature),
+            Error::Group(GroupError::NotAMember),
+            Error::Group(GroupError::UnknownGroup),
+            Error::Group(GroupError::GroupExists),
+            Error::Group(GroupError::TooManyMembers),
+            Error::Group(GroupError::TooManyDevices),
         ];
         let mut codes: alloc::vec::Vec<u16> = all.iter().map(Error::code).collect();
         for e in &all {
@@ -828,6 +919,7 @@ mod tests {
                 Error::Certificate(_) => 5,
                 Error::Unseal(_) => 6,
                 Error::Seal(_) => 7,
+                Error::Group(_) => 10,
             };
             assert_eq!(e.code() / 100, area, "{e:?}");
         }

@@ -37,11 +37,12 @@ pub(crate) const V_ONE_TIME_PREKEY_PAIR: u8 = 0x91;
 pub(crate) const V_ISSUER_CERTIFICATE: u8 = 0xa2;
 /// Version tag of a sender certificate, version 2.
 pub(crate) const V_SENDER_CERTIFICATE: u8 = 0xb2;
-/// Version tag of a sealed envelope for one recipient, version 2 (the
-/// payload key's commitment).
-pub(crate) const V_SEALED_ENVELOPE: u8 = 0xc2;
-/// Version tag of a multi-recipient sealed envelope, version 2.
-pub(crate) const V_MULTI_ENVELOPE: u8 = 0xd2;
+/// Version tag of a sealed envelope for one recipient, version 3 (the
+/// payload's layout byte: entries per recipient, or one shared group
+/// message).
+pub(crate) const V_SEALED_ENVELOPE: u8 = 0xc3;
+/// Version tag of a multi-recipient sealed envelope, version 3.
+pub(crate) const V_MULTI_ENVELOPE: u8 = 0xd3;
 /// Version tag of a trust root (app id and its root key), version 2.
 pub(crate) const V_TRUST_ROOT: u8 = 0xe2;
 /// Version tag of a stored certificate-signing key pair, version 1.
@@ -64,13 +65,26 @@ pub(crate) const X_DEVICE_LIST: u8 = 0x51;
 /// Second tag byte of a safety number's scannable form, version 1.
 pub(crate) const X_SAFETY_NUMBER: u8 = 0x61;
 /// Second tag byte of a stored received message (the inbox), version 1.
-pub(crate) const X_RECEIVED: u8 = 0x71;
+pub(crate) const X_RECEIVED: u8 = 0x72;
+/// Second tag byte of a stored received message, version 1 (before
+/// groups), still read.
+pub(crate) const X_RECEIVED_V1: u8 = 0x71;
 /// Second tag byte of a stored sent message (the outbox), version 1.
 pub(crate) const X_SENT: u8 = 0x81;
 #[cfg_attr(not(feature = "pq"), allow(dead_code))]
 pub(crate) const X_KEM_PREKEY: u8 = 0x91;
 #[cfg_attr(not(feature = "pq"), allow(dead_code))]
 pub(crate) const X_KEM_PREKEY_PAIR: u8 = 0xa1;
+/// Second tag byte of a sender key distribution message, version 1.
+pub(crate) const X_SENDER_KEY_DISTRIBUTION: u8 = 0xb1;
+/// Second tag byte of a group (sender key) message, version 1.
+pub(crate) const X_GROUP_MESSAGE: u8 = 0xc1;
+/// Second tag byte of a stored sender key record (what this device
+/// received of one sender device's sender keys in one group), version 1.
+pub(crate) const X_SENDER_KEY_RECORD: u8 = 0xd1;
+/// Second tag byte of a stored group record (members, this device's own
+/// sender key, who has it), version 1.
+pub(crate) const X_GROUP_RECORD: u8 = 0xe1;
 
 /// Prefix of the hash that replaces an identity seed whose public key has
 /// an odd `x` (`IdentityKeyPair::generate`).
@@ -97,6 +111,10 @@ pub(crate) const SEALED_WRAP_INFO: &[u8] = b"sealwire/sealed/wrap/v1";
 pub(crate) const SEALED_AUTH_INFO: &[u8] = b"sealwire/sealed/auth/v1";
 /// HKDF info of the key, nonce and commitment of an envelope's payload.
 pub(crate) const SEALED_PAYLOAD_INFO: &[u8] = b"sealwire/sealed/payload/v2";
+
+/// HKDF info that expands a group message's key seed into its
+/// XChaCha20-Poly1305 key.
+pub(crate) const GROUP_MESSAGE_KEY_INFO: &[u8] = b"sealwire/group/message-key/v1";
 
 /// Prefix of the hash that names a received or sent message.
 pub(crate) const MESSAGE_ID: &[u8] = b"sealwire/message-id/v1";
@@ -131,6 +149,7 @@ mod tests {
             (SEALED_AUTH_INFO, 23),
             (SAFETY_NUMBER, 25),
             (MESSAGE_ID, 22),
+            (GROUP_MESSAGE_KEY_INFO, 29),
         ] {
             assert_eq!(label.len(), len, "{}", core::str::from_utf8(label).unwrap());
             assert!(label.is_ascii());

@@ -139,6 +139,7 @@ mod codec;
 mod device;
 mod device_list;
 mod error;
+mod group;
 mod hex;
 mod identity;
 #[cfg(feature = "pq")]
@@ -168,13 +169,16 @@ pub use certificate::{
     Timestamp, TrustRoot, TrustStore, UserId,
 };
 pub use device::{
-    Device, DeviceError, DeviceListChange, DeviceResult, IdentityQuestion, MessageId, Publication,
-    Received, Sent,
+    Device, DeviceError, DeviceListChange, DeviceResult, GroupSent, IdentityQuestion, MessageId,
+    Publication, Received, ReceivedKind, Sent,
 };
 pub use device_list::DeviceList;
 pub use error::{
     Action, AgreementError, CertificateError, DecodeError, DecryptError, EncryptError, Error,
-    SealError, UnsealError,
+    GroupError, SealError, UnsealError,
+};
+pub use group::{
+    GroupId, GroupMessage, GroupRecord, SenderKey, SenderKeyDistribution, SenderKeyRecord,
 };
 pub use identity::{IdentityKey, IdentityKeyPair};
 #[cfg(feature = "pq")]

@@ -188,6 +188,49 @@ pub const MAX_PENDING_SENT: usize = 1024;
 /// ([`crate::store::CommitError::Conflict`]).
 pub const MAX_COMMIT_ATTEMPTS: usize = 3;
 
+// Groups (sender keys): docs/protocol.md §21.
+
+/// The longest group id, in bytes. Group ids are the application's (its
+/// server keeps groups); sealwire only compares them.
+pub const MAX_GROUP_ID_LEN: usize = 64;
+
+/// The most members (users) a group may have: 1000, the largest group
+/// sealwire is tested at. A member list with more is refused
+/// ([`crate::GroupError::TooManyMembers`]).
+pub const MAX_GROUP_MEMBERS: usize = 1000;
+
+/// The most devices one group message goes to: [`MAX_RECIPIENTS`], so that
+/// one upload carries it. Sending to a group whose members' device lists
+/// name more is refused ([`crate::GroupError::TooManyDevices`]).
+pub const MAX_GROUP_DEVICES: usize = MAX_RECIPIENTS;
+
+/// The most message keys one group message may make the receiver skip in
+/// a sender's chain: `MAX_SENDER_KEY_SKIP` skipped messages are accepted,
+/// one more fails with
+/// [`DecryptError::TooManySkipped`](crate::DecryptError::TooManySkipped).
+/// Each skipped key costs one chain step (two HMAC-SHA256).
+pub const MAX_SENDER_KEY_SKIP: u32 = 1000;
+
+/// The most skipped message keys a device keeps for one sender device in
+/// one group, over all of that sender's chains (36 bytes each, about
+/// 72 KB when full). Past this many the oldest are dropped, and a message
+/// whose key was dropped gets
+/// [`DecryptError::KeyDropped`](crate::DecryptError::KeyDropped).
+pub const MAX_SENDER_KEY_SKIPPED_KEYS: usize = 2000;
+
+/// The most chains a device keeps for one sender device in one group: the
+/// current one and those it replaced (a rotation each), so that messages
+/// sent just before a rotation still open. Past this many the oldest is
+/// forgotten, and a message on it gets
+/// [`crate::GroupError::NoSenderKey`].
+pub const MAX_SENDER_KEY_CHAINS: usize = 5;
+
+/// The most ranges of dropped message numbers a device records for one
+/// sender device in one group (8 bytes each), to tell a replay from a
+/// message whose key was dropped, as [`MAX_DROPPED_RANGES`] does for
+/// sessions.
+pub const MAX_SENDER_KEY_DROPPED_RANGES: usize = 64;
+
 // A single message may add MAX_SKIP keys for the end of the old chain and
 // MAX_SKIP for the new one; the store must hold them all, or a message
 // could evict keys it had itself just stored.
@@ -203,3 +246,7 @@ const _: () = assert!(MAX_DEVICES_PER_USER * 2 <= MAX_RECIPIENTS);
 const _: () = assert!(ONE_TIME_PREKEY_REPLENISH_BELOW < ONE_TIME_PREKEY_BATCH);
 const _: () = assert!(MAX_ONE_TIME_PREKEYS >= ONE_TIME_PREKEY_BATCH);
 const _: () = assert!(MAX_SIGNED_PREKEYS == 6);
+const _: () = assert!(MAX_SENDER_KEY_SKIPPED_KEYS >= MAX_SENDER_KEY_SKIP as usize);
+const _: () = assert!(MAX_SENDER_KEY_CHAINS >= 2);
+const _: () = assert!(MAX_SENDER_KEY_DROPPED_RANGES >= 1);
+const _: () = assert!(MAX_GROUP_DEVICES <= MAX_RECIPIENTS);

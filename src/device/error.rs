@@ -6,8 +6,8 @@ use core::fmt;
 
 use crate::address::Address;
 use crate::error::{
-    Action, AgreementError, CertificateError, DecodeError, DecryptError, EncryptError, SealError,
-    UnsealError,
+    Action, AgreementError, CertificateError, DecodeError, DecryptError, EncryptError, GroupError,
+    SealError, UnsealError,
 };
 use crate::identity::IdentityKey;
 use crate::store::StoreError;
@@ -113,6 +113,15 @@ pub enum DeviceError<E> {
     Certificate(CertificateError),
     /// Bytes that do not decode.
     Decode(DecodeError),
+    /// A group operation failed (see [`GroupError`]); for a group
+    /// message, `from` is the sending device.
+    Group {
+        /// The device the group message or distribution came from, if one
+        /// was being received.
+        from: Option<Address>,
+        /// What failed.
+        error: GroupError,
+    },
 }
 
 /// The identity key a user is asked to approve.
@@ -156,6 +165,7 @@ impl<E> DeviceError<E> {
             Self::Agreement(e) => e.code(),
             Self::Encrypt(e) => e.code(),
             Self::Seal(e) => e.code(),
+            Self::Group { error, .. } => error.code(),
             Self::Unseal(e) => e.code(),
             Self::Certificate(e) => e.code(),
             Self::Decode(e) => e.code(),
@@ -198,6 +208,7 @@ impl<E> DeviceError<E> {
             Self::Agreement(e) => e.action(),
             Self::Encrypt(e) => e.action(),
             Self::Seal(e) => e.action(),
+            Self::Group { error, .. } => error.action(),
             Self::Unseal(e) => e.action(),
             Self::Certificate(e) => e.action(),
             Self::Decode(e) => e.action(),
@@ -242,6 +253,8 @@ impl<E: fmt::Display> fmt::Display for DeviceError<E> {
             Self::Agreement(e) => e.fmt(f),
             Self::Encrypt(e) => e.fmt(f),
             Self::Seal(e) => e.fmt(f),
+            Self::Group { from: Some(from), error } => write!(f, "group message from {from}: {error}"),
+            Self::Group { from: None, error } => error.fmt(f),
             Self::Unseal(e) => e.fmt(f),
             Self::Certificate(e) => e.fmt(f),
             Self::Decode(e) => e.fmt(f),
@@ -260,6 +273,12 @@ impl<E> From<AgreementError> for DeviceError<E> {
 impl<E> From<EncryptError> for DeviceError<E> {
     fn from(e: EncryptError) -> Self {
         Self::Encrypt(e)
+    }
+}
+
+impl<E> From<GroupError> for DeviceError<E> {
+    fn from(error: GroupError) -> Self {
+        Self::Group { from: None, error }
     }
 }
 

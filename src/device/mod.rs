@@ -13,6 +13,7 @@
 //! The rules are in `docs/sessions.md`.
 
 mod error;
+mod group;
 mod pending;
 mod publication;
 mod receive;
@@ -41,7 +42,8 @@ use crate::trust::{RemoteIdentity, Trust, TrustPolicy};
 pub use error::{DeviceError, IdentityQuestion};
 pub use pending::MessageId;
 pub use publication::Publication;
-pub use receive::Received;
+pub use group::GroupSent;
+pub use receive::{Received, ReceivedKind};
 pub use send::Sent;
 
 /// The result of a device operation.

@@ -22,7 +22,9 @@ use crate::address::Address;
 use crate::codec::{Codec, Reader, Writer, decode_all};
 use crate::error::DecodeError;
 use crate::identity::IdentityKey;
-use crate::labels::{ESCAPE, MESSAGE_ID, X_RECEIVED, X_SENT};
+use super::receive::ReceivedKind;
+use crate::group::GroupId;
+use crate::labels::{ESCAPE, MESSAGE_ID, X_RECEIVED, X_RECEIVED_V1, X_SENT};
 use crate::limits::{MAX_PLAINTEXT_LEN, MAX_RECIPIENTS};
 use crate::sealed::MultiRecipientEnvelope;
 use crate::trust::IdentityEvent;
@@ -65,6 +67,9 @@ pub(crate) const RECEIVED_MAX_LEN: usize = 2
     + 1
     + IdentityKey::ENCODED_LEN
     + 1
+    + 1
+    + 4
+    + crate::limits::MAX_GROUP_ID_LEN
     + 4
     + MAX_PLAINTEXT_LEN;
 
@@ -112,12 +117,26 @@ impl Codec for Received {
             }
         }
         w.u8(u8::from(self.new_session) | (u8::from(self.listed) << 1));
+        match &self.kind {
+            ReceivedKind::Message => w.u8(0),
+            ReceivedKind::GroupMessage(group) => {
+                w.u8(1);
+                group.encode(w);
+            }
+            ReceivedKind::SenderKey(group) => {
+                w.u8(2);
+                group.encode(w);
+            }
+        }
         w.bytes_u32(&self.plaintext);
     }
 
     fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         r.version(ESCAPE)?;
-        r.version(X_RECEIVED)?;
+        let version = r.u8()?;
+        if version != X_RECEIVED && version != X_RECEIVED_V1 {
+            return Err(DecodeError::UnknownVersion(version));
+        }
         let id = MessageId(r.array()?);
         let from = Address::read(r)?;
         let identity = IdentityKey::read(r)?;
@@ -131,6 +150,13 @@ impl Codec for Received {
         if flags > 3 {
             return Err(DecodeError::InvalidValue);
         }
+        // Version 1 has no kind: every message was a direct one.
+        let kind = match (version, if version == X_RECEIVED { r.u8()? } else { 0 }) {
+            (_, 0) => ReceivedKind::Message,
+            (_, 1) => ReceivedKind::GroupMessage(GroupId::read(r)?),
+            (_, 2) => ReceivedKind::SenderKey(GroupId::read(r)?),
+            _ => return Err(DecodeError::InvalidValue),
+        };
         let plaintext = r.bytes_u32(MAX_PLAINTEXT_LEN)?.to_vec();
         Ok(Self {
             id,
@@ -138,6 +164,7 @@ impl Codec for Received {
             identity,
             plaintext,
             identity_event,
+            kind,
             new_session: flags & 1 != 0,
             listed: flags & 2 != 0,
         })

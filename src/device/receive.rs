@@ -2,12 +2,16 @@
 
 use alloc::vec::Vec;
 
+use zeroize::Zeroize;
+
 use super::pending::MessageId;
 use super::send::next_identity;
 use super::{Device, DeviceError, DeviceResult};
 use crate::address::Address;
 use crate::certificate::Timestamp;
 use crate::error::{DecryptError, Error};
+use crate::group::{GroupId, SenderKeyDistribution};
+use crate::sealed::ContentType;
 use crate::identity::IdentityKey;
 use crate::limits::MAX_PENDING_RECEIVED;
 use crate::message::{InitialMessage, Message};
@@ -34,6 +38,9 @@ pub struct Received {
     /// What changed about the sender's identity key, if anything: show it
     /// to the user (a new contact, a changed safety number).
     pub identity_event: Option<IdentityEvent>,
+    /// What the message is: a direct message, a group message, or a
+    /// sender key (which has no plaintext for the application).
+    pub kind: ReceivedKind,
     /// Whether the message started a new session with the sender.
     pub new_session: bool,
     /// Whether the sender is in its user's device list as this device has
@@ -41,6 +48,21 @@ pub struct Received {
     /// name it) or removed: replies to the user do not reach it, and an
     /// app may want to say so, above all for the user's own devices.
     pub listed: bool,
+}
+
+/// What [`Device::receive`] opened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReceivedKind {
+    /// A message to this device's user (over the pairwise session).
+    Message,
+    /// A message to a group ([`Device::send_to_group`]).
+    GroupMessage(GroupId),
+    /// The sender's sender key for a group, now stored: nothing to show,
+    /// and nothing to acknowledge (it is not kept as a pending message).
+    /// Envelopes of this group kept after [`crate::GroupError::NoSenderKey`]
+    /// can be received again.
+    SenderKey(GroupId),
 }
 
 impl<S: Store> Device<S> {
@@ -82,9 +104,14 @@ impl<S: Store> Device<S> {
             return Err(DeviceError::FromSelf);
         }
         let sender = *unsealed.identity_key();
-        let message = Message::parse(unsealed.message_unchecked())?;
         let id = MessageId::of(envelope);
-        self.attempt(|device| device.receive_once(id, &from, &sender, &message, now))
+        if unsealed.content_type() == ContentType::Group {
+            let message = unsealed.group_message()?;
+            return self.attempt(|device| device.receive_group(id, &from, &sender, &message));
+        }
+        let message = Message::parse(unsealed.message_unchecked())?;
+        let distribution = unsealed.is_sender_key_distribution();
+        self.attempt(|device| device.receive_once(id, &from, &sender, &message, distribution, now))
     }
 
     fn receive_once(
@@ -93,6 +120,7 @@ impl<S: Store> Device<S> {
         from: &Address,
         sender: &IdentityKey,
         message: &Message<'_>,
+        distribution: bool,
         now: Timestamp,
     ) -> DeviceResult<Received, S> {
         let stored = self.store.load_identity(from).map_err(DeviceError::Store)?;
@@ -168,20 +196,35 @@ impl<S: Store> Device<S> {
             let identity = next_identity(stored.as_ref(), sender, now);
             changes.put_identity(from.clone(), stored, identity);
         }
+        let kind = if distribution {
+            // The plaintext is the sender's key for a group: stored in
+            // the same commit as the session that carried it.
+            let key = SenderKeyDistribution::from_bytes(&plaintext);
+            plaintext.zeroize();
+            plaintext = Vec::new();
+            let key = key?;
+            self.take_sender_key(from, sender, &key, &mut changes)?;
+            ReceivedKind::SenderKey(key.group_id().clone())
+        } else {
+            ReceivedKind::Message
+        };
         let received = Received {
             id,
             from: from.clone(),
             identity: *sender,
             plaintext,
             identity_event,
+            kind,
             new_session,
             listed,
         };
         // Stored with the session, before the plaintext is returned: if the
         // application dies before it keeps the message, the message is
         // still pending when it starts again (and the relay's copy is a
-        // duplicate by then).
-        changes.add_received(received.clone());
+        // duplicate by then). A sender key has nothing to keep.
+        if !distribution {
+            changes.add_received(received.clone());
+        }
         self.commit(changes)?;
         Ok(received)
     }
@@ -261,6 +304,7 @@ impl<S: Store> Device<S> {
             Error::Certificate(e) => Refusal::Error(DeviceError::Certificate(e)),
             Error::Unseal(e) => Refusal::Error(DeviceError::Unseal(e)),
             Error::Seal(e) => Refusal::Error(DeviceError::Seal(e)),
+            Error::Group(error) => Refusal::Error(DeviceError::Group { from: None, error }),
         })?;
         record.install_accepted(session, now, self.account.epoch());
         if let Some(id) = initial.one_time_prekey_id() {
@@ -287,6 +331,6 @@ enum Refusal<E> {
     Error(DeviceError<E>),
 }
 
-fn decrypt_error<E>(from: &Address, error: DecryptError) -> DeviceError<E> {
+pub(super) fn decrypt_error<E>(from: &Address, error: DecryptError) -> DeviceError<E> {
     DeviceError::Decrypt { from: from.clone(), error }
 }

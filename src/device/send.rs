@@ -218,7 +218,7 @@ impl<S: Store> Device<S> {
         Ok(missing)
     }
 
-    fn can_send(&self, record: &SessionRecord, now: Timestamp) -> bool {
+    pub(super) fn can_send(&self, record: &SessionRecord, now: Timestamp) -> bool {
         record.can_send(now, self.account.epoch(), MAX_UNACKNOWLEDGED_SESSION_SECS)
     }
 

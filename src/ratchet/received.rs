@@ -310,7 +310,7 @@ pub(crate) fn append_zeroizing(into: &mut Vec<SkippedKey>, from: &mut Vec<Skippe
 /// Removes `range` from `keys`. The removed keys zeroize as they drop; the
 /// shift leaves copies of the moved keys in the slots just past the new
 /// end, which are wiped here.
-fn remove_zeroizing(keys: &mut Vec<SkippedKey>, range: Range<usize>) {
+pub(crate) fn remove_zeroizing(keys: &mut Vec<SkippedKey>, range: Range<usize>) {
     let Some(removed) = keys.get(range.clone()).map(<[SkippedKey]>::len) else {
         return;
     };

@@ -38,9 +38,10 @@ use crate::primitives::aead::{TAG_LEN, XNONCE_LEN, open_random_nonce, seal_rando
 use crate::primitives::kdf::{HmacSha256, hkdf_sha256};
 use crate::primitives::x25519::X25519PublicKey;
 use crate::session_record::SessionRecord;
+use crate::group::{GroupId, GroupRecord, SenderKeyRecord};
 use crate::store::{
-    AccountStore, BaseKeyStore, Changes, CommitError, IdentityStore, PendingStore, PreKeyStore,
-    SessionStore, Storage, Store,
+    AccountStore, BaseKeyStore, Changes, CommitError, GroupStore, IdentityStore, PendingStore,
+    PreKeyStore, SessionStore, Storage, Store,
 };
 use crate::trust::RemoteIdentity;
 
@@ -49,7 +50,7 @@ mod error;
 pub use error::{Cause, SqliteStoreError};
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// How long a handle waits for another to finish writing before a commit
 /// fails with [`SqliteStoreError::Busy`].
@@ -64,8 +65,11 @@ const WAL_SIZE_LIMIT: i64 = 4 * 1024 * 1024;
 const STATEMENT_CACHE: usize = 64;
 
 /// The migrations, in order: the first creates version 1.
-const MIGRATIONS: &[&str] =
-    &[include_str!("migrations/001_initial.sql"), include_str!("migrations/002_kem_prekeys.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/001_initial.sql"),
+    include_str!("migrations/002_kem_prekeys.sql"),
+    include_str!("migrations/003_groups.sql"),
+];
 
 /// Version byte of a sealed record.
 const SEALED_V1: u8 = 0x01;
@@ -399,6 +403,54 @@ impl Keys {
         self.lookup("device_lists", &bytes)
     }
 
+    fn group_lookup(&self, group: &GroupId) -> [u8; 32] {
+        self.lookup("groups", group.as_bytes())
+    }
+
+    /// `u32(len(group id)) || group id || Encode(address)`.
+    fn sender_key_lookup(&self, group: &GroupId, sender: &Address) -> [u8; 32] {
+        let mut key = Vec::with_capacity(4 + group.as_bytes().len() + Address::MAX_ENCODED_LEN);
+        key.extend_from_slice(&u32::try_from(group.as_bytes().len()).unwrap_or(0).to_be_bytes());
+        key.extend_from_slice(group.as_bytes());
+        key.extend_from_slice(&sender.to_bytes());
+        self.lookup("sender_keys", &key)
+    }
+
+    /// Whether a record of `revision` may replace the row of `table` at
+    /// `lookup`: the stored revision is one less (none stored counts as 0).
+    fn next_revision(
+        &self,
+        tx: &Connection,
+        table: &'static str,
+        lookup: &[u8; 32],
+        revision: u64,
+    ) -> Result<bool> {
+        let stored: Option<i64> = tx
+            .prepare_cached(&format!("SELECT revision FROM {table} WHERE lookup = ?1"))?
+            .query_row(params![&lookup[..]], |r| r.get(0))
+            .optional()?;
+        let stored = stored.map_or(Ok(0), |r| u64::try_from(r).map_err(|_| corrupt(table)))?;
+        Ok(Some(revision) == stored.checked_add(1))
+    }
+
+    /// Writes a record with a revision.
+    fn put_revisioned(
+        &self,
+        tx: &Connection,
+        table: &'static str,
+        lookup: &[u8; 32],
+        revision: u64,
+        bytes: &[u8],
+    ) -> Result<()> {
+        let stored = i64::try_from(revision).map_err(|_| overflow(table))?;
+        let sealed = self.seal(table, lookup, revision, bytes)?;
+        tx.prepare_cached(&format!(
+            "INSERT OR REPLACE INTO {table} (lookup, revision, record) VALUES (?1, ?2, ?3)"
+        ))?
+        .execute(params![&lookup[..], stored, sealed])?;
+        Ok(())
+    }
+
     fn base_key_lookup(&self, signed_prekey: PreKeyId, base_key: &X25519PublicKey) -> [u8; 32] {
         let mut bytes = Vec::with_capacity(4 + 33);
         bytes.extend_from_slice(&signed_prekey.0.to_be_bytes());
@@ -484,6 +536,23 @@ impl Keys {
             if Some(record.revision()) != stored.checked_add(1) {
                 return Ok(false);
             }
+        }
+        let mut seen = Vec::new();
+        for record in changes.groups() {
+            let lookup = self.group_lookup(record.id());
+            if seen.contains(&lookup) || !self.next_revision(tx, "groups", &lookup, record.revision())? {
+                return Ok(false);
+            }
+            seen.push(lookup);
+        }
+        for (group, sender, record) in changes.sender_keys() {
+            let lookup = self.sender_key_lookup(group, sender);
+            if seen.contains(&lookup)
+                || !self.next_revision(tx, "sender_keys", &lookup, record.revision())?
+            {
+                return Ok(false);
+            }
+            seen.push(lookup);
         }
         for change in changes.identities() {
             let lookup = self.address_lookup("identities", &change.address);
@@ -639,6 +708,24 @@ impl Keys {
             let lookup = self.base_key_lookup(*signed, base_key);
             tx.prepare_cached("INSERT INTO base_keys (signed_prekey_id, lookup) VALUES (?1, ?2)")?
                 .execute(params![signed.0, &lookup[..]])?;
+        }
+        for group in changes.deleted_groups() {
+            let lookup = self.group_lookup(group);
+            tx.prepare_cached("DELETE FROM groups WHERE lookup = ?1")?
+                .execute(params![&lookup[..]])?;
+        }
+        for record in changes.groups() {
+            let lookup = self.group_lookup(record.id());
+            self.put_revisioned(tx, "groups", &lookup, record.revision(), &record.to_bytes())?;
+        }
+        for (group, sender) in changes.deleted_sender_keys() {
+            let lookup = self.sender_key_lookup(group, sender);
+            tx.prepare_cached("DELETE FROM sender_keys WHERE lookup = ?1")?
+                .execute(params![&lookup[..]])?;
+        }
+        for (group, sender, record) in changes.sender_keys() {
+            let lookup = self.sender_key_lookup(group, sender);
+            self.put_revisioned(tx, "sender_keys", &lookup, record.revision(), &record.to_bytes())?;
         }
         for m in changes.received() {
             // The encoding holds the plaintext.
@@ -834,6 +921,41 @@ impl SessionStore for SqliteStore {
             [&lookup[..]],
             &lookup,
             DeviceList::from_bytes,
+        )
+    }
+}
+
+impl GroupStore for SqliteStore {
+    fn load_group(&self, group: &GroupId) -> Result<Option<GroupRecord>> {
+        let lookup = self.keys.group_lookup(group);
+        let record = self.keys.read(
+            &self.conn,
+            "groups",
+            "SELECT record, revision FROM groups WHERE lookup = ?1",
+            [&lookup[..]],
+            &lookup,
+            GroupRecord::from_bytes,
+        )?;
+        // The lookup binds the id; a record naming another group was moved.
+        match record {
+            Some(r) if r.id() != group => Err(SqliteStoreError::Tampered { table: "groups" }),
+            other => Ok(other),
+        }
+    }
+
+    fn load_sender_key(
+        &self,
+        group: &GroupId,
+        sender: &Address,
+    ) -> Result<Option<SenderKeyRecord>> {
+        let lookup = self.keys.sender_key_lookup(group, sender);
+        self.keys.read(
+            &self.conn,
+            "sender_keys",
+            "SELECT record, revision FROM sender_keys WHERE lookup = ?1",
+            [&lookup[..]],
+            &lookup,
+            SenderKeyRecord::from_bytes,
         )
     }
 }

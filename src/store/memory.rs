@@ -8,9 +8,10 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use super::{
-    AccountStore, BaseKeyStore, Changes, CommitError, IdentityStore, PendingStore, PreKeyStore,
-    SessionStore, Storage, Store,
+    AccountStore, BaseKeyStore, Changes, CommitError, GroupStore, IdentityStore, PendingStore,
+    PreKeyStore, SessionStore, Storage, Store,
 };
+use crate::group::{GroupId, GroupRecord, SenderKeyRecord};
 use crate::account::Account;
 use crate::address::{Address, UserAddress};
 use crate::device::{MessageId, Received, Sent};
@@ -40,6 +41,8 @@ pub struct MemoryStore {
     sessions: BTreeMap<Address, (u64, Zeroizing<Vec<u8>>)>,
     device_lists: BTreeMap<UserAddress, Vec<u8>>,
     base_keys: BTreeSet<(PreKeyId, X25519PublicKey)>,
+    groups: BTreeMap<GroupId, (u64, Zeroizing<Vec<u8>>)>,
+    sender_keys: BTreeMap<(GroupId, Address), (u64, Zeroizing<Vec<u8>>)>,
     /// Kept messages, oldest first, each with its id and encoding.
     received: Vec<(MessageId, Zeroizing<Vec<u8>>)>,
     sent: Vec<(MessageId, Vec<u8>)>,
@@ -130,6 +133,30 @@ impl MemoryStore {
         if addresses.windows(2).any(|w| matches!(w, [a, b] if a == b)) {
             return true;
         }
+        for record in changes.groups() {
+            let stored = self.groups.get(record.id()).map_or(0, |(r, _)| *r);
+            if record.revision() != stored + 1 {
+                return true;
+            }
+        }
+        let mut ids: Vec<&GroupId> = changes.groups().iter().map(GroupRecord::id).collect();
+        ids.sort_unstable();
+        if ids.windows(2).any(|w| matches!(w, [a, b] if a == b)) {
+            return true;
+        }
+        for (group, sender, record) in changes.sender_keys() {
+            let key = (group.clone(), sender.clone());
+            let stored = self.sender_keys.get(&key).map_or(0, |(r, _)| *r);
+            if record.revision() != stored + 1 {
+                return true;
+            }
+        }
+        let mut keys: Vec<(&GroupId, &Address)> =
+            changes.sender_keys().iter().map(|(g, a, _)| (g, a)).collect();
+        keys.sort_unstable();
+        if keys.windows(2).any(|w| matches!(w, [a, b] if a == b)) {
+            return true;
+        }
         changes.consumed_one_time_prekeys().iter().any(|id| !self.one_time.contains_key(id))
             || self.kem_conflicts(changes)
             || changes.accepted_base_keys().iter().any(|key| self.base_keys.contains(key))
@@ -144,6 +171,13 @@ impl PartialEq for MemoryStore {
     fn eq(&self, other: &Self) -> bool {
         fn same(a: &[u8], b: &[u8]) -> bool {
             a.ct_eq(b).into()
+        }
+        type Revisioned<K> = BTreeMap<K, (u64, Zeroizing<Vec<u8>>)>;
+        fn revisioned<K: Ord>(a: &Revisioned<K>, b: &Revisioned<K>) -> bool {
+            a.len() == b.len()
+                && a.iter()
+                    .zip(b)
+                    .all(|((ka, (ra, x)), (kb, (rb, y)))| ka == kb && ra == rb && same(x, y))
         }
         fn same_map<K: Ord, V: AsRef<[u8]>>(a: &BTreeMap<K, V>, b: &BTreeMap<K, V>) -> bool {
             a.len() == b.len()
@@ -164,6 +198,8 @@ impl PartialEq for MemoryStore {
                 .all(|((ka, (ra, a)), (kb, (rb, b)))| ka == kb && ra == rb && same(a, b));
         account
             && sessions
+            && revisioned(&self.groups, &other.groups)
+            && revisioned(&self.sender_keys, &other.sender_keys)
             && same_map(&self.identities, &other.identities)
             && same_map(&self.signed, &other.signed)
             && same_map(&self.one_time, &other.one_time)
@@ -294,6 +330,26 @@ impl SessionStore for MemoryStore {
     }
 }
 
+impl GroupStore for MemoryStore {
+    fn load_group(&self, group: &GroupId) -> Result<Option<GroupRecord>, MemoryStoreError> {
+        self.groups
+            .get(group)
+            .map(|(_, bytes)| GroupRecord::from_bytes(bytes).map_err(MemoryStoreError))
+            .transpose()
+    }
+
+    fn load_sender_key(
+        &self,
+        group: &GroupId,
+        sender: &Address,
+    ) -> Result<Option<SenderKeyRecord>, MemoryStoreError> {
+        self.sender_keys
+            .get(&(group.clone(), sender.clone()))
+            .map(|(_, bytes)| SenderKeyRecord::from_bytes(bytes).map_err(MemoryStoreError))
+            .transpose()
+    }
+}
+
 impl PendingStore for MemoryStore {
     fn pending_received(&self) -> Result<Vec<Received>, MemoryStoreError> {
         self.received
@@ -366,6 +422,19 @@ impl Store for MemoryStore {
             }
         }
         self.base_keys.extend(changes.accepted_base_keys().iter().copied());
+        for id in changes.deleted_groups() {
+            self.groups.remove(id);
+        }
+        for record in changes.groups() {
+            self.groups.insert(record.id().clone(), (record.revision(), record.to_bytes()));
+        }
+        for key in changes.deleted_sender_keys() {
+            self.sender_keys.remove(key);
+        }
+        for (group, sender, record) in changes.sender_keys() {
+            self.sender_keys
+                .insert((group.clone(), sender.clone()), (record.revision(), record.to_bytes()));
+        }
         for m in changes.received() {
             self.received.push((m.id, Zeroizing::new(m.to_bytes())));
         }
@@ -388,6 +457,8 @@ impl fmt::Debug for MemoryStore {
             .field("kem_prekeys", &self.kem_count())
             .field("sessions", &self.sessions.len())
             .field("device_lists", &self.device_lists.len())
+            .field("groups", &self.groups.len())
+            .field("sender_keys", &self.sender_keys.len())
             .field("accepted_base_keys", &self.base_keys.len())
             .field("pending_received", &self.received.len())
             .field("pending_sent", &self.sent.len())

@@ -36,6 +36,7 @@ use crate::address::{Address, UserAddress};
 use crate::device::{MessageId, Received, Sent};
 use crate::device_list::DeviceList;
 use crate::error::Action;
+use crate::group::{GroupId, GroupRecord, SenderKeyRecord};
 #[cfg(feature = "pq")]
 use crate::kem_prekey::KemPreKeyPair;
 use crate::prekey::{OneTimePreKeyPair, PreKeyId, SignedPreKeyPair};
@@ -153,6 +154,26 @@ pub trait BaseKeyStore: Storage {
     ) -> Result<bool, Self::Error>;
 }
 
+/// Groups: what this device keeps about each group, and the sender keys
+/// it holds of other devices (`docs/protocol.md` §21.5).
+pub trait GroupStore: Storage {
+    /// The record of `group`, if this device has one.
+    ///
+    /// # Errors
+    /// The backend's.
+    fn load_group(&self, group: &GroupId) -> Result<Option<GroupRecord>, Self::Error>;
+
+    /// What this device holds of `sender`'s sender keys in `group`.
+    ///
+    /// # Errors
+    /// The backend's.
+    fn load_sender_key(
+        &self,
+        group: &GroupId,
+        sender: &Address,
+    ) -> Result<Option<SenderKeyRecord>, Self::Error>;
+}
+
 /// Reads the messages kept until the application acknowledges them
 /// (`docs/sessions.md` §6.6).
 pub trait PendingStore: Storage {
@@ -177,7 +198,13 @@ pub trait PendingStore: Storage {
 
 /// Everything a device stores, and the one call that changes it.
 pub trait Store:
-    AccountStore + IdentityStore + PreKeyStore + SessionStore + BaseKeyStore + PendingStore
+    AccountStore
+    + IdentityStore
+    + PreKeyStore
+    + SessionStore
+    + BaseKeyStore
+    + GroupStore
+    + PendingStore
 {
     /// Applies every change in `changes`, atomically, or none of them (see
     /// the module documentation and `docs/sessions.md` §7).
@@ -232,6 +259,10 @@ pub struct Changes {
     #[cfg(feature = "pq")]
     deleted_kem_prekeys: Vec<PreKeyId>,
     accepted_base_keys: Vec<(PreKeyId, X25519PublicKey)>,
+    groups: Vec<GroupRecord>,
+    deleted_groups: Vec<GroupId>,
+    sender_keys: Vec<(GroupId, Address, SenderKeyRecord)>,
+    deleted_sender_keys: Vec<(GroupId, Address)>,
     received: Vec<Received>,
     sent: Vec<Sent>,
     acknowledged_received: Vec<MessageId>,
@@ -258,6 +289,10 @@ impl Changes {
             && self.deleted_one_time_prekeys.is_empty()
             && self.kem_changes_are_empty()
             && self.accepted_base_keys.is_empty()
+            && self.groups.is_empty()
+            && self.deleted_groups.is_empty()
+            && self.sender_keys.is_empty()
+            && self.deleted_sender_keys.is_empty()
             && self.received.is_empty()
             && self.sent.is_empty()
             && self.acknowledged_received.is_empty()
@@ -366,6 +401,51 @@ impl Changes {
     /// Records an accepted initial message. It must not be recorded yet.
     pub fn accept_base_key(&mut self, signed_prekey: PreKeyId, base_key: X25519PublicKey) {
         self.accepted_base_keys.push((signed_prekey, base_key));
+    }
+
+    /// Stores a group record. A record of revision `r` replaces only the
+    /// stored one of revision `r - 1` (revision 1 only where none is
+    /// stored).
+    pub fn put_group(&mut self, record: GroupRecord) {
+        self.groups.push(record);
+    }
+
+    /// Deletes a group record, whatever its revision. Delete its sender
+    /// key records with [`Changes::delete_sender_key`].
+    pub fn delete_group(&mut self, group: GroupId) {
+        self.deleted_groups.push(group);
+    }
+
+    /// Stores what this device holds of `sender`'s sender keys in `group`,
+    /// under the same revision rule as [`Changes::put_group`].
+    pub fn put_sender_key(&mut self, group: GroupId, sender: Address, record: SenderKeyRecord) {
+        self.sender_keys.push((group, sender, record));
+    }
+
+    /// Deletes what this device holds of `sender`'s sender keys in
+    /// `group`, whatever its revision.
+    pub fn delete_sender_key(&mut self, group: GroupId, sender: Address) {
+        self.deleted_sender_keys.push((group, sender));
+    }
+
+    /// The group records to store.
+    pub fn groups(&self) -> &[GroupRecord] {
+        &self.groups
+    }
+
+    /// The groups to delete.
+    pub fn deleted_groups(&self) -> &[GroupId] {
+        &self.deleted_groups
+    }
+
+    /// The sender key records to store.
+    pub fn sender_keys(&self) -> &[(GroupId, Address, SenderKeyRecord)] {
+        &self.sender_keys
+    }
+
+    /// The sender key records to delete.
+    pub fn deleted_sender_keys(&self) -> &[(GroupId, Address)] {
+        &self.deleted_sender_keys
     }
 
     /// Keeps a received message until it is acknowledged. Its id must not
