@@ -177,7 +177,7 @@ fn sealed_envelopes_are_written_into_one_exact_allocation() {
 /// `payload_len` bytes. Recipients times envelope length is exactly
 /// MAX_FANOUT_BYTES.
 fn maximal_upload(n: usize, payload_len: usize) -> Vec<u8> {
-    let mut out = vec![0xd2, 0x02];
+    let mut out = vec![0xd3, 0x02];
     out.extend_from_slice(&[9u8; 32]);
     out.extend_from_slice(&[0x33; 32]);
     out.extend_from_slice(&(n as u32).to_be_bytes());
@@ -258,4 +258,37 @@ fn a_delivered_envelope_is_the_prefix_and_the_shared_payload() {
         assert_eq!(&envelope[1..34], share.recipient());
         assert_eq!(envelope, share.to_envelope());
     }
+}
+
+#[test]
+fn a_group_upload_to_a_thousand_members_is_split_within_its_own_size() {
+    use sealwire::{
+        GroupId, IdentityKeyPair, MultiRecipientEnvelope, Padding, RecipientShare, Sealer,
+        SenderKey,
+    };
+    let mut rng = rng(10);
+    let app = common::App::new(&mut rng, "chat.a");
+    let sender = IdentityKeyPair::generate(&mut rng);
+    let mut sealer = Sealer::new(app.certify("alice", 1, sender.public()));
+    let members: Vec<sealwire::IdentityKey> =
+        (0..1000).map(|_| *IdentityKeyPair::generate(&mut rng).public()).collect();
+    let group = GroupId::new(b"g").unwrap();
+    let message = SenderKey::generate(&mut rng).encrypt(&mut rng, &group, &[7u8; 64]).unwrap();
+    let upload =
+        sealer.seal_group(&mut rng, &sender, &members, &message, Padding::Buckets).unwrap();
+    let mut delivered = 0usize;
+    let info = measure(|| {
+        let parsed = MultiRecipientEnvelope::parse(&upload).unwrap();
+        let queue: Vec<RecipientShare<'_>> = parsed.recipients().collect();
+        for share in &queue {
+            delivered += share.envelope_prefix().len() + parsed.payload().len();
+        }
+    });
+    // Each member gets its prefix and the one payload; the relay holds
+    // less than the upload's own size beside it.
+    assert_eq!(
+        delivered,
+        1000 * (151 + MultiRecipientEnvelope::parse(&upload).unwrap().payload().len())
+    );
+    assert!(info.bytes_max <= upload.len() as u64, "{info:?} beside {}", upload.len());
 }

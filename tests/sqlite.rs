@@ -11,7 +11,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::world::{Part, World, for_device};
+use common::world::{Part, World, for_device, split};
 use sealwire::sqlite::{SCHEMA_VERSION, SqliteStore, SqliteStoreError, StorageKey};
 use sealwire::store::{
     AccountStore, IdentityStore, PendingStore, PreKeyStore, SessionStore, Store,
@@ -74,6 +74,37 @@ impl<S: Store> Script<S> {
         w.publish(&mut alice, Some(0));
         let m = w.send(&mut bob, &alice_user, "bob 2");
         assert_eq!(w.read(&mut alice, &m), "bob 2");
+
+        // A group of the three: Bob writes (his sender key and message
+        // kept by Alice), Alice answers (her own sender key).
+        let group = group_id();
+        let members = [alice_user.clone(), bob_user.clone(), carol_user.clone()];
+        alice.create_group(&group, &members).unwrap();
+        bob.create_group(&group, &members).unwrap();
+        carol.create_group(&group, &members).unwrap();
+        w.connect(&mut bob, &carol_user);
+        let sent = bob.send_to_group(&mut w.rng, &group, b"bob to the group", w.now).unwrap();
+        let key = split(
+            &sent
+                .distributions
+                .iter()
+                .find(|s| s.recipients.iter().any(|(a, _)| a == alice.address()))
+                .unwrap()
+                .envelope,
+        );
+        w.deliver(&mut alice, &key).unwrap();
+        assert_eq!(w.read(&mut alice, &split(&sent.message.envelope)), "bob to the group");
+        let sent = alice.send_to_group(&mut w.rng, &group, b"alice to the group", w.now).unwrap();
+        for part in sent.distributions.iter().flat_map(|s| split(&s.envelope)) {
+            if &part.to == bob.identity() {
+                w.receive(&mut bob, &part).unwrap();
+            }
+        }
+        assert_eq!(w.read(&mut bob, &split(&sent.message.envelope)), "alice to the group");
+        let kept = alice.pending_sent().unwrap();
+        for m in &kept[1..] {
+            alice.acknowledge_sent(m.id).unwrap();
+        }
         Self { w, alice, bob, carol }
     }
 
@@ -88,8 +119,22 @@ impl<S: Store> Script<S> {
     }
 }
 
+fn group_id() -> sealwire::GroupId {
+    sealwire::GroupId::new(b"family").unwrap()
+}
+
 /// Every record `a` holds, as `b` returns it.
 fn assert_same_records<A: Store, B: Store>(a: &A, b: &B, peers: &[Address], users: &[UserAddress]) {
+    let group = group_id();
+    let record = a.load_group(&group).unwrap().unwrap();
+    assert!(record.sender_key().is_some() && !record.senders().is_empty());
+    assert_eq!(*record.to_bytes(), *b.load_group(&group).unwrap().unwrap().to_bytes());
+    let keys = a.load_sender_key(&group, &peers[0]).unwrap().unwrap();
+    assert_eq!(
+        *keys.to_bytes(),
+        *b.load_sender_key(&group, &peers[0]).unwrap().unwrap().to_bytes()
+    );
+    assert!(b.load_sender_key(&group, &peers[1]).unwrap().is_none());
     let account = a.load_account().unwrap().unwrap();
     assert_eq!(*account.to_bytes(), *b.load_account().unwrap().unwrap().to_bytes());
     for peer in peers {
@@ -149,8 +194,12 @@ fn assert_same_records<A: Store, B: Store>(a: &A, b: &B, peers: &[Address], user
     assert_eq!(accepted, 2, "Bob's and Carol's initial messages were accepted");
     let received = a.pending_received().unwrap();
     let sent = a.pending_sent().unwrap();
-    assert_eq!(received.len(), 2, "bob 1 and bob 2 are kept; carol 1 was acknowledged");
-    assert_eq!(sent.len(), 1, "alice 2 is kept; alice 1 was acknowledged");
+    assert_eq!(
+        received.len(),
+        3,
+        "bob 1, bob 2 and Bob's group message are kept; carol 1 was acknowledged"
+    );
+    assert_eq!(sent.len(), 1, "alice 2 is kept; alice 1 and the group uploads were acknowledged");
     let bytes = |v: Vec<_>| v.iter().map(|m: &sealwire::Received| m.to_bytes()).collect::<Vec<_>>();
     assert_eq!(bytes(received), bytes(b.pending_received().unwrap()));
     let sent_bytes = |v: Vec<sealwire::Sent>| v.iter().map(|m| m.to_bytes()).collect::<Vec<_>>();
@@ -229,7 +278,7 @@ fn the_wrong_storage_key_is_refused_and_changes_nothing() {
     assert_eq!(file_bytes(&path), before, "a refused open wrote to the file");
     // The right key still opens it, with everything in it.
     let alice = Device::open(open(&path), w.trust.clone()).unwrap();
-    assert_eq!(alice.pending_received().unwrap().len(), 2);
+    assert_eq!(alice.pending_received().unwrap().len(), 3);
 }
 
 /// The rows of `table` as (lookup, revision or 0, record).
@@ -607,7 +656,7 @@ fn two_handles_in_two_threads_lose_no_update() {
         got
     });
     assert_each_once(got, &texts);
-    assert_eq!(open(&path).pending_counts().unwrap().0, 2, "only the script's own two are kept");
+    assert_eq!(open(&path).pending_counts().unwrap().0, 3, "only the script's own three are kept");
     assert_all_duplicates(&path, trust, now, &parts);
 }
 
@@ -774,7 +823,8 @@ fn an_unreadable_kept_message_is_reported_and_can_be_discarded_keeping_the_other
     let Script { alice, .. } = conversation_on_disk(&path);
     drop(alice);
     let conn = raw(&path);
-    // Two kept received messages (bob 1, bob 2); the first one broken.
+    // Three kept received messages (bob 1, bob 2, Bob's group message);
+    // the first one broken.
     conn.execute(
         "UPDATE received SET record = x'01' WHERE seq = (SELECT min(seq) FROM received)",
         [],
@@ -786,9 +836,10 @@ fn an_unreadable_kept_message_is_reported_and_can_be_discarded_keeping_the_other
     assert_eq!(store.pending_sent().unwrap().len(), 1, "the sent one is untouched");
     assert_eq!(store.discard_unreadable_messages().unwrap(), 1);
     let kept = store.pending_received().unwrap();
-    assert_eq!(kept.len(), 1);
+    assert_eq!(kept.len(), 2);
     assert_eq!(kept[0].plaintext, b"bob 2");
-    assert_eq!(store.pending_counts().unwrap(), (1, 1));
+    assert_eq!(kept[1].plaintext, b"bob to the group");
+    assert_eq!(store.pending_counts().unwrap(), (2, 1));
     assert_eq!(store.discard_unreadable_messages().unwrap(), 0);
 }
 
@@ -799,15 +850,19 @@ fn a_database_of_schema_version_1_is_migrated_and_keeps_its_records() {
     let Script { w, alice, mut bob, .. } = conversation_on_disk(&path);
     let alice_user = alice.address().user().clone();
     drop(alice);
-    // Version 1 had no KEM prekey table.
+    // Version 1 had no KEM prekey table, and no group tables (version 3).
     let conn = raw(&path);
-    conn.execute_batch("DROP TABLE kem_prekeys; UPDATE schema_version SET version = 1;").unwrap();
+    conn.execute_batch(
+        "DROP TABLE kem_prekeys; DROP TABLE groups; DROP TABLE sender_keys;
+         UPDATE schema_version SET version = 1;",
+    )
+    .unwrap();
     drop(conn);
     let store = SqliteStore::open_existing(&path, &key(7)).unwrap();
     let version: u32 =
         raw(&path).query_row("SELECT version FROM schema_version", [], |r| r.get(0)).unwrap();
     assert_eq!(version, SCHEMA_VERSION);
-    assert_eq!(store.pending_received().unwrap().len(), 2, "the records are all there");
+    assert_eq!(store.pending_received().unwrap().len(), 3, "the records are all there");
     // The device goes on; its next publication makes the KEM prekeys the
     // migrated store lacks.
     let mut w = w;
