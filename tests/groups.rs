@@ -514,7 +514,9 @@ fn a_thousand_members_each_download_the_same_bytes_as_ten() {
     let keys: Vec<sealwire::IdentityKey> = members.iter().map(|m| *m.public()).collect();
     let mut download = Vec::new();
     for n in [10usize, 1000] {
-        let message = key.encrypt(&mut rng, &group, b"64 bytes of group chat, the usual length of one.").unwrap();
+        let message = key
+            .encrypt(&mut rng, &group, b"64 bytes of group chat, the usual length of one.")
+            .unwrap();
         for padding in [Padding::Buckets, Padding::None] {
             let upload =
                 sealer.seal_group(&mut rng, &sender, &keys[..n], &message, padding).unwrap();
@@ -529,7 +531,10 @@ fn a_thousand_members_each_download_the_same_bytes_as_ten() {
                 for (share, member) in parsed.recipients().zip(&members) {
                     let envelope = share.to_envelope();
                     assert_eq!(envelope.len(), parsed.envelope_len());
-                    assert_eq!(SealedEnvelope::parse(&envelope).unwrap().recipient(), member.public());
+                    assert_eq!(
+                        SealedEnvelope::parse(&envelope).unwrap().recipient(),
+                        member.public()
+                    );
                     let opened = unseal(member, &w.trust, w.now, &envelope).unwrap();
                     assert_eq!(opened.group_message().unwrap().as_bytes(), &message[..]);
                 }

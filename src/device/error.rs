@@ -253,7 +253,9 @@ impl<E: fmt::Display> fmt::Display for DeviceError<E> {
             Self::Agreement(e) => e.fmt(f),
             Self::Encrypt(e) => e.fmt(f),
             Self::Seal(e) => e.fmt(f),
-            Self::Group { from: Some(from), error } => write!(f, "group message from {from}: {error}"),
+            Self::Group { from: Some(from), error } => {
+                write!(f, "group message from {from}: {error}")
+            }
             Self::Group { from: None, error } => error.fmt(f),
             Self::Unseal(e) => e.fmt(f),
             Self::Certificate(e) => e.fmt(f),

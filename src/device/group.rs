@@ -49,7 +49,11 @@ impl<S: Store> Device<S> {
     /// [`GroupError::GroupExists`] (as [`DeviceError::Group`]);
     /// [`GroupError::TooManyMembers`]; [`DeviceError::Store`],
     /// [`DeviceError::Conflict`].
-    pub fn create_group(&mut self, group: &GroupId, members: &[UserAddress]) -> DeviceResult<(), S> {
+    pub fn create_group(
+        &mut self,
+        group: &GroupId,
+        members: &[UserAddress],
+    ) -> DeviceResult<(), S> {
         self.attempt(|device| {
             if device.store.load_group(group).map_err(DeviceError::Store)?.is_some() {
                 return Err(GroupError::GroupExists.into());
@@ -77,7 +81,11 @@ impl<S: Store> Device<S> {
     ///
     /// # Errors
     /// As [`Device::set_group_members`].
-    pub fn add_group_members(&mut self, group: &GroupId, users: &[UserAddress]) -> DeviceResult<(), S> {
+    pub fn add_group_members(
+        &mut self,
+        group: &GroupId,
+        users: &[UserAddress],
+    ) -> DeviceResult<(), S> {
         self.change_members(group, |members| members.extend_from_slice(users))
     }
 
@@ -341,8 +349,11 @@ impl<S: Store> Device<S> {
         let group = key.group_id();
         let mut record = self.load_group(group).map_err(|e| with_sender(e, from))?;
         self.check_member(&record, from)?;
-        let mut keys =
-            self.store.load_sender_key(group, from).map_err(DeviceError::Store)?.unwrap_or_default();
+        let mut keys = self
+            .store
+            .load_sender_key(group, from)
+            .map_err(DeviceError::Store)?
+            .unwrap_or_default();
         if keys.process(sender, key) {
             keys.bump();
             changes.put_sender_key(group.clone(), from.clone(), keys);
@@ -370,7 +381,8 @@ impl<S: Store> Device<S> {
         if waiting >= MAX_PENDING_RECEIVED {
             return Err(DeviceError::InboxFull);
         }
-        let no_key = || DeviceError::Group { from: Some(from.clone()), error: GroupError::NoSenderKey };
+        let no_key =
+            || DeviceError::Group { from: Some(from.clone()), error: GroupError::NoSenderKey };
         let mut keys = self
             .store
             .load_sender_key(&group, from)

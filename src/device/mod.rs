@@ -40,9 +40,9 @@ use crate::store::{Changes, CommitError, Store};
 use crate::trust::{RemoteIdentity, Trust, TrustPolicy};
 
 pub use error::{DeviceError, IdentityQuestion};
+pub use group::GroupSent;
 pub use pending::MessageId;
 pub use publication::Publication;
-pub use group::GroupSent;
 pub use receive::{Received, ReceivedKind};
 pub use send::Sent;
 

@@ -17,13 +17,13 @@ use core::fmt;
 use sha2::{Digest, Sha256};
 
 use super::receive::Received;
+use super::receive::ReceivedKind;
 use super::send::Sent;
 use crate::address::Address;
 use crate::codec::{Codec, Reader, Writer, decode_all};
 use crate::error::DecodeError;
-use crate::identity::IdentityKey;
-use super::receive::ReceivedKind;
 use crate::group::GroupId;
+use crate::identity::IdentityKey;
 use crate::labels::{ESCAPE, MESSAGE_ID, X_RECEIVED, X_RECEIVED_V1, X_SENT};
 use crate::limits::{MAX_PLAINTEXT_LEN, MAX_RECIPIENTS};
 use crate::sealed::MultiRecipientEnvelope;

@@ -185,7 +185,8 @@ impl GroupRecord {
     /// that left, or was reinstalled, must not read what comes next.
     /// Returns whether a rotation is now pending.
     pub(crate) fn check_holders(&mut self, recipients: &[(Address, IdentityKey)]) -> bool {
-        let gone = self.distributed.iter().any(|(a, k)| !recipients.iter().any(|(b, j)| a == b && k == j));
+        let gone =
+            self.distributed.iter().any(|(a, k)| !recipients.iter().any(|(b, j)| a == b && k == j));
         if gone {
             self.require_rotation();
         }

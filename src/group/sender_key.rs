@@ -74,7 +74,12 @@ impl SenderKey {
         }
     }
 
-    fn from_parts(chain_id: u32, iteration: u32, chain_key: &[u8; 32], signing: Ed25519Secret) -> Self {
+    fn from_parts(
+        chain_id: u32,
+        iteration: u32,
+        chain_key: &[u8; 32],
+        signing: Ed25519Secret,
+    ) -> Self {
         let mut key = ChainKey::zero();
         key.set(chain_key);
         let signing_public = signing.verifying_key().to_bytes();
@@ -132,7 +137,11 @@ impl SenderKey {
         let mut seed = MessageKey::zero();
         let mut key = Zeroizing::new([0u8; 32]);
 
-        let len = HEADER_FIXED_LEN + group.as_bytes().len() + 4 + plaintext.len() + TAG_LEN
+        let len = HEADER_FIXED_LEN
+            + group.as_bytes().len()
+            + 4
+            + plaintext.len()
+            + TAG_LEN
             + SIGNATURE_LEN;
         let mut out = Vec::with_capacity(len);
         let mut w = Writer::new(&mut out);
@@ -144,7 +153,9 @@ impl SenderKey {
         w.bytes(&nonce);
         let header_len = out.len();
         let mut w = Writer::new(&mut out);
-        w.u32(u32::try_from(plaintext.len() + TAG_LEN).map_err(|_| EncryptError::PlaintextTooLong)?);
+        w.u32(
+            u32::try_from(plaintext.len() + TAG_LEN).map_err(|_| EncryptError::PlaintextTooLong)?,
+        );
         w.bytes(plaintext);
         self.chain_key.advance(&mut seed);
         message_key(&seed, &mut key);
@@ -319,10 +330,8 @@ impl SenderKeyRecord {
             self.identity = Some(*sender);
         }
         if let Some(at) = self.chains.iter().position(|c| c.chain_id == distribution.chain_id()) {
-            let same = self
-                .chains
-                .get(at)
-                .is_some_and(|c| c.signing_key == *distribution.signing_key());
+            let same =
+                self.chains.get(at).is_some_and(|c| c.signing_key == *distribution.signing_key());
             if same {
                 return false;
             }
@@ -364,7 +373,11 @@ impl SenderKeyRecord {
     /// [`DecryptError::TooManySkipped`] past [`MAX_SENDER_KEY_SKIP`];
     /// [`DecryptError::Duplicate`]; [`DecryptError::KeyDropped`];
     /// [`DecryptError::Failed`] for a signed message that does not open.
-    pub fn decrypt(&mut self, sender: &IdentityKey, message: &GroupMessage<'_>) -> Result<Vec<u8>, Error> {
+    pub fn decrypt(
+        &mut self,
+        sender: &IdentityKey,
+        message: &GroupMessage<'_>,
+    ) -> Result<Vec<u8>, Error> {
         if self.identity.as_ref() != Some(sender) {
             return Err(GroupError::NoSenderKey.into());
         }

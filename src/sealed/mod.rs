@@ -180,7 +180,15 @@ impl Sealer {
     ) -> Result<Vec<u8>, SealError> {
         let mut out = Vec::new();
         let entries = check_recipients(identity.public(), &[(*recipient, message)], false)?;
-        self.seal_into(rng, identity, &Writing::Entries(&entries), &[*recipient], padding, Form::Single, &mut out)?;
+        self.seal_into(
+            rng,
+            identity,
+            &Writing::Entries(&entries),
+            &[*recipient],
+            padding,
+            Form::Single,
+            &mut out,
+        )?;
         Ok(out)
     }
 

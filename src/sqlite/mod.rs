@@ -33,12 +33,12 @@ use crate::certificate::DeviceId;
 use crate::device::{Received, Sent};
 use crate::device_list::DeviceList;
 use crate::error::DecodeError;
+use crate::group::{GroupId, GroupRecord, SenderKeyRecord};
 use crate::prekey::{OneTimePreKeyPair, PreKeyId, SignedPreKeyPair};
 use crate::primitives::aead::{TAG_LEN, XNONCE_LEN, open_random_nonce, seal_random_nonce};
 use crate::primitives::kdf::{HmacSha256, hkdf_sha256};
 use crate::primitives::x25519::X25519PublicKey;
 use crate::session_record::SessionRecord;
-use crate::group::{GroupId, GroupRecord, SenderKeyRecord};
 use crate::store::{
     AccountStore, BaseKeyStore, Changes, CommitError, GroupStore, IdentityStore, PendingStore,
     PreKeyStore, SessionStore, Storage, Store,
@@ -540,7 +540,9 @@ impl Keys {
         let mut seen = Vec::new();
         for record in changes.groups() {
             let lookup = self.group_lookup(record.id());
-            if seen.contains(&lookup) || !self.next_revision(tx, "groups", &lookup, record.revision())? {
+            if seen.contains(&lookup)
+                || !self.next_revision(tx, "groups", &lookup, record.revision())?
+            {
                 return Ok(false);
             }
             seen.push(lookup);

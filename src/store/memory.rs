@@ -11,12 +11,12 @@ use super::{
     AccountStore, BaseKeyStore, Changes, CommitError, GroupStore, IdentityStore, PendingStore,
     PreKeyStore, SessionStore, Storage, Store,
 };
-use crate::group::{GroupId, GroupRecord, SenderKeyRecord};
 use crate::account::Account;
 use crate::address::{Address, UserAddress};
 use crate::device::{MessageId, Received, Sent};
 use crate::device_list::DeviceList;
 use crate::error::DecodeError;
+use crate::group::{GroupId, GroupRecord, SenderKeyRecord};
 #[cfg(feature = "pq")]
 use crate::kem_prekey::KemPreKeyPair;
 use crate::prekey::{OneTimePreKeyPair, PreKeyId, SignedPreKeyPair};

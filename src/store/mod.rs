@@ -198,13 +198,7 @@ pub trait PendingStore: Storage {
 
 /// Everything a device stores, and the one call that changes it.
 pub trait Store:
-    AccountStore
-    + IdentityStore
-    + PreKeyStore
-    + SessionStore
-    + BaseKeyStore
-    + GroupStore
-    + PendingStore
+    AccountStore + IdentityStore + PreKeyStore + SessionStore + BaseKeyStore + GroupStore + PendingStore
 {
     /// Applies every change in `changes`, atomically, or none of them (see
     /// the module documentation and `docs/sessions.md` §7).
