@@ -11,7 +11,10 @@
 //! the message; Alice's phone answers, and her laptop gets a copy. The
 //! network delays one message and loses another, the relay replays one and
 //! hands out a substituted bundle, Carol (chat.gamma) is handed an envelope
-//! for Alice, and Mallory forges a certificate: each is caught.
+//! for Alice, and Mallory forges a certificate: each is caught. Alice, Bob
+//! and Carol start a group, whose messages travel as one copy for every
+//! member; Carol leaves, and what Bob writes next is under a new key she
+//! never gets.
 //!
 //! Run with `cargo run --example conversation`.
 #![allow(clippy::print_stdout, reason = "an example prints what happens")]
@@ -22,10 +25,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use rand_core::UnwrapErr;
 use sealwire::{
-    Address, AppId, CertificateKeyPair, Device, DeviceId, IdentityEvent, IdentityKey,
+    Address, AppId, CertificateKeyPair, Device, DeviceId, GroupId, IdentityEvent, IdentityKey,
     IdentityKeyPair, IssuerCertificate, MemoryStore, MultiRecipientEnvelope, OneTimePreKey,
-    PreKeyBundle, Publication, SealedEnvelope, SenderCertificate, SignedPreKeyPair, Timestamp,
-    TrustRoot, TrustStore, UserAddress, UserId,
+    PreKeyBundle, Publication, ReceivedKind, SealedEnvelope, SenderCertificate, SignedPreKeyPair,
+    Timestamp, TrustRoot, TrustStore, UserAddress, UserId,
 };
 
 type Rng = UnwrapErr<getrandom::SysRng>;
@@ -182,6 +185,59 @@ impl Client {
         to: &UserAddress,
         text: &str,
     ) -> Result<Vec<Vec<u8>>, Box<dyn Error>> {
+        self.connect(rng, relay, to)?;
+        let sent = self.device.send(rng, to, text.as_bytes(), clock())?;
+        let names: Vec<String> = sent.recipients.iter().map(|(a, _)| a.to_string()).collect();
+        println!("  {} -> {}: {text:?}", self.name(), names.join(", "));
+        self.sent.push((text.to_string(), sent.envelope.clone()));
+        let parts = relay.upload(&sent.envelope)?;
+        // The relay took it: the device stops keeping it for a re-upload.
+        self.device.acknowledge_sent(sent.id)?;
+        Ok(parts)
+    }
+
+    /// Writes `text` to a group: this device's sender key goes to the
+    /// members' devices that lack it, over their sessions, then one group
+    /// message for all of them. Delivers every part.
+    fn write_group(
+        &mut self,
+        rng: &mut Rng,
+        relay: &mut Relay,
+        group: &GroupId,
+        text: &str,
+    ) -> Result<(), Box<dyn Error>> {
+        let members = self.device.group(group)?.ok_or("no such group")?.members().to_vec();
+        for member in &members {
+            self.connect(rng, relay, member)?;
+        }
+        let sent = self.device.send_to_group(rng, group, text.as_bytes(), clock())?;
+        let keys: usize = sent.distributions.iter().map(|d| d.recipients.len()).sum();
+        let parts = relay.upload(&sent.message.envelope)?;
+        println!(
+            "  {} -> {group} ({} devices{}): {text:?}, {} bytes for each",
+            self.name(),
+            parts.len(),
+            if sent.rotated { format!(", a new sender key for {keys}") } else { String::new() },
+            parts.first().map_or(0, Vec::len),
+        );
+        self.sent.push((text.to_string(), sent.message.envelope.clone()));
+        for upload in sent.distributions.iter().chain([&sent.message]) {
+            for part in relay.upload(&upload.envelope)? {
+                relay.deliver(part)?;
+            }
+            self.device.acknowledge_sent(upload.id)?;
+        }
+        Ok(())
+    }
+
+    /// Brings the device lists of `to` and of this user up to date and
+    /// starts sessions from fresh bundles where needed.
+    fn connect(
+        &mut self,
+        rng: &mut Rng,
+        relay: &mut Relay,
+        to: &UserAddress,
+    ) -> Result<(), Box<dyn Error>> {
         let own = self.device.address().user().clone();
         for user in [to, &own] {
             self.device
@@ -201,14 +257,7 @@ impl Client {
                 _ => {}
             }
         }
-        let sent = self.device.send(rng, to, text.as_bytes(), clock())?;
-        let names: Vec<String> = sent.recipients.iter().map(|(a, _)| a.to_string()).collect();
-        println!("  {} -> {}: {text:?}", self.name(), names.join(", "));
-        self.sent.push((text.to_string(), sent.envelope.clone()));
-        let parts = relay.upload(&sent.envelope)?;
-        // The relay took it: the device stops keeping it for a re-upload.
-        self.device.acknowledge_sent(sent.id)?;
-        Ok(parts)
+        Ok(())
     }
 
     /// Receives everything the relay holds for this device.
@@ -221,6 +270,20 @@ impl Client {
 
     fn open(&mut self, envelope: &[u8]) {
         match self.device.receive(envelope, clock()) {
+            Ok(received) if received.kind != ReceivedKind::Message => {
+                match &received.kind {
+                    ReceivedKind::GroupMessage(group) => println!(
+                        "  {} reads in {group} from {}: {:?}",
+                        self.name(),
+                        received.from,
+                        String::from_utf8_lossy(&received.plaintext)
+                    ),
+                    _ => println!("  {} takes {}'s sender key", self.name(), received.from),
+                }
+                if let Err(e) = self.device.acknowledge_received(received.id) {
+                    println!("  {} could not acknowledge: {e}", self.name());
+                }
+            }
             Ok(received) => {
                 let note = match received.identity_event {
                     Some(IdentityEvent::New) => " (new contact, trusted on first use)",
@@ -351,6 +414,28 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
     phone.receive(&mut relay);
     laptop.receive(&mut relay);
+
+    println!("\n== Alice, Bob and Carol start a group: one copy for every member ==");
+    relay.tick(30);
+    let trio = GroupId::new(b"trio")?;
+    let carol_user = carol.device.address().user().clone();
+    let members = [alice.clone(), bob_user.clone(), carol_user.clone()];
+    for client in [&mut bob, &mut phone, &mut laptop, &mut carol] {
+        client.device.create_group(&trio, &members)?;
+    }
+    bob.write_group(&mut rng, &mut relay, &trio, "Dinner on Friday?")?;
+    carol.write_group(&mut rng, &mut relay, &trio, "Yes! I'll bring dessert.")?;
+    for client in [&mut bob, &mut phone, &mut laptop, &mut carol] {
+        client.receive(&mut relay);
+    }
+    println!("  [Carol leaves the group; every remaining device applies it]");
+    for client in [&mut bob, &mut phone, &mut laptop] {
+        client.device.remove_group_members(&trio, &[carol_user.clone()])?;
+    }
+    bob.write_group(&mut rng, &mut relay, &trio, "Just us two then.")?;
+    for client in [&mut phone, &mut laptop, &mut carol] {
+        client.receive(&mut relay);
+    }
 
     println!("\n== Mallory forges a chat.beta certificate claiming to be alice ==");
     let fake_beta = App::new(&mut rng, "chat.beta")?;

@@ -1,6 +1,6 @@
 //! Groups through the device API: membership, sending with sender keys,
 //! and receiving group messages (`docs/protocol.md` §21,
-//! `docs/sessions.md` §9).
+//! `docs/sessions.md` §12).
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
