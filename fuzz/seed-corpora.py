@@ -13,15 +13,15 @@ VECTORS = ROOT.parent / "test-vectors"
 
 ROUTES = {
     0x13: ["decode_bundle"],
-    0xFF: ["decode_records"],
+    0xFF: ["decode_records", "decode_group"],
     0x23: ["decode_initial_message", "session_receive"],
     0x32: ["decode_ratchet_message", "session_receive"],
     0x43: ["decode_session"],
     0xA2: ["decode_certificate"],
     0xB2: ["decode_certificate"],
     0xE2: ["decode_certificate"],
-    0xC2: ["decode_envelope", "unseal"],
-    0xD2: ["decode_multi_envelope"],
+    0xC3: ["decode_envelope", "unseal"],
+    0xD3: ["decode_multi_envelope"],
 }
 KEYS = {0x01, 0x02, 0x04, 0x52, 0x61, 0x71, 0x81, 0x91, 0xF1}
 

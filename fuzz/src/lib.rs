@@ -2,6 +2,7 @@
 
 pub mod conversation;
 pub mod devices;
+pub mod group;
 
 /// Checks the canonical-encoding property: if `decode` accepts `input`,
 /// re-encoding the value gives back exactly `input`.
