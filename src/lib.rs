@@ -238,5 +238,9 @@ mod zeroize_checks {
         zeroizes_on_drop::<crate::Session>();
         zeroizes_on_drop::<crate::SessionRecord>();
         zeroizes_on_drop::<crate::Account>();
+        zeroizes_on_drop::<crate::SenderKey>();
+        zeroizes_on_drop::<crate::SenderKeyRecord>();
+        zeroizes_on_drop::<crate::SenderKeyDistribution>();
+        zeroizes_on_drop::<crate::GroupRecord>();
     }
 }

@@ -82,9 +82,11 @@ pub const MAX_RECIPIENTS: usize = 4096;
 pub const MAX_FANOUT_BYTES: u64 = 1 << 32;
 
 /// The most recipients whose authentication keys a [`crate::Sealer`]
-/// caches (about 100 bytes each). Sealing to more distinct recipients
-/// recomputes the oldest keys, one X25519 each.
-pub const MAX_CACHED_PEERS: usize = 1024;
+/// caches (about 100 bytes each, 400 KB when full): [`MAX_RECIPIENTS`], so
+/// that sending again and again to the largest upload (a group of
+/// [`MAX_GROUP_DEVICES`] devices) finds every key cached. Sealing to more
+/// distinct recipients recomputes the oldest keys, one X25519 each.
+pub const MAX_CACHED_PEERS: usize = MAX_RECIPIENTS;
 
 /// The longest app id in a certificate, in bytes.
 pub const MAX_APP_ID_LEN: usize = 64;
@@ -250,3 +252,4 @@ const _: () = assert!(MAX_SENDER_KEY_SKIPPED_KEYS >= MAX_SENDER_KEY_SKIP as usiz
 const _: () = assert!(MAX_SENDER_KEY_CHAINS >= 2);
 const _: () = assert!(MAX_SENDER_KEY_DROPPED_RANGES >= 1);
 const _: () = assert!(MAX_GROUP_DEVICES <= MAX_RECIPIENTS);
+const _: () = assert!(MAX_CACHED_PEERS >= MAX_GROUP_DEVICES);

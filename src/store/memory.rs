@@ -24,6 +24,9 @@ use crate::primitives::x25519::X25519PublicKey;
 use crate::session_record::SessionRecord;
 use crate::trust::RemoteIdentity;
 
+/// Records with a revision, by key: the revision and the encoding.
+type Revisioned<K> = BTreeMap<K, (u64, Zeroizing<Vec<u8>>)>;
+
 /// Every record in memory, in its stored encoding, so that each load
 /// decodes a fresh owned record as a database would. Cloning it copies the
 /// whole store: a backup, in tests.
@@ -41,8 +44,8 @@ pub struct MemoryStore {
     sessions: BTreeMap<Address, (u64, Zeroizing<Vec<u8>>)>,
     device_lists: BTreeMap<UserAddress, Vec<u8>>,
     base_keys: BTreeSet<(PreKeyId, X25519PublicKey)>,
-    groups: BTreeMap<GroupId, (u64, Zeroizing<Vec<u8>>)>,
-    sender_keys: BTreeMap<(GroupId, Address), (u64, Zeroizing<Vec<u8>>)>,
+    groups: Revisioned<GroupId>,
+    sender_keys: Revisioned<(GroupId, Address)>,
     /// Kept messages, oldest first, each with its id and encoding.
     received: Vec<(MessageId, Zeroizing<Vec<u8>>)>,
     sent: Vec<(MessageId, Vec<u8>)>,
@@ -172,7 +175,6 @@ impl PartialEq for MemoryStore {
         fn same(a: &[u8], b: &[u8]) -> bool {
             a.ct_eq(b).into()
         }
-        type Revisioned<K> = BTreeMap<K, (u64, Zeroizing<Vec<u8>>)>;
         fn revisioned<K: Ord>(a: &Revisioned<K>, b: &Revisioned<K>) -> bool {
             a.len() == b.len()
                 && a.iter()
