@@ -7,6 +7,15 @@ pub(crate) fn write(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
     bytes.iter().try_for_each(|b| write!(f, "{b:02x}"))
 }
 
+/// Bytes that print as hex in `Debug` output.
+pub(crate) struct Hex<'a>(pub(crate) &'a [u8]);
+
+impl fmt::Debug for Hex<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write(f, self.0)
+    }
+}
+
 /// The `Display` form of a public key: its first 8 bytes in hex, enough to
 /// tell keys apart at a glance; with `{:#}`, all of them.
 pub(crate) fn write_short(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {

@@ -191,7 +191,9 @@ impl fmt::Debug for SenderKey {
         f.debug_struct("SenderKey")
             .field("chain_id", &self.chain_id)
             .field("iteration", &self.iteration)
-            .finish_non_exhaustive()
+            .field("signing_key", &crate::hex::Hex(&self.signing_public))
+            .field("keys", &"[redacted]")
+            .finish()
     }
 }
 
@@ -603,6 +605,7 @@ impl fmt::Debug for SenderKeyRecord {
             .field("identity", &self.identity)
             .field("chains", &self.chain_ids())
             .field("skipped_keys", &self.skipped_keys())
+            .field("keys", &"[redacted]")
             .finish()
     }
 }
