@@ -546,3 +546,44 @@ fn a_thousand_members_each_download_the_same_bytes_as_ten() {
     assert_eq!(download[1].2, download[3].2);
     assert!(download[1].2 < download[0].2);
 }
+
+#[test]
+fn a_group_of_a_thousand_members_through_the_device_layer() {
+    let mut w = World::new(100);
+    let mut alice = w.device(0, "alice", 1);
+    let mut members: Vec<Dev> = (0..MAX_GROUP_MEMBERS - 1)
+        .map(|i| w.device(1 + i % 2, &format!("member-{i}"), 1))
+        .collect();
+    let mut users = vec![alice.address().user().clone()];
+    users.extend(members.iter().map(|m| m.address().user().clone()));
+    assert_eq!(users.len(), MAX_GROUP_MEMBERS);
+    let group = gid();
+    alice.create_group(&group, &users).unwrap();
+    for user in &users[1..] {
+        w.connect(&mut alice, user);
+    }
+    let first = send(&mut w, &mut alice, &group, "hello, everyone");
+    assert_eq!(first.message.len(), MAX_GROUP_MEMBERS - 1);
+    assert_eq!(first.distributions.len(), MAX_GROUP_MEMBERS - 1);
+    // One upload of the message: the payload once, 81 bytes per member.
+    let upload = MultiRecipientEnvelope::parse(&first.sent.message.envelope).unwrap();
+    assert_eq!(
+        first.sent.message.envelope.len(),
+        70 + 81 * (MAX_GROUP_MEMBERS - 1) + 4 + upload.payload().len()
+    );
+    let second = send(&mut w, &mut alice, &group, "and again");
+    assert!(second.distributions.is_empty());
+    // Every member downloads its sender key once, and then the same bytes
+    // for each message as a member of a group of two would.
+    let len = first.message[0].envelope.len();
+    for member in &mut members {
+        member.create_group(&group, &users).unwrap();
+        assert_eq!(read(&w, member, &first), "hello, everyone");
+        assert_eq!(read(&w, member, &second), "and again");
+    }
+    assert!(first.message.iter().chain(&second.message).all(|p| p.envelope.len() == len));
+    // One more member is past the limit.
+    let extra = w.user(2, "one-too-many");
+    let err = alice.add_group_members(&group, &[extra]).unwrap_err();
+    assert!(matches!(err, DeviceError::Group { error: GroupError::TooManyMembers, .. }));
+}

@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use common::world::World;
 use sealwire::store::{
-    AccountStore, BaseKeyStore, Changes, CommitError, IdentityStore, MemoryStoreError,
+    AccountStore, BaseKeyStore, Changes, CommitError, GroupStore, IdentityStore, MemoryStoreError,
     PendingStore, PreKeyStore, SessionStore, Storage, Store,
 };
 use sealwire::{
@@ -145,6 +145,21 @@ impl BaseKeyStore for Shared {
         k: &X25519PublicKey,
     ) -> Result<bool, MemoryStoreError> {
         self.0.borrow().is_base_key_accepted(id, k)
+    }
+}
+impl GroupStore for Shared {
+    fn load_group(
+        &self,
+        g: &sealwire::GroupId,
+    ) -> Result<Option<sealwire::GroupRecord>, MemoryStoreError> {
+        self.0.borrow().load_group(g)
+    }
+    fn load_sender_key(
+        &self,
+        g: &sealwire::GroupId,
+        a: &Address,
+    ) -> Result<Option<sealwire::SenderKeyRecord>, MemoryStoreError> {
+        self.0.borrow().load_sender_key(g, a)
     }
 }
 impl PendingStore for Shared {

@@ -12,8 +12,8 @@ use common::world::{Part, World, for_device};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use sealwire::store::{
-    AccountStore, BaseKeyStore, Changes, CommitError, IdentityStore, PendingStore, PreKeyStore,
-    SessionStore, Storage, Store,
+    AccountStore, BaseKeyStore, Changes, CommitError, GroupStore, IdentityStore, PendingStore,
+    PreKeyStore, SessionStore, Storage, Store,
 };
 use sealwire::{
     Account, Address, Device, DeviceError, DeviceList, MemoryStore, OneTimePreKeyPair, PreKeyId,
@@ -131,6 +131,25 @@ impl BaseKeyStore for Failing {
     fn is_base_key_accepted(&self, id: PreKeyId, key: &X25519PublicKey) -> Result<bool, Failure> {
         self.call()?;
         Ok(inner(self.inner.is_base_key_accepted(id, key)))
+    }
+}
+
+impl GroupStore for Failing {
+    fn load_group(
+        &self,
+        group: &sealwire::GroupId,
+    ) -> Result<Option<sealwire::GroupRecord>, Failure> {
+        self.call()?;
+        Ok(inner(self.inner.load_group(group)))
+    }
+
+    fn load_sender_key(
+        &self,
+        group: &sealwire::GroupId,
+        sender: &Address,
+    ) -> Result<Option<sealwire::SenderKeyRecord>, Failure> {
+        self.call()?;
+        Ok(inner(self.inner.load_sender_key(group, sender)))
     }
 }
 
@@ -256,8 +275,36 @@ fn every_operation_is_all_or_nothing_at_every_failure_point() {
         d.mark_verified(&laptop_address, &number, now)
     });
     points += at_every_point(&w, alice.store(), &mut |d, _| d.after_restore());
-    // Every load and the commit of eight operations.
-    assert!(points >= 30, "{points}");
+
+    // Groups: creating one, sending the first message (sender keys over
+    // the sessions, the group record, the uploads kept), receiving the
+    // sender key and the group message, and removing a member.
+    let group = sealwire::GroupId::new(b"g").unwrap();
+    let members = [alice_user.clone(), bob_user.clone()];
+    points += at_every_point(&w, bob.store(), &mut |d, _| d.create_group(&group, &members));
+    bob.create_group(&group, &members).unwrap();
+    alice.create_group(&group, &members).unwrap();
+    laptop.create_group(&group, &members).unwrap();
+    w.connect(&mut bob, &alice_user);
+    points += at_every_point(&w, bob.store(), &mut |d, rng| {
+        d.send_to_group(rng, &group, b"to the group", now).map(|s| s.message.envelope)
+    });
+    let sent = bob.send_to_group(&mut w.rng, &group, b"to the group", now).unwrap();
+    let key = sent.distributions.iter().flat_map(|s| common::world::split(&s.envelope));
+    let key = key.filter(|p| &p.to == alice.identity()).collect::<Vec<_>>();
+    points += at_every_point(&w, alice.store(), &mut |d, _| {
+        d.receive(&key[0].envelope, now).map(|r| r.kind)
+    });
+    alice.receive(&key[0].envelope, now).unwrap();
+    let message = for_device(&common::world::split(&sent.message.envelope), &alice);
+    points += at_every_point(&w, alice.store(), &mut |d, _| {
+        d.receive(&message.envelope, now).map(|r| r.plaintext)
+    });
+    points += at_every_point(&w, alice.store(), &mut |d, _| {
+        d.remove_group_members(&group, &[bob_user.clone()])
+    });
+    // Every load and the commit of thirteen operations.
+    assert!(points >= 40, "{points}");
 }
 
 #[test]
