@@ -64,7 +64,8 @@ pub(crate) const X_ACCOUNT: u8 = 0x41;
 pub(crate) const X_DEVICE_LIST: u8 = 0x51;
 /// Second tag byte of a safety number's scannable form, version 1.
 pub(crate) const X_SAFETY_NUMBER: u8 = 0x61;
-/// Second tag byte of a stored received message (the inbox), version 1.
+/// Second tag byte of a stored received message (the inbox), version 2
+/// (with the message's kind: direct, group message, sender key).
 pub(crate) const X_RECEIVED: u8 = 0x72;
 /// Second tag byte of a stored received message, version 1 (before
 /// groups), still read.

@@ -406,7 +406,9 @@ fn a_sender_who_wraps_a_different_secret_for_each_recipient_is_caught() {
     let junk = |seed: u8| [&[0x32u8][..], &[seed; 160]].concat();
     let (junk0, junk1) = (junk(1), junk(2));
     let content = forge::content(&certificate, &[(to0, &junk0), (to1, &junk1)], 0);
-    let message_at = 4 + certificate.to_bytes().len() + 4 + 33 + 1 + 4;
+    // The first message: after the certificate, the layout byte, the count
+    // and the first entry's recipient, content type and length.
+    let message_at = 4 + certificate.to_bytes().len() + 1 + 4 + 33 + 1 + 4;
     let block = (message_at + 8).div_ceil(16);
 
     let mut e = [0u8; 32];

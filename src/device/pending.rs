@@ -83,11 +83,13 @@ pub(crate) const SENT_MAX_LEN: usize = 2
 
 impl Received {
     /// The stored form, for the inbox (`docs/sessions.md` §3.6): `0xFF
-    /// 0x71`, the id, the sender's address and `Encode(IK)`, the identity
+    /// 0x72`, the id, the sender's address and `Encode(IK)`, the identity
     /// event (`0x00` none, `0x01` new, `0x02` changed and the previous
-    /// `Encode(IK)`), flags (`0x01` a new session, `0x02` listed), and the
-    /// plaintext (a `u32` length and the bytes). Secret: it holds the
-    /// plaintext.
+    /// `Encode(IK)`), flags (`0x01` a new session, `0x02` listed), the kind
+    /// (`0x00` a message, `0x01` a group message and `0x02` a sender key,
+    /// each followed by the group id), and the plaintext (a `u32` length
+    /// and the bytes). Version 1 (`0xFF 0x71`, no kind) is still read.
+    /// Secret: it holds the plaintext.
     pub fn to_bytes(&self) -> Vec<u8> {
         self.to_vec()
     }

@@ -1,16 +1,16 @@
 //! The two envelope formats.
 //!
-//! A **sealed envelope** (`0xC2`) is what a recipient receives:
+//! A **sealed envelope** (`0xC3`) is what a recipient receives:
 //!
 //! ```text
-//! 0xC2 | Encode(IK_R) | Encode(E) | K_C [32] | C_R [32] | T_R [16] | u32 length | payload
+//! 0xC3 | Encode(IK_R) | Encode(E) | K_C [32] | C_R [32] | T_R [16] | u32 length | payload
 //! ```
 //!
-//! A **multi-recipient envelope** (`0xD2`) is what a sender hands the relay
+//! A **multi-recipient envelope** (`0xD3`) is what a sender hands the relay
 //! to reach several recipients with one upload; the payload appears once:
 //!
 //! ```text
-//! 0xD2 | Encode(E) | K_C [32] | u32 n | n × ( Encode(IK_R) | C_R [32] | T_R [16] ) | u32 length | payload
+//! 0xD3 | Encode(E) | K_C [32] | u32 n | n × ( Encode(IK_R) | C_R [32] | T_R [16] ) | u32 length | payload
 //! ```
 //!
 //! The relay splits it without a key and without copying the payload: each

@@ -178,6 +178,9 @@ impl Sealer {
         message: &[u8],
         padding: Padding,
     ) -> Result<Vec<u8>, SealError> {
+        if identity.public() != self.certificate.identity_key() {
+            return Err(SealError::CertificateMismatch);
+        }
         let mut out = Vec::new();
         let entries = check_recipients(identity.public(), &[(*recipient, message)], false)?;
         self.seal_into(
@@ -243,6 +246,9 @@ impl Sealer {
         distribution: bool,
         padding: Padding,
     ) -> Result<Vec<u8>, SealError> {
+        if identity.public() != self.certificate.identity_key() {
+            return Err(SealError::CertificateMismatch);
+        }
         let entries = check_recipients(identity.public(), messages, distribution)?;
         let recipients: Vec<IdentityKey> = messages.iter().map(|(k, _)| *k).collect();
         let mut out = Vec::new();

@@ -10,7 +10,11 @@ intermediate value and output and compares them with the files, byte for byte;
 it replays the ratchet conversation with its own Double Ratchet; and it runs
 every negative vector through its own decoders and operations, which must refuse
 it with the same error (code and name). Section numbers (§) refer to
-docs/protocol.md, and "S" followed by a number to docs/sessions.md.
+docs/protocol.md, and "S" followed by a number to docs/sessions.md. Sealed
+envelopes are version 3 (the payload's layout byte, test-vectors/README.md
+"Sealed envelopes, version 3"); the group family (group.json: sender keys,
+group messages, a member's record, group records) follows the README's
+"Groups" section.
 
 What `cryptography` does not offer is written here in pure Python from its
 definition: HChaCha20 (for XChaCha20-Poly1305), X25519 (RFC 7748, so that an
@@ -139,8 +143,31 @@ TAG_BUNDLE, TAG_INITIAL, TAG_RATCHET, TAG_SESSION, TAG_IDENTITY_PAIR = 0x13, 0x2
 TAG_KEM_PREKEY, TAG_KEM_PREKEY_PAIR = b"\xff\x91", b"\xff\xa1"
 KEM_ONE_TIME, KEM_LAST_RESORT = 0x00, 0x01     # §4.4: the KEM prekey's kind
 TAG_SIGNED_PREKEY, TAG_SIGNED_PREKEY_PAIR, TAG_ONE_TIME_PREKEY, TAG_ONE_TIME_PREKEY_PAIR = 0x61, 0x71, 0x81, 0x91
-TAG_ISSUER, TAG_SENDER, TAG_SEALED, TAG_MULTI, TAG_TRUST_ROOT, TAG_CERT_KEY_PAIR = 0xA2, 0xB2, 0xC2, 0xD2, 0xE2, 0xF1
-CONTENT_INITIAL, CONTENT_RATCHET = 0x01, 0x02
+TAG_ISSUER, TAG_SENDER, TAG_SEALED, TAG_MULTI, TAG_TRUST_ROOT, TAG_CERT_KEY_PAIR = 0xA2, 0xB2, 0xC3, 0xD3, 0xE2, 0xF1
+# §10.2: the payload's layout byte; an entry's content type (0x10 added: its plaintext is a
+# sender key distribution message); the shared layout's content type.
+LAYOUT_ENTRIES, LAYOUT_SHARED = 0x01, 0x02
+CONTENT_INITIAL, CONTENT_RATCHET, CONTENT_GROUP, CONTENT_DISTRIBUTION = 0x01, 0x02, 0x03, 0x10
+ENTRY_TYPES = (0x01, 0x02, 0x11, 0x12)
+
+# §21 groups: the escaped tags, the message key's label and the limits.
+TAG_DISTRIBUTION, TAG_GROUP_MESSAGE = b"\xff\xb1", b"\xff\xc1"
+TAG_SENDER_KEY_RECORD, TAG_GROUP_RECORD = b"\xff\xd1", b"\xff\xe1"
+GROUP_MESSAGE_KEY_INFO = b"sealwire/group/message-key/v1"
+MAX_GROUP_ID_LEN = 64
+MAX_GROUP_MEMBERS = 1000
+MAX_GROUP_DEVICES = MAX_RECIPIENTS
+MAX_SENDER_KEY_SKIP = 1000
+MAX_SENDER_KEY_SKIPPED_KEYS = 2000
+MAX_SENDER_KEY_CHAINS = 5
+MAX_SENDER_KEY_DROPPED_RANGES = 64
+GROUP_HEADER_FIXED = 2 + 4 + 4 + 4 + 24                        # tag, the id's length, chain id, iteration, nonce
+GROUP_MESSAGE_MAX_LEN = GROUP_HEADER_FIXED + MAX_GROUP_ID_LEN + 4 + MAX_PLAINTEXT_LEN + 16 + 64   # 1,048,762
+DISTRIBUTION_MAX_LEN = 2 + 4 + MAX_GROUP_ID_LEN + 4 + 4 + 32 + 32                               # 142
+RECEIVING_CHAIN_FIXED = 4 + 32 + 4 + 4 + 32 + 4 + 4 + 4
+SENDER_KEY_RECORD_MAX_LEN = (2 + 8 + 1 + 33 + 1 + MAX_SENDER_KEY_CHAINS * RECEIVING_CHAIN_FIXED
+                             + MAX_SENDER_KEY_SKIPPED_KEYS * 36 + MAX_SENDER_KEY_DROPPED_RANGES * 8)  # 72,997
+SENDER_KEY_STORED_LEN = 4 + 4 + 32 + 32
 
 
 def limits_are_consistent():
@@ -153,7 +180,7 @@ def limits_are_consistent():
     check("the longest initial message would not fit the version 2 limit", initial > MAX_PLAINTEXT_LEN + 256, True)
     # §13: the largest message fits a sealed envelope (its content at its longest: the
     # certificate, one entry, no padding) with room to spare.
-    content = 4 + SENDER_CERTIFICATE_MAX_LEN + 4 + ENTRY_OVERHEAD + MAX_MESSAGE_LEN   # §10.2
+    content = 4 + SENDER_CERTIFICATE_MAX_LEN + 1 + 4 + ENTRY_OVERHEAD + MAX_MESSAGE_LEN   # §10.2
     check("the largest message fits MAX_ENVELOPE_LEN", ENVELOPE_PREFIX_LEN + content + 16 <= MAX_ENVELOPE_LEN, True)
     kem = 1 + 4 + 32 + 1 + KEM_CIPHERTEXT_LEN                                     # §8.2: the KEM section, kept
     session = (1 + 1 + 8 + 5 * 33 + 4 + 1 + 4 + kem + 1                           # §8.2
@@ -181,6 +208,15 @@ def limits_are_consistent():
     check("envelope prefix", 1 + 33 + 33 + 32 + 32 + 16 + 4, ENVELOPE_PREFIX_LEN)   # §10.4
     check("share", 33 + 32 + 16, SHARE_LEN)                                         # §11
     check("entry overhead", 33 + 1 + 4, ENTRY_OVERHEAD)                             # §10.2
+    # §21: every group message fits what an entry or the shared layout carries, and the
+    # longest one fits a sealed envelope.
+    check("GroupMessage::MAX_ENCODED_LEN", GROUP_MESSAGE_MAX_LEN, 1_048_762)
+    check("a group message fits MAX_MESSAGE_LEN", GROUP_MESSAGE_MAX_LEN <= MAX_MESSAGE_LEN, True)
+    shared = 4 + SENDER_CERTIFICATE_MAX_LEN + 1 + 1 + 4 + GROUP_MESSAGE_MAX_LEN
+    check("the longest group message fits MAX_ENVELOPE_LEN", ENVELOPE_PREFIX_LEN + shared + 16 <= MAX_ENVELOPE_LEN, True)
+    check("SenderKeyDistribution::MAX_ENCODED_LEN", DISTRIBUTION_MAX_LEN, 142)
+    check("SenderKeyRecord::MAX_ENCODED_LEN", SENDER_KEY_RECORD_MAX_LEN, 72_997)
+    check("group message key label length", len(GROUP_MESSAGE_KEY_INFO), 29)
 
 
 # ---- §14 errors ------------------------------------------------------------------------
@@ -203,6 +239,8 @@ CODES = {
     "Seal": {"CertificateMismatch": 701, "NoRecipients": 702, "TooManyRecipients": 703,
              "DuplicateRecipient": 704, "InvalidMessage": 705, "TooLong": 706, "NonContributory": 707,
              "ForeignInitialMessage": 708},
+    "Group": {"NoSenderKey": 1001, "InvalidSignature": 1002, "NotAMember": 1003, "UnknownGroup": 1004,
+              "GroupExists": 1005, "TooManyMembers": 1006, "TooManyDevices": 1007},
 }
 
 
@@ -1610,16 +1648,37 @@ def share_tag(a_sr, e_public, recipient_encoded, k_c, c_r, payload_hash):
 
 
 def content_type(message):
-    """§10.2: the content type of a message, from its version tag."""
+    """§10.2: the content type of a session message, from its version tag."""
     return {TAG_INITIAL: CONTENT_INITIAL, TAG_RATCHET: CONTENT_RATCHET}.get(message[0]) if message else None
 
 
-def encode_content(certificate, entries, padding):
-    """§10.2."""
-    out = with_len(certificate) + u32(len(entries))
-    for recipient_encoded, message in entries:
-        out += recipient_encoded + u8(content_type(message)) + with_len(message)
+def message_type(message):
+    """§10.2: the type of an entry's or the shared layout's message from its first bytes: 0x23
+    initial, 0x32 ratchet, 0xFF 0xC1 group. Empty, or 0xFF alone: Truncated. Anything else is
+    UnknownVersion of the first byte, 0xFF included (a message starting 0xFF 0xB1 names no
+    message type: its first byte is what is unknown here)."""
+    if not message or message == b"\xff":
+        raise bad("Truncated")
+    if message[0] == TAG_INITIAL:
+        return CONTENT_INITIAL
+    if message[0] == TAG_RATCHET:
+        return CONTENT_RATCHET
+    if message[:2] == TAG_GROUP_MESSAGE:
+        return CONTENT_GROUP
+    raise bad("UnknownVersion", message[0])
+
+
+def encode_entries(certificate, entries, padding):
+    """§10.2, layout 0x01: `entries` are (Encode(IK_R), content type, message)."""
+    out = with_len(certificate) + u8(LAYOUT_ENTRIES) + u32(len(entries))
+    for recipient_encoded, kind, message in entries:
+        out += recipient_encoded + u8(kind) + with_len(message)
     return out + bytes(padding)
+
+
+def encode_shared(certificate, group_message, padding):
+    """§10.2, layout 0x02: one group message for every recipient."""
+    return with_len(certificate) + u8(LAYOUT_SHARED) + u8(CONTENT_GROUP) + with_len(group_message) + bytes(padding)
 
 
 def padding_length(unpadded_content_len, padded):
@@ -1630,9 +1689,16 @@ def padding_length(unpadded_content_len, padded):
     return max(MIN_PADDED_ENVELOPE_LEN, 1 << (length - 1).bit_length()) - length
 
 
-def seal(sender, certificate, recipients, messages, rng, padded):
+def invalid_message(e):
+    """Seal::InvalidMessage (705) carries the 1xx error."""
+    return Refused("Seal", f"InvalidMessage({e.variant})", CODES["Seal"]["InvalidMessage"])
+
+
+def seal(sender, certificate, recipients, messages, rng, padded, distribution=False, group_message=None):
     """§10.1–§10.3 and §11: the multi-recipient envelope and every intermediate value.
-    `recipients` are Encode(IK_R) byte strings."""
+    `recipients` are Encode(IK_R) byte strings. With `group_message`, the payload is the shared
+    layout (§21.4, `messages` unused); otherwise one entry per recipient, of a distribution
+    content type if `distribution`."""
     # The documents give these checks (§10.1, §10.2, §11, §14 codes 701–708) but no order
     # between them; this one follows the codes of §14, and makes every check that needs no
     # randomness before the first draw (the vectors' `rng` is empty for each refusal).
@@ -1647,16 +1713,29 @@ def seal(sender, certificate, recipients, messages, rng, padded):
         decode_identity_key(recipient)           # a recipient is an identity key (§2.2)
     if len(set(recipients)) != len(recipients):
         raise error("Seal", "DuplicateRecipient")                                    # 704
-    for m in messages:
+    if group_message is not None:
         try:
-            decoded = decode_initial_message(m) if m[:1] == u8(TAG_INITIAL) else decode_ratchet_message(m)
-        except Refused:
-            raise error("Seal", "InvalidMessage")                                    # 705
-        if m[0] == TAG_INITIAL and decoded["ik"] != sender.ed:
-            raise error("Seal", "ForeignInitialMessage")                             # 708 (§10.2)
-    entries = list(zip(recipients, messages))
-    pad = padding_length(len(encode_content(certificate, entries, 0)), padded)
-    content = encode_content(certificate, entries, pad)
+            decode_group_message(group_message)
+        except Refused as e:
+            raise invalid_message(e)                                                 # 705
+        unpadded = lambda pad: encode_shared(certificate, group_message, pad)
+    else:
+        for m in messages:
+            try:
+                kind = message_type(m)
+                if kind == CONTENT_GROUP:
+                    # A group message goes in the shared layout, never in an entry.
+                    raise bad("UnknownVersion", m[0])
+                decoded = decode_initial_message(m) if kind == CONTENT_INITIAL else decode_ratchet_message(m)
+            except Refused as e:
+                raise invalid_message(e)                                             # 705
+            if kind == CONTENT_INITIAL and decoded["ik"] != sender.ed:
+                raise error("Seal", "ForeignInitialMessage")                         # 708 (§10.2)
+        extra = CONTENT_DISTRIBUTION if distribution else 0
+        entries = [(r, content_type(m) | extra, m) for r, m in zip(recipients, messages)]
+        unpadded = lambda pad: encode_entries(certificate, entries, pad)
+    pad = padding_length(len(unpadded(0)), padded)
+    content = unpadded(pad)
     envelope_len = ENVELOPE_PREFIX_LEN + len(content) + 16
     if envelope_len > MAX_ENVELOPE_LEN or len(recipients) * envelope_len > MAX_FANOUT_BYTES:
         raise error("Seal", "TooLong")                                               # 706 (§11)
@@ -1702,28 +1781,36 @@ def decode_sealed_envelope(data, full_recipient=False):
 
 
 def decode_content(data):
-    """§10.2, in the order given there. Entries' recipient fields are kept as bytes, and
-    their messages checked by their first byte only: an initial message is decoded at
-    §10.5 step 8, a ratchet message by the session."""
+    """§10.2, in the order given there: the certificate, the layout byte (neither layout:
+    InvalidValue), then the layout's fields, then zero padding. Entries' recipient fields are
+    kept as bytes, and their messages checked by their first bytes only (`message_type`): an
+    initial message is decoded at §10.5 step 8, a ratchet message by the session. The shared
+    layout's group message is decoded whole (§21.2)."""
     r = Reader(data, None, len(data))
-    c = {"certificate": decode_sender_certificate(r.var(436)), "entries": []}
-    k = r.count(MAX_RECIPIENTS, ENTRY_OVERHEAD)
-    if k == 0:
-        raise bad("InvalidValue")
-    for _ in range(k):
-        r.key_tag(KEY_IDENTITY)
-        recipient = u8(KEY_IDENTITY) + r.take(32)
-        kind = r.u8()
-        if kind not in (CONTENT_INITIAL, CONTENT_RATCHET):
+    c = {"certificate": decode_sender_certificate(r.var(436)), "entries": [], "group_message": None}
+    layout = r.u8()
+    if layout == LAYOUT_ENTRIES:
+        k = r.count(MAX_RECIPIENTS, ENTRY_OVERHEAD)
+        if k == 0:
             raise bad("InvalidValue")
-        message = r.var(MAX_MESSAGE_LEN)
-        if not message:
-            raise bad("Truncated")
-        if message[0] not in (TAG_INITIAL, TAG_RATCHET):
-            raise bad("UnknownVersion", message[0])
-        if content_type(message) != kind:
-            raise inconsistent("content type does not match the message's tag")
-        c["entries"].append((recipient, kind, message))
+        for _ in range(k):
+            recipient = r.take(33)
+            if recipient[0] != KEY_IDENTITY:
+                raise bad("UnexpectedKeyType", recipient[0])
+            kind = r.u8()
+            if kind not in ENTRY_TYPES:
+                raise bad("InvalidValue")
+            message = r.var(MAX_MESSAGE_LEN)
+            if message_type(message) != kind & 0x0F:
+                raise inconsistent("content type does not match the message's tag")
+            c["entries"].append((recipient, kind, message))
+    elif layout == LAYOUT_SHARED:
+        if r.u8() != CONTENT_GROUP:
+            raise bad("InvalidValue")
+        c["group_message"] = r.var(GROUP_MESSAGE_MAX_LEN)
+        decode_group_message(c["group_message"])
+    else:
+        raise bad("InvalidValue")
     if any(r.take(r.remaining())):
         raise bad("InvalidValue")
     return c
@@ -1763,21 +1850,25 @@ def unseal(recipient, trust, now, data):
         validate_certificate(cert, trust, now)                                           # 6
     except Refused as e:
         raise Refused("Unseal", f"Certificate({e.variant})", e.code)
+    result = {"app_id": cert["app_id"], "user_id": cert["user_id"], "device_id": cert["device_id"],
+              "identity_key": encode_ik(cert["ik"]), "m": m}
+    if c["group_message"] is not None:
+        # The shared layout: the share addressed this recipient; there is no entry to find.
+        return dict(result, content_type=CONTENT_GROUP, distribution=False, message=c["group_message"])
     mine = [e for e in c["entries"] if e[0] == recipient.encoded()]                      # 7
     if not mine:
         raise error("Unseal", "NotForRecipient")
     if len(mine) > 1:
         raise malformed("Unseal", inconsistent("two entries for the recipient"))
     _, kind, message = mine[0]
-    if kind == CONTENT_INITIAL:                                                          # 8
+    if kind & 0x0F == CONTENT_INITIAL:                                                   # 8
         try:
             ik_a = decode_initial_message(message)["ik"]
         except Refused as e:
             raise malformed("Unseal", e)
         if ik_a != cert["ik"]:
             raise error("Unseal", "ForeignInitialMessage")
-    return {"app_id": cert["app_id"], "user_id": cert["user_id"], "device_id": cert["device_id"],
-            "identity_key": encode_ik(cert["ik"]), "content_type": kind, "message": message, "m": m}
+    return dict(result, content_type=kind & 0x0F, distribution=bool(kind & CONTENT_DISTRIBUTION), message=message)
 
 
 # ---- §11 multi-recipient envelopes ------------------------------------------------------------
@@ -1827,6 +1918,296 @@ def encode_signed_prekey_pair(spk_id, secret, signature):
 
 def encode_one_time_prekey_pair(opk_id, secret):
     return u8(TAG_ONE_TIME_PREKEY_PAIR) + u32(opk_id) + secret
+
+
+# ---- §21 groups: sender keys ---------------------------------------------------------------------
+# Written from the group family's description in test-vectors/README.md (its "Groups" section).
+
+def read_group_id(r):
+    """A group id: a u32 length (above 64: TooLong) and 1 to 64 bytes (empty: InvalidValue)."""
+    group_id = r.var(MAX_GROUP_ID_LEN)
+    if not group_id:
+        raise bad("InvalidValue")
+    return group_id
+
+
+def group_message_key(seed):
+    return hkdf(ZERO32, seed, GROUP_MESSAGE_KEY_INFO, 32)
+
+
+def group_header(group_id, chain_id, iteration, nonce):
+    """The header, the AEAD's associated data: everything before the ciphertext's length."""
+    return TAG_GROUP_MESSAGE + with_len(group_id) + u32(chain_id) + u32(iteration) + nonce
+
+
+def encode_distribution(group_id, chain_id, iteration, chain_key, signing_key):
+    return TAG_DISTRIBUTION + with_len(group_id) + u32(chain_id) + u32(iteration) + chain_key + signing_key
+
+
+def decode_distribution(data):
+    """The `SenderKeyDistribution` decoder. The signing key is decoded as a certificate key is
+    (§2.2 rules 2–4: y below p, on the curve, not of small order; either sign of x)."""
+    r = Reader(data, TAG_DISTRIBUTION, DISTRIBUTION_MAX_LEN)
+    d = {"group_id": read_group_id(r), "chain_id": r.u32(), "iteration": r.u32(), "chain_key": r.take(32),
+         "signing_key": decode_certificate_point(r.take(32))}
+    r.finish()
+    return d
+
+
+def decode_group_message(data):
+    """The `GroupMessage` decoder: the group id, chain id, iteration and nonce (the header), the
+    ciphertext with its tag (a u32 length, at most MAX_PLAINTEXT_LEN + 16; below 16: Truncated),
+    the 64-byte signature."""
+    r = Reader(data, TAG_GROUP_MESSAGE, GROUP_MESSAGE_MAX_LEN)
+    m = {"group_id": read_group_id(r), "chain_id": r.u32(), "iteration": r.u32(), "nonce": r.take(24)}
+    m["header"] = data[:r.o]
+    m["ciphertext"] = r.var(MAX_PLAINTEXT_LEN + 16)
+    if len(m["ciphertext"]) < 16:
+        raise bad("Truncated")
+    m["signed"] = data[:r.o]
+    m["signature"] = r.take(64)
+    r.finish()
+    return m
+
+
+class SenderKey:
+    """The sending side: a chain id, the chain's position and key, the Ed25519 signing seed."""
+
+    def __init__(self, chain_id, iteration, chain_key, seed):
+        self.chain_id, self.iteration, self.chain_key, self.seed = chain_id, iteration, chain_key, seed
+        self.public = ed25519_public(seed)
+
+    @classmethod
+    def generate(cls, rng):
+        """Draws, in order: the chain id (4 bytes, big-endian), the chain key, the seed."""
+        chain_id = int.from_bytes(rng.draw(4), "big")
+        return cls(chain_id, 0, rng.draw(32), rng.draw(32))
+
+    def advance(self, iteration):
+        """Moves the chain to `iteration` without sending (to rebuild a later message)."""
+        while self.iteration < iteration:
+            self.chain_key, self.iteration = mac(self.chain_key, b"\x02"), self.iteration + 1
+
+    def encrypt(self, group_id, plaintext, rng):
+        if len(plaintext) > MAX_PLAINTEXT_LEN:
+            raise error("Encrypt", "PlaintextTooLong")
+        if self.iteration == 2**32 - 1:
+            raise error("Encrypt", "ChainExhausted")
+        nonce = rng.draw(24)
+        seed, next_ck = mac(self.chain_key, b"\x01"), mac(self.chain_key, b"\x02")
+        key = group_message_key(seed)
+        header = group_header(group_id, self.chain_id, self.iteration, nonce)
+        ciphertext = xaead_seal(key, nonce, header, plaintext)
+        signed = header + with_len(ciphertext)
+        signature = ed25519_sign(self.seed, signed)
+        out = {"iteration": self.iteration, "chain_key": self.chain_key, "message_key_seed": seed,
+               "next_chain_key": next_ck, "aead_key": key, "nonce": nonce, "xchacha_subkey": hchacha20(key, nonce[:16]),
+               "header": header, "ciphertext": ciphertext, "signed": signed, "signature": signature,
+               "encoding": signed + signature}
+        self.chain_key, self.iteration = next_ck, self.iteration + 1
+        return out
+
+    def distribution(self, group_id):
+        return encode_distribution(group_id, self.chain_id, self.iteration, self.chain_key, self.public)
+
+    def stored(self):
+        """Inside a group record: chain id, iteration, chain key, signing seed."""
+        return u32(self.chain_id) + u32(self.iteration) + self.chain_key + self.seed
+
+
+class SenderKeyRecord:
+    """What a member keeps of one sender device's sender keys in one group: the sender's identity
+    key, and its chains, oldest first, each {chain_id, signing_key, start, next, chain_key,
+    unknown_below, keys: [(iteration, message key seed)], dropped: [(start, end)]}."""
+
+    def __init__(self, revision=0, identity=None, chains=None):
+        self.revision, self.identity, self.chains = revision, identity, chains or []
+
+    def skipped(self):
+        return sum(len(c["keys"]) for c in self.chains)
+
+    def process(self, sender, data):
+        """Takes in a distribution from `sender` (an Ed25519 key); whether the record changed.
+        Another sender than the record's replaces everything; a chain held with the same id and
+        signing key stays as it is; one with the same id and another key is replaced; a new chain
+        goes last, the oldest dropped past MAX_SENDER_KEY_CHAINS."""
+        d = decode_distribution(data)
+        if self.identity != sender:
+            self.identity, self.chains = sender, []
+        same = [c for c in self.chains if c["chain_id"] == d["chain_id"]]
+        if same and same[0]["signing_key"] == d["signing_key"]:
+            return False
+        self.chains = [c for c in self.chains if c["chain_id"] != d["chain_id"]]
+        self.chains.append({"chain_id": d["chain_id"], "signing_key": d["signing_key"], "start": d["iteration"],
+                            "next": d["iteration"], "chain_key": d["chain_key"], "unknown_below": 0, "keys": [],
+                            "dropped": []})
+        if len(self.chains) > MAX_SENDER_KEY_CHAINS:
+            self.chains.pop(0)
+        return True
+
+    def decrypt(self, sender, data):
+        """In order: the sender and the chain id (NoSenderKey), the signature (InvalidSignature),
+        then the key: ahead of `next` (more than MAX_SENDER_KEY_SKIP past it: TooManySkipped),
+        below `start` (StaleMessage), a kept key, a dropped one (KeyDropped), below
+        `unknown_below` (StaleMessage), else already read (Duplicate); then the AEAD (Failed).
+        Works on copies: a failure changes nothing."""
+        if self.identity != sender:
+            raise error("Group", "NoSenderKey")
+        m = decode_group_message(data)
+        chain = next((c for c in self.chains if c["chain_id"] == m["chain_id"]), None)
+        if chain is None:
+            raise error("Group", "NoSenderKey")
+        if not verify_strict(chain["signing_key"], m["signed"], m["signature"]):
+            raise error("Group", "InvalidSignature")
+        i = m["iteration"]
+        work, forward = copy.deepcopy(chain), i >= chain["next"]
+        if forward:
+            if i - chain["next"] > MAX_SENDER_KEY_SKIP or i == 2**32 - 1:
+                raise error("Decrypt", "TooManySkipped")
+            ck = chain["chain_key"]
+            for n in range(chain["next"], i):
+                work["keys"].append((n, mac(ck, b"\x01")))
+                ck = mac(ck, b"\x02")
+            seed = mac(ck, b"\x01")
+            work["chain_key"], work["next"] = mac(ck, b"\x02"), i + 1
+        elif i < chain["start"]:
+            raise error("Decrypt", "StaleMessage")
+        elif any(n == i for n, _ in chain["keys"]):
+            seed = next(k for n, k in chain["keys"] if n == i)
+            work["keys"] = [(n, k) for n, k in chain["keys"] if n != i]
+        elif any(s <= i < e for s, e in chain["dropped"]):
+            raise error("Decrypt", "KeyDropped")
+        elif i < chain["unknown_below"]:
+            raise error("Decrypt", "StaleMessage")
+        else:
+            raise error("Decrypt", "Duplicate")
+        plaintext = xaead_open(group_message_key(seed), m["nonce"], m["header"], m["ciphertext"])
+        if plaintext is None:
+            raise error("Decrypt", "Failed")
+        chain.update(work)
+        if forward:
+            self.apply_limits()
+        return plaintext
+
+    def apply_limits(self):
+        """Past MAX_SENDER_KEY_SKIPPED_KEYS in all, the lowest keys of the oldest chains go first,
+        each recorded in the chain's dropped ranges (extending the last range when it ends at
+        that iteration); past MAX_SENDER_KEY_DROPPED_RANGES in all, the oldest chains' first
+        ranges are forgotten, `unknown_below` rising to their ends."""
+        excess = max(0, self.skipped() - MAX_SENDER_KEY_SKIPPED_KEYS)
+        for c in self.chains:
+            n = min(excess, len(c["keys"]))
+            for counter, _ in c["keys"][:n]:
+                if c["dropped"] and c["dropped"][-1][1] == counter:
+                    c["dropped"][-1] = (c["dropped"][-1][0], counter + 1)
+                else:
+                    c["dropped"].append((counter, counter + 1))
+            c["keys"] = c["keys"][n:]
+            excess -= n
+        ranges = sum(len(c["dropped"]) for c in self.chains)
+        for c in self.chains:
+            while ranges > MAX_SENDER_KEY_DROPPED_RANGES and c["dropped"]:
+                c["unknown_below"] = max(c["unknown_below"], c["dropped"].pop(0)[1])
+                ranges -= 1
+
+    def encode(self):
+        out = TAG_SENDER_KEY_RECORD + u64(self.revision) + flag(self.identity is not None)
+        out += encode_ik(self.identity) if self.identity is not None else b""
+        out += u8(len(self.chains))
+        for c in self.chains:
+            out += (u32(c["chain_id"]) + c["signing_key"] + u32(c["start"]) + u32(c["next"]) + c["chain_key"]
+                    + u32(c["unknown_below"]) + u32(len(c["keys"])))
+            out += b"".join(u32(n) + k for n, k in c["keys"])
+            out += u32(len(c["dropped"])) + b"".join(u32(a) + u32(b) for a, b in c["dropped"])
+        return out
+
+
+def decode_sender_key_record(data):
+    """The `SenderKeyRecord` decoder. The chain count is one byte: above MAX_SENDER_KEY_CHAINS,
+    or chains without an identity, InconsistentState. Per chain, as read: start ≤ next and
+    unknown_below ≤ next; the kept keys' count against what the record may still hold (the
+    limit is over all chains: TooLong) then against the bytes left (Truncated); each key's
+    iteration increasing, in [start, next); the dropped ranges' count likewise; each range
+    [s, e) with s ≥ start (and ≥ the previous range's end), s < e ≤ next, and holding no kept
+    key. Any of these is InconsistentState. Once a chain is read, its id must be new."""
+    r = Reader(data, TAG_SENDER_KEY_RECORD, SENDER_KEY_RECORD_MAX_LEN)
+    rec = SenderKeyRecord(r.u64())
+    rec.identity = r.identity_key() if r.flag() else None
+    count = r.u8()
+    if count > MAX_SENDER_KEY_CHAINS or (rec.identity is None and count > 0):
+        raise inconsistent("chains")
+    keys_left, ranges_left = MAX_SENDER_KEY_SKIPPED_KEYS, MAX_SENDER_KEY_DROPPED_RANGES
+    for _ in range(count):
+        c = {"chain_id": r.u32(), "signing_key": decode_certificate_point(r.take(32)), "start": r.u32(),
+             "next": r.u32(), "chain_key": r.take(32), "unknown_below": r.u32(), "keys": [], "dropped": []}
+        if c["start"] > c["next"] or c["unknown_below"] > c["next"]:
+            raise inconsistent("start, next, unknown_below")
+        n = r.count(keys_left, 36)
+        keys_left -= n
+        floor = c["start"]
+        for _ in range(n):
+            counter = r.u32()
+            if counter < floor or counter >= c["next"]:
+                raise inconsistent("a kept key's iteration")
+            floor = counter + 1
+            c["keys"].append((counter, r.take(32)))
+        n = r.count(ranges_left, 8)
+        ranges_left -= n
+        floor = c["start"]
+        for _ in range(n):
+            a, b = r.u32(), r.u32()
+            if a < floor or a >= b or b > c["next"] or any(a <= k < b for k, _ in c["keys"]):
+                raise inconsistent("a dropped range")
+            floor = b
+            c["dropped"].append((a, b))
+        if any(x["chain_id"] == c["chain_id"] for x in rec.chains):
+            raise inconsistent("two chains with one id")
+        rec.chains.append(c)
+    r.finish()
+    return rec
+
+
+def group_record_max_len():
+    """GroupRecord::MAX_ENCODED_LEN, from the layout and the limits."""
+    return (2 + 8 + 4 + MAX_GROUP_ID_LEN + 4 + MAX_GROUP_MEMBERS * (4 + MAX_APP_ID_LEN + 4 + MAX_USER_ID_LEN)
+            + 1 + SENDER_KEY_STORED_LEN + 1 + 4 + MAX_GROUP_DEVICES * (ADDRESS_MAX_LEN + 33)
+            + 4 + MAX_GROUP_DEVICES * ADDRESS_MAX_LEN)
+
+
+def encode_group_record(g):
+    out = TAG_GROUP_RECORD + u64(g["revision"]) + with_len(g["group_id"]) + u32(len(g["members"]))
+    out += b"".join(encode_app_id(app) + with_len(user) for app, user in g["members"])
+    out += flag(g["sender_key"] is not None) + (g["sender_key"].stored() if g["sender_key"] else b"")
+    out += flag(g["rotate"]) + u32(len(g["distributed"]))
+    out += b"".join(encode_address(*a) + encode_ik(k) for a, k in g["distributed"])
+    return out + u32(len(g["senders"])) + b"".join(encode_address(*a) for a in g["senders"])
+
+
+def decode_group_record(data):
+    """The `GroupRecord` decoder: the members (app id, user id; count at most MAX_GROUP_MEMBERS,
+    10 bytes the smallest), the sender key if flagged, the rotation flag (set without a sender
+    key: InconsistentState, as soon as read), the holders (address and Encode(IK)) and the
+    senders (addresses), each count at most MAX_GROUP_DEVICES. Then, before the end of the
+    input is checked: members, holders (by address) and senders each strictly increasing,
+    comparing app id, user id (as bytes, not as encoded) and device id in turn; holders only
+    with a sender key. Either is InconsistentState."""
+    r = Reader(data, TAG_GROUP_RECORD, group_record_max_len())
+    g = {"revision": r.u64(), "group_id": read_group_id(r)}
+    g["members"] = [(read_app_id(r), read_user_id(r)) for _ in range(r.count(MAX_GROUP_MEMBERS, 10))]
+    g["sender_key"] = SenderKey(r.u32(), r.u32(), r.take(32), r.take(32)) if r.flag() else None
+    g["rotate"] = r.flag()
+    if g["rotate"] and g["sender_key"] is None:
+        raise inconsistent("a rotation without a sender key")
+    g["distributed"] = [(read_address(r), r.identity_key())
+                        for _ in range(r.count(MAX_GROUP_DEVICES, ADDRESS_MIN_LEN + 33))]
+    g["senders"] = [read_address(r) for _ in range(r.count(MAX_GROUP_DEVICES, ADDRESS_MIN_LEN))]
+    increasing = lambda xs: all(a < b for a, b in zip(xs, xs[1:]))
+    if not (increasing(g["members"]) and increasing([a for a, _ in g["distributed"]]) and increasing(g["senders"])):
+        raise inconsistent("not sorted")
+    if g["sender_key"] is None and g["distributed"]:
+        raise inconsistent("holders without a sender key")
+    r.finish()
+    return g
 
 
 # ---- docs/sessions.md: the session layer's formats and safety numbers ---------------------------
@@ -2049,11 +2430,12 @@ def decode_account(data):
 
 # S3.6 kept messages
 
-TAG_RECEIVED = b"\xff\x71"
+TAG_RECEIVED, TAG_RECEIVED_V1 = b"\xff\x72", b"\xff\x71"     # S3.6: version 1 (no kind) is still read
+RECEIVED_KINDS = ("message", "group message", "sender key")   # the kind byte 0, 1, 2
 TAG_SENT = b"\xff\x81"
 MESSAGE_ID_LABEL = b"sealwire/message-id/v1"
 ADDRESS_MIN_LEN = 2 + 4 + 1 + 4 + 1 + 4
-RECEIVED_MAX_LEN = 2 + 16 + ADDRESS_MAX_LEN + 33 + 1 + 33 + 1 + 4 + MAX_PLAINTEXT_LEN
+RECEIVED_MAX_LEN = 2 + 16 + ADDRESS_MAX_LEN + 33 + 1 + 33 + 1 + 1 + 4 + MAX_GROUP_ID_LEN + 4 + MAX_PLAINTEXT_LEN
 SENT_MAX_LEN = 2 + 16 + 4 + MULTI_MAX_ENCODED_LEN + 12 + MAX_RECIPIENTS * (ADDRESS_MAX_LEN + 33)
 
 
@@ -2062,15 +2444,25 @@ def message_id(envelope):
 
 
 def encode_received(m):
+    """S3.6, version 2: after the flags, the kind (0 a direct message; 1 a group message and 2 a
+    sender key, each followed by the group id), then the plaintext."""
     out = TAG_RECEIVED + m["id"] + m["from"] + encode_ik(m["identity"])
     out += u8({"none": 0, "new": 1, "changed": 2}[m["event"]])
     if m["event"] == "changed":
         out += encode_ik(m["previous"])
-    return out + u8(int(m["new_session"]) | (int(m["listed"]) << 1)) + with_len(m["plaintext"])
+    out += u8(int(m["new_session"]) | (int(m["listed"]) << 1))
+    out += u8(RECEIVED_KINDS.index(m["kind"])) + (with_len(m["group_id"]) if m["group_id"] is not None else b"")
+    return out + with_len(m["plaintext"])
 
 
 def decode_received(data):
-    r = Reader(data, TAG_RECEIVED, RECEIVED_MAX_LEN)
+    """S3.6: version 2 (0xFF 0x72), or version 1 (0xFF 0x71), which has no kind: a direct
+    message. Another second byte is UnknownVersion of it."""
+    r = Reader(data, None, RECEIVED_MAX_LEN)
+    r.version(0xFF)
+    version = r.u8()
+    if version not in (TAG_RECEIVED[1], TAG_RECEIVED_V1[1]):
+        raise bad("UnknownVersion", version)
     m = {"id": r.take(16)}
     start = r.o
     read_address(r)
@@ -2085,6 +2477,11 @@ def decode_received(data):
     if flags > 3:
         raise bad("InvalidValue")
     m["new_session"], m["listed"] = bool(flags & 1), bool(flags & 2)
+    kind = r.u8() if version == TAG_RECEIVED[1] else 0
+    if kind > 2:
+        raise bad("InvalidValue")
+    m["kind"] = RECEIVED_KINDS[kind]
+    m["group_id"] = read_group_id(r) if kind else None
     m["plaintext"] = r.var(MAX_PLAINTEXT_LEN)
     r.finish()
     return m
@@ -2186,6 +2583,10 @@ DECODERS = {
     "SafetyNumber::matches_scanned": decode_scanned,
     "Received": decode_received,
     "Sent": decode_sent,
+    "GroupMessage": decode_group_message,
+    "SenderKeyDistribution": decode_distribution,
+    "SenderKeyRecord": decode_sender_key_record,
+    "GroupRecord": decode_group_record,
 }
 
 
@@ -2231,6 +2632,21 @@ def run_operation(v):
                  rng, v["padded"])
         finally:
             rng.all_used("seal")
+    elif op == "seal group":
+        rng = Rng(v["rng"])
+        try:
+            seal(Identity(h(v["sender_identity_seed"])), h(v["sender_certificate"]), [h(r) for r in v["recipients"]],
+                 None, rng, v["padded"], group_message=h(v["group_message"]))
+        finally:
+            rng.all_used("seal group")
+    elif op == "group encrypt":
+        key = SenderKey.generate(Rng(v["sender_key_rng"]))
+        rng = Rng(v["rng"])
+        try:
+            key.encrypt(h(v["group_id"]), bytes(v["plaintext_length"]), rng)
+        finally:
+            rng.all_used("group encrypt")
+            check("group encrypt: the chain did not move", key.iteration, 0)
     elif op == "unseal":
         unseal(Identity(h(v["recipient_identity_seed"])), TrustStore(v["trust"]), v["now"], h(v["input"]))
     else:
@@ -2583,9 +2999,10 @@ SHARE_FIELDS = ("recipient", "ephemeral_dh", "wrap_key", "wrapped_secret", "stat
                 "envelope_prefix")
 
 
-def check_sealed(name, v, sender, recipients, messages, padded):
+def check_sealed(name, v, sender, recipients, messages, padded, distribution=False, group_message=None):
     rng = Rng(v["rng"])
-    out = seal(sender, h(v["sender_certificate"]), [r.encoded() for r in recipients], messages, rng, padded)
+    out = seal(sender, h(v["sender_certificate"]), [r.encoded() for r in recipients], messages, rng, padded,
+               distribution, group_message)
     rng.all_used(name)
     check_fields(name, out, v, SEAL_FIELDS)
     check(f"{name} shares", len(out["shares"]), len(v["shares"]))
@@ -2605,11 +3022,12 @@ def check_sealed(name, v, sender, recipients, messages, padded):
     return out, splits
 
 
-def check_unsealed(name, recipient, envelope, unsealed, message, kind=None):
+def check_unsealed(name, recipient, envelope, unsealed, message, distribution=False):
     got = unseal(recipient, TrustStore(unsealed["trust"]), unsealed["now"], envelope)
     check(f"{name} unsealed message", got["message"], message)
-    check(f"{name} unsealed content type", got["content_type"], content_type(message))
-    for f in ("app_id", "user_id", "device_id", "identity_key", "content_type"):
+    check(f"{name} unsealed content type", got["content_type"], message_type(message))
+    check(f"{name} unsealed as a distribution", got["distribution"], distribution)
+    for f in ("app_id", "user_id", "device_id", "identity_key", "content_type", "distribution"):
         if f in unsealed:
             want = unsealed[f]
             want = want.encode() if f == "app_id" else h(want) if isinstance(want, str) else want
@@ -2634,6 +3052,25 @@ def sealed_family():
     negative_vectors(doc)
 
 
+def rebuild_certificate(name, v, sender):
+    """The sender certificate, rebuilt from `certificate_authority` (README "Fields"): the root
+    certifies the issuer, the issuer this sender. The issuer certificate's key id and window
+    are not given separately: they are read from its encoding."""
+    ca = v["certificate_authority"]
+    app_id = ca["app_id"].encode()
+    root, issuer = CertificateKey(h(ca["root_seed"])), CertificateKey(h(ca["issuer_seed"]))
+    roots = {r["app_id"]: r["key"] for r in v["unsealed"]["trust"]["roots"]}
+    check(f"{name} root key is the trust store's", root.ed, roots[ca["app_id"]])
+    given = decode_issuer_certificate(h(ca["issuer_certificate"]))
+    check(f"{name} issuer certificate's key", given["key"], issuer.ed)
+    _, issuer_cert = issue_issuer_certificate(root, given["key_id"], issuer.ed, app_id, given["not_before"],
+                                              given["not_after"])
+    check(f"{name} issuer certificate, rebuilt", issuer_cert, ca["issuer_certificate"])
+    _, rebuilt = issue_sender_certificate(issuer, issuer_cert, app_id, h(ca["sender_user_id"]),
+                                          ca["sender_device_id"], sender.ed, ca["sender_expires"])
+    check(f"{name} sender certificate, rebuilt", rebuilt, v["sender_certificate"])
+
+
 def multi_recipient_family():
     doc = load("multi-recipient.json")
     for v in doc["vectors"]:
@@ -2641,22 +3078,7 @@ def multi_recipient_family():
         sender = Identity(h(v["sender_identity_seed"]))
         recipients = [Identity(h(s)) for s in v["recipient_identity_seeds"]]
         messages = [h(m) for m in v["messages"]]
-        # The sender certificate, rebuilt from `certificate_authority` (README "Fields"): the
-        # root certifies the issuer, the issuer this sender. The issuer certificate's key id
-        # and window are not given separately: they are read from its encoding.
-        ca = v["certificate_authority"]
-        app_id = ca["app_id"].encode()
-        root, issuer = CertificateKey(h(ca["root_seed"])), CertificateKey(h(ca["issuer_seed"]))
-        roots = {r["app_id"]: r["key"] for r in v["unsealed"]["trust"]["roots"]}
-        check(f"{name} root key is the trust store's", root.ed, roots[ca["app_id"]])
-        given = decode_issuer_certificate(h(ca["issuer_certificate"]))
-        check(f"{name} issuer certificate's key", given["key"], issuer.ed)
-        _, issuer_cert = issue_issuer_certificate(root, given["key_id"], issuer.ed, app_id, given["not_before"],
-                                                  given["not_after"])
-        check(f"{name} issuer certificate, rebuilt", issuer_cert, ca["issuer_certificate"])
-        _, rebuilt = issue_sender_certificate(issuer, issuer_cert, app_id, h(ca["sender_user_id"]),
-                                              ca["sender_device_id"], sender.ed, ca["sender_expires"])
-        check(f"{name} sender certificate, rebuilt", rebuilt, v["sender_certificate"])
+        rebuild_certificate(name, v, sender)
         out, splits = check_sealed(name, v, sender, recipients, messages, True)
         check(f"{name} multi-recipient envelope", out["multi_recipient_envelope"], v["multi_recipient_envelope"])
         check(f"{name} splits", len(splits), len(v["split_envelopes"]))
@@ -2754,10 +3176,15 @@ def sessions_family():
         if v["kind"] == "received":
             m = {"id": h(v["id"]), "from": h(v["from"]), "identity": Identity(h(v["identity_seed"])).ed,
                  "event": v["identity_event"], "new_session": v["new_session"], "listed": v["listed"],
-                 "plaintext": h(v["plaintext"]),
+                 "kind": v["received_kind"], "group_id": h(v["group_id"]), "plaintext": h(v["plaintext"]),
                  "previous": Identity(h(v["previous_identity_seed"])).ed if v["previous_identity_seed"] else None}
-            check(f"{name} encoding", encode_received(m), want)
             check(f"{name} decodes", decode_received(want), m)
+            if v["version"] == 1:
+                # Read as a direct message, written again as version 2.
+                check(f"{name} version 1's tag", want[:2], TAG_RECEIVED_V1)
+                check(f"{name} re-encoding", encode_received(m), v["re_encoding"])
+            else:
+                check(f"{name} encoding", encode_received(m), want)
         else:
             m = {"id": h(v["id"]), "envelope": h(v["envelope"]),
                  "recipients": [(h(x["address"]), Identity(h(x["identity_seed"])).ed) for x in v["recipients"]],
@@ -2783,6 +3210,187 @@ def sessions_family():
     negative_vectors(doc)
 
 
+GROUP_FIELDS = ("chain_key", "message_key_seed", "next_chain_key", "aead_key", "nonce", "xchacha_subkey", "header",
+                "ciphertext", "signed", "signature", "encoding")
+
+
+def group_family():
+    """§21: sender keys, group messages, distributions, a member's record, stored records, and the
+    sealed group upload and distributions."""
+    doc = load("group.json")
+    group_id = h(doc["group_id"])
+
+    def fresh(index):
+        """Sender key `index` as generated from its draws."""
+        return SenderKey.generate(Rng(doc["sender_keys"][index]["rng"]))
+
+    for n, v in enumerate(doc["sender_keys"]):
+        name = f"sender key {n}"
+        rng = Rng(v["rng"])
+        key = SenderKey.generate(rng)
+        rng.all_used(name)
+        check(f"{name} chain id is the first draw, big-endian", key.chain_id, v["chain_id"])
+        check(f"{name} chain key", key.chain_key, v["chain_key"])
+        check(f"{name} signing seed", key.seed, v["signing_seed"])
+        check(f"{name} signing public key", key.public, v["signing_public"])
+        check(f"{name} signing public key's x is odd", is_odd(key.public), v["signing_public_is_odd"])
+        check(f"{name} signing public key decodes", decode_certificate_point(key.public), key.public)
+
+    # The chain: every intermediate, then the message decoded, verified and opened.
+    key = fresh(doc["chain"]["sender_key"])
+    for v in doc["chain"]["messages"]:
+        name = f"group message {v['iteration']}"
+        check(f"{name} iteration", key.iteration, v["iteration"])
+        rng = Rng(v["rng"])
+        out = key.encrypt(group_id, h(v["plaintext"]), rng)
+        rng.all_used(name)
+        check_fields(name, out, v, GROUP_FIELDS)
+        m = decode_group_message(out["encoding"])
+        check(f"{name} decodes", (m["group_id"], m["chain_id"], m["iteration"], m["nonce"], m["header"],
+                                  m["ciphertext"], m["signed"], m["signature"]),
+              (group_id, key.chain_id, v["iteration"], h(v["nonce"]), h(v["header"]), h(v["ciphertext"]),
+               h(v["signed"]), h(v["signature"])))
+        check(f"{name} signature verifies", verify_strict(key.public, m["signed"], m["signature"]), True)
+        check(f"{name} opens", xaead_open(h(v["aead_key"]), m["nonce"], m["header"], m["ciphertext"]), h(v["plaintext"]))
+
+    for v in doc["distributions"]:
+        name = f"distribution of sender key {v['sender_key']} at {v['iteration']}"
+        key = fresh(v["sender_key"])
+        key.advance(v["iteration"])
+        check(f"{name} chain key", key.chain_key, v["chain_key"])
+        encoding = key.distribution(group_id)
+        check(f"{name} encoding", encoding, v["encoding"])
+        d = decode_distribution(encoding)
+        check(f"{name} decodes", encode_distribution(d["group_id"], d["chain_id"], d["iteration"], d["chain_key"],
+                                                     d["signing_key"]), encoding)
+
+    def rebuild(origin):
+        """An arriving message from its origin: the sender key's message at that iteration,
+        then the alteration (one byte XOR 0x01, and signed again with the chain's key)."""
+        key = fresh(origin["sender_key"])
+        key.advance(origin["iteration"])
+        message = bytearray(key.encrypt(group_id, h(origin["plaintext"]), Rng([origin["nonce"]]))["encoding"])
+        alteration = origin["alteration"]
+        if alteration:
+            message[alteration["flip"]] ^= 1
+            if alteration["signed_again"]:
+                message[-64:] = ed25519_sign(key.seed, bytes(message[:-64]))
+        return bytes(message)
+
+    def run_steps(what, record, steps):
+        afters = []
+        for n, v in enumerate(steps, 1):
+            name = f"{what} step {n} ({v['description']})"
+            sender = decode_identity_key(h(v["sender_identity"]))
+            if v["action"] == "process":
+                check(f"{name} changed", record.process(sender, h(v["distribution"])), v["changed"])
+            else:
+                message = h(v["message"])
+                check(f"{name} message, rebuilt from its origin", rebuild(v["origin"]), message)
+                before = record.encode()
+                try:
+                    got, err = record.decrypt(sender, message), None
+                except Refused as e:
+                    got, err = None, {"code": e.code, "name": e.name}
+                    check(f"{name} record unchanged", record.encode(), before)
+                check(f"{name} plaintext", got, h(v["plaintext"]))
+                check(f"{name} error", err, v["error"])
+            check(f"{name} keys held", record.skipped(), v["skipped_keys_held"])
+            after = record.encode()
+            if "record_after" in v:
+                check(f"{name} record after", after, v["record_after"])
+            else:
+                check(f"{name} record after (SHA-256)", sha256(after), v["record_after_sha256"])
+            afters.append(after)
+        return afters
+
+    receiver = doc["receiver"]
+    afters = run_steps("receiver", SenderKeyRecord(), receiver["steps"])
+    check("receiver's sender is the step's sender", encode_ik(Identity(h(receiver["sender_identity_seed"])).ed),
+          h(receiver["steps"][0]["sender_identity"]))
+
+    for v in doc["sender_key_records"]:
+        name = f"sender key record {v['name']!r}"
+        record = SenderKeyRecord(v["revision"], h(v["identity"])[1:] if v["identity"] else None, [
+            {"chain_id": c["chain_id"], "signing_key": h(c["signing_key"]), "start": c["start"], "next": c["next"],
+             "chain_key": h(c["chain_key"]), "unknown_below": c["unknown_below"],
+             "keys": [(k["iteration"], h(k["message_key_seed"])) for k in c["skipped_keys"]],
+             "dropped": [(d["start"], d["end"]) for d in c["dropped"]]} for c in v["chains"]])
+        want = h(v["encoding"])
+        check(f"{name} encoding", record.encode(), want)
+        decoded = decode_sender_key_record(want)
+        check(f"{name} decodes", (decoded.revision, decoded.identity, decoded.chains),
+              (record.revision, record.identity, record.chains))
+        if "after_receiver_step" in v:
+            check(f"{name} is the receiver's record then", want, afters[v["after_receiver_step"] - 1])
+        if "decrypts" in v:
+            run_steps(name, decoded, v["decrypts"])
+
+    for v in doc["group_records"]:
+        name = f"group record {v['name']!r}"
+        key = None
+        if v["sender_key"]:
+            k = v["sender_key"]
+            key = SenderKey(k["chain_id"], k["iteration"], h(k["chain_key"]), h(k["signing_seed"]))
+            check(f"{name} sender key's public key", key.public, k["signing_public"])
+            # It is the chain of sender key `sender_key` at that iteration.
+            same = fresh(k["sender_key"])
+            same.advance(k["iteration"])
+            check(f"{name} sender key's chain", (same.chain_id, same.chain_key, same.seed),
+                  (key.chain_id, key.chain_key, key.seed))
+        g = {"revision": v["revision"], "group_id": h(v["group_id"]),
+             "members": [(x["app_id"].encode(), h(x["user_id"])) for x in v["members"]],
+             "sender_key": key, "rotate": v["rotation_pending"],
+             "distributed": [(decode_address(h(x["address"])), decode_identity_key(h(x["identity_key"])))
+                             for x in v["distributed"]],
+             "senders": [decode_address(h(x)) for x in v["senders"]]}
+        want = h(v["encoding"])
+        check(f"{name} encoding", encode_group_record(g), want)
+        decoded = decode_group_record(want)
+        decoded["sender_key"] = decoded["sender_key"] and decoded["sender_key"].stored()
+        g["sender_key"] = key and key.stored()
+        check(f"{name} decodes", decoded, g)
+
+    for v in doc["sealed_group"]:
+        name = f"sealed group {v['name']!r}"
+        sender = Identity(h(v["sender_identity_seed"]))
+        recipients = [Identity(h(x)) for x in v["recipient_identity_seeds"]]
+        rebuild_certificate(name, v, sender)
+        message = h(v["group_message"])
+        out, splits = check_sealed(name, v, sender, recipients, None, v["padded"], group_message=message)
+        check(f"{name} multi-recipient envelope", out["multi_recipient_envelope"], v["multi_recipient_envelope"])
+        check(f"{name} splits", len(splits), len(v["split_envelopes"]))
+        decrypted = v["decrypted"]
+        for n, (r, envelope) in enumerate(zip(recipients, splits)):
+            check(f"{name} split envelope {n}", envelope, v["split_envelopes"][n])
+            got = check_unsealed(f"{name} split {n}", r, envelope, v["unsealed"], message)
+            record = SenderKeyRecord()
+            record.process(sender.ed, h(decrypted["distribution"]))
+            check(f"{name} split {n} group plaintext", record.decrypt(sender.ed, got["message"]), decrypted["plaintext"])
+
+    for v in doc["sealed_distributions"]:
+        name = f"sealed distribution {v['name']!r}"
+        sender = Identity(h(v["sender_identity_seed"]))
+        recipients = [Identity(h(x)) for x in v["recipient_identity_seeds"]]
+        messages = [h(m) for m in v["messages"]]
+        rebuild_certificate(name, v, sender)
+        out, splits = check_sealed(name, v, sender, recipients, messages, v["padded"], distribution=True)
+        check(f"{name} multi-recipient envelope", out["multi_recipient_envelope"], v["multi_recipient_envelope"])
+        check(f"{name} split envelope", splits, [h(x) for x in v["split_envelopes"]])
+        got = check_unsealed(name, recipients[0], splits[0], v["unsealed"], messages[0], distribution=True)
+        # The receiver's session opens the message: its plaintext is a distribution message.
+        state = h(v["receiver_session_state"])
+        session = decode_session(state)
+        check(f"{name} receiver's state re-encodes", session.encode(), state)
+        check(f"{name} session's peer is the sealer", session.peer_ik, sender.ed)
+        plaintext = session.decrypt(got["message"])["plaintext"]
+        check(f"{name} inner plaintext", plaintext, v["inner_plaintext"])
+        check(f"{name} inner plaintext is a distribution", plaintext in [h(d["encoding"]) for d in doc["distributions"]],
+              True)
+        decode_distribution(plaintext)
+    negative_vectors(doc)
+
+
 def main():
     check_hchacha20()
     check_mlkem_modulus_check()
@@ -2790,7 +3398,7 @@ def main():
     session_limits_are_consistent()
     print(f"{'constants':16} {checked:5} values")
     for family in (identity_family, x3dh_family, ratchet_family, session_state_family, sealed_family,
-                   multi_recipient_family, sessions_family):
+                   multi_recipient_family, sessions_family, group_family):
         before, before_negative = checked, refused
         family()
         print(f"{family.__name__[:-7].replace('_', '-'):16} {checked - before:5} values "

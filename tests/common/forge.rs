@@ -32,8 +32,8 @@ pub fn payload_keys(secret: &[u8; 32]) -> ([u8; 32], [u8; 12], [u8; 32]) {
     (okm[..32].try_into().unwrap(), okm[32..44].try_into().unwrap(), okm[44..].try_into().unwrap())
 }
 
-/// The content (§10.2): the certificate, one entry per recipient, then
-/// `padding` zero bytes.
+/// The content (§10.2): the certificate, the layout byte of entries
+/// (`0x01`), one entry per recipient, then `padding` zero bytes.
 pub fn content(
     certificate: &SenderCertificate,
     entries: &[(IdentityKey, &[u8])],
@@ -43,6 +43,7 @@ pub fn content(
     let mut content = Vec::new();
     content.extend_from_slice(&(cert.len() as u32).to_be_bytes());
     content.extend_from_slice(&cert);
+    content.push(0x01);
     content.extend_from_slice(&(entries.len() as u32).to_be_bytes());
     for (recipient, message) in entries {
         content.extend_from_slice(&recipient.to_bytes());
@@ -116,7 +117,7 @@ pub fn encoded_ephemeral(e: &[u8; 32]) -> Vec<u8> {
 
 /// A sealed envelope (§10.4).
 pub fn envelope(e: &[u8; 32], commitment: &[u8; 32], share: &Share, payload: &[u8]) -> Vec<u8> {
-    let mut out = vec![0xc2];
+    let mut out = vec![0xc3];
     out.extend_from_slice(&share.recipient.to_bytes());
     out.extend_from_slice(&encoded_ephemeral(e));
     out.extend_from_slice(commitment);
@@ -129,7 +130,7 @@ pub fn envelope(e: &[u8; 32], commitment: &[u8; 32], share: &Share, payload: &[u
 
 /// A multi-recipient envelope (§11).
 pub fn multi(e: &[u8; 32], commitment: &[u8; 32], shares: &[Share], payload: &[u8]) -> Vec<u8> {
-    let mut out = vec![0xd2];
+    let mut out = vec![0xd3];
     out.extend_from_slice(&encoded_ephemeral(e));
     out.extend_from_slice(commitment);
     out.extend_from_slice(&(shares.len() as u32).to_be_bytes());

@@ -126,6 +126,7 @@ pub fn all() -> Vec<(&'static str, Value)> {
         ("sealed.json", sealed_family()),
         ("multi-recipient.json", multi_family()),
         ("sessions.json", sessions_family()),
+        ("group.json", group_family()),
     ]
 }
 
@@ -969,11 +970,16 @@ impl Conversation {
     /// Sends `text`; returns the message's index in `sent` (the first
     /// message of the setup is index 0).
     fn send(&mut self, from_alice: bool, text: &str) -> usize {
+        self.send_bytes(from_alice, text.as_bytes())
+    }
+
+    /// [`Conversation::send`] of any bytes.
+    fn send_bytes(&mut self, from_alice: bool, text: &[u8]) -> usize {
         self.draws += 1;
         let fresh = secret(&format!("{} ratchet draw {}", self.name, self.draws));
         let nonce = nonce(&format!("{} nonce draw {}", self.name, self.draws));
         let party = if from_alice { &mut self.alice_ref } else { &mut self.bob_ref };
-        let sent = party.encrypt(text.as_bytes(), fresh, nonce);
+        let sent = party.encrypt(text, fresh, nonce);
         // Alice repeats the X3DH fields until Bob's first reply.
         let wire_ref = if from_alice && !self.alice_heard_back {
             reference::initial_message(
@@ -992,7 +998,7 @@ impl Conversation {
         script.push(nonce.to_vec());
         let rng_json: Vec<Value> = script.iter().map(h).collect();
         let mut rng = ScriptedRng::draws(script);
-        let wire = session.encrypt(&mut rng, text.as_bytes()).unwrap();
+        let wire = session.encrypt(&mut rng, text).unwrap();
         assert!(rng.finished(), "{}: RNG draws", self.name);
         assert_eq!(wire, wire_ref, "{}: message {}", self.name, self.sent.len());
         let index = self.sent.len();
@@ -1001,7 +1007,7 @@ impl Conversation {
             "event": "send",
             "by": if from_alice { "alice" } else { "bob" },
             "index": index,
-            "plaintext": h(text.as_bytes()),
+            "plaintext": h(text),
             "rng": rng_json,
             "dh": sent.dh.map(h),
             "root_key": h(sent.root_key),
@@ -1736,7 +1742,7 @@ fn sealed_family() -> Value {
     }
     // Padding at a bucket's edge: a ratchet message whose envelope is 1024
     // bytes unpadded gets no padding; one byte longer, 1023 bytes of it.
-    let fixed = 151 + 16 + 4 + x_cert.len() + 4 + 38 + 86;
+    let fixed = 151 + 16 + 4 + x_cert.len() + 1 + 4 + 38 + 86;
     for (name, plaintext_len) in
         [("exactly 1024 bytes unpadded", 1024 - fixed), ("1025 bytes unpadded", 1025 - fixed)]
     {
@@ -1852,6 +1858,12 @@ fn sealed_family() -> Value {
         NOW,
         both.clone(),
     ));
+    cases.push((
+        "a sealed envelope with the tag of version 2 (0xc2)",
+        cat(&[&[0xc2], &base[1..]]),
+        NOW,
+        both.clone(),
+    ));
     for (description, envelope, now, spec) in cases {
         let err = unseal(&bob.1, &spec.store(), Timestamp(now), &envelope).unwrap_err();
         negative.push(json!({
@@ -1894,6 +1906,76 @@ fn sealed_family() -> Value {
         let r = c.send(false, "a ratchet message");
         c.sent[r].clone()
     };
+    // Payloads that a certified sender (x3dh's Alice) can write but no
+    // sealer does: each opens, then its content is refused (§10.5 step 4).
+    let group_message = {
+        let mut key = reference::SendingKey::generate(
+            secret("sealed group message chain id")[..4].try_into().unwrap(),
+            secret("sealed group message chain key"),
+            secret("sealed group message signing seed"),
+        );
+        key.encrypt(b"a group", b"a group message", nonce("sealed group message nonce")).message
+    };
+    let distribution_message = reference::distribution(
+        b"a group",
+        7,
+        0,
+        &secret("sealed distribution chain key"),
+        &reference::ed25519_public(&secret("sealed distribution signing seed")),
+    );
+    let bob_encoded = bob.0.encoded();
+    let one_entry = |content_type: u8, message: &[u8]| {
+        reference::entries_content(&x_cert, &[(bob_encoded, content_type, message)])
+    };
+    let with_layout = |layout: u8| {
+        let mut content = one_entry(0x02, &x_ratchet);
+        content[4 + x_cert.len()] = layout;
+        content
+    };
+    for (description, content) in [
+        ("a payload whose layout byte is 0x03, which no layout has", with_layout(0x03)),
+        ("a payload whose layout byte is 0x00", with_layout(0x00)),
+        (
+            "an entry of content type 0x03 (a group message's, which only the shared layout carries)",
+            one_entry(0x03, &group_message),
+        ),
+        ("a group message in an entry of content type 0x02", one_entry(0x02, &group_message)),
+        (
+            "a ratchet message in an entry of content type 0x01 (initial)",
+            one_entry(0x01, &x_ratchet),
+        ),
+        (
+            "an initial message in an entry of content type 0x12 (a distribution over a ratchet message)",
+            one_entry(0x12, &inner),
+        ),
+        ("an entry of content type 0x13, which is undefined", one_entry(0x13, &x_ratchet)),
+        (
+            "a sender key distribution message (0xFF 0xB1) itself in an entry of content type 0x02: its first byte, 0xFF, names no session message",
+            one_entry(0x02, &distribution_message),
+        ),
+    ] {
+        let label = format!("sealed content refusal: {description}");
+        let s = reference::seal_content(
+            &x_alice.0,
+            &content,
+            &[&bob.0],
+            &secret(&format!("{label} ephemeral")),
+            &secret(&format!("{label} secret")),
+            true,
+        );
+        let envelope = s.envelope(0);
+        let err = unseal(&bob.1, &both.store(), Timestamp(NOW), &envelope).unwrap_err();
+        negative.push(json!({
+            "description": description,
+            "operation": "unseal",
+            "recipient_identity_seed": h(bob.0.seed),
+            "trust": both.json(),
+            "now": NOW,
+            "input": h(&envelope),
+            "error": error(err),
+        }));
+    }
+
     let mut sealer = Sealer::new(SenderCertificate::from_bytes(&x_cert).unwrap());
     for (description, signer, recipients) in [
         (
@@ -1906,6 +1988,11 @@ fn sealed_family() -> Value {
             "one recipient twice",
             &x_alice,
             vec![(bob.1.public(), &x_ratchet), (bob.1.public(), &x_ratchet)],
+        ),
+        (
+            "a group message as a recipient's session message (it goes in the shared layout, sealed once for all)",
+            &x_alice,
+            vec![(bob.1.public(), &group_message)],
         ),
     ] {
         let list: Vec<(IdentityKey, &[u8])> =
@@ -1972,7 +2059,7 @@ fn sealed_family() -> Value {
     json!({
         "family": "sealed",
         "version": 3,
-        "description": "Certificates, and sealed envelopes for one recipient, padded and not, and at a padding bucket's edge. Each vector unseals at the recipient with the trust store and time under `unsealed`. docs/protocol.md §9, §10.",
+        "description": "Certificates, and sealed envelopes (version 3, 0xC3) for one recipient, padded and not, and at a padding bucket's edge. Each vector unseals at the recipient with the trust store and time under `unsealed`. The negative vectors include payloads whose layout byte, content types or entries are refused. docs/protocol.md §9, §10.",
         "certificates": certificates,
         "vectors": vectors,
         "negative": negative,
@@ -2064,6 +2151,7 @@ fn multi_family() -> Value {
             ("the payload one byte short of its length", multi[..multi.len() - 1].to_vec()),
             ("a recipient field with the sign bit set", odd_recipient),
             ("a multi-recipient envelope of version 1 (0xd1)", cat(&[&[0xd1], &multi[1..]])),
+            ("a multi-recipient envelope of version 2 (0xd2)", cat(&[&[0xd2], &multi[1..]])),
         ],
     ));
     // Swapped share bodies between devices 1 and 2: device 1 cannot open.
@@ -2088,7 +2176,7 @@ fn multi_family() -> Value {
     json!({
         "family": "multi-recipient",
         "version": 3,
-        "description": "One envelope for three recipients, padded; its split into three sealed envelopes, each opened by its recipient with the trust store and time under `unsealed`. docs/protocol.md §10, §11.",
+        "description": "One envelope (version 3, 0xD3) for three recipients, padded; its split into three sealed envelopes, each opened by its recipient with the trust store and time under `unsealed`. docs/protocol.md §10, §11.",
         "vectors": [v],
         "negative": negative,
     })
@@ -2107,14 +2195,12 @@ fn two_keys_vector(
     let (d1, d2) = (&recipients[0], &recipients[1]);
     let junk = |seed: u8| cat(&[&[0x32], &[seed; 160]]);
     let entries: Vec<(&Identity, Bytes)> = vec![(&d1.0, junk(1)), (&d2.0, junk(2))];
-    let mut content = reference::with_len(cert);
-    content.extend(2u32.to_be_bytes());
-    for (r, msg) in &entries {
-        content.extend(r.encoded());
-        content.push(0x02);
-        content.extend(reference::with_len(msg));
-    }
-    let message_at = 4 + cert.len() + 4 + 33 + 1 + 4;
+    let listed: Vec<([u8; 33], u8, &[u8])> =
+        entries.iter().map(|(r, msg)| (r.encoded(), 0x02, msg.as_slice())).collect();
+    let content = reference::entries_content(cert, &listed);
+    // The first message's bytes: after the certificate, the layout byte,
+    // the count and the first entry's recipient, type and length.
+    let message_at = 4 + cert.len() + 1 + 4 + 33 + 1 + 4;
     let block = (message_at + 8).div_ceil(16);
     let e = secret("two keys ephemeral");
     let e_pub = x25519_public(&e);
@@ -2167,7 +2253,7 @@ fn two_keys_vector(
         (encoded_r, wrapped, tag[..16].to_vec())
     };
     let shares = [share(&d1.0, &s1), share(&d2.0, &s2)];
-    let mut multi = cat(&[&[0xd2], &encoded_e, commitment, &2u32.to_be_bytes()]);
+    let mut multi = cat(&[&[0xd3], &encoded_e, commitment, &2u32.to_be_bytes()]);
     for (r, w, t) in &shares {
         multi.extend(cat(&[r, w, t]));
     }
@@ -2414,31 +2500,92 @@ fn sessions_family() -> Value {
     let mut messages = Vec::new();
     let from = reference::address(b"chat.b", b"bob", 1);
     let rid = reference::message_id(b"a sealed envelope");
-    let bytes = reference::received(
+    use reference::ReceivedKind as Kind;
+    let kind_json = |kind: &Kind<'_>| match kind {
+        Kind::Message => (json!("message"), Value::Null),
+        Kind::GroupMessage(g) => (json!("group message"), h(g)),
+        Kind::SenderKey(g) => (json!("sender key"), h(g)),
+    };
+    let group = b"hiking club";
+    // (kind, identity event and the previous key, new session, listed, plaintext)
+    type ReceivedCase<'a> =
+        (Kind<'a>, (u8, Option<&'a (Identity, IdentityKeyPair)>), bool, bool, &'a [u8]);
+    let cases: [ReceivedCase<'_>; 4] = [
+        (Kind::Message, (2, Some(&kc)), true, false, b"hello"),
+        (Kind::Message, (0, None), false, true, b""),
+        (Kind::GroupMessage(group), (1, None), false, true, b"hello, club"),
+        (Kind::SenderKey(group), (0, None), true, true, b""),
+    ];
+    for (kind, (event, previous), new_session, listed, plaintext) in &cases {
+        let bytes = reference::received(
+            &rid,
+            &from,
+            &kb.0.ed25519,
+            (*event, previous.map(|p| &p.0.ed25519)),
+            *new_session,
+            *listed,
+            kind,
+            plaintext,
+        );
+        let ours = Received::from_bytes(&bytes).unwrap();
+        assert_eq!(ours.id, MessageId::of(b"a sealed envelope"));
+        assert_eq!(
+            (&ours.identity, ours.new_session, ours.listed),
+            (kb.1.public(), *new_session, *listed)
+        );
+        assert_eq!(ours.plaintext, *plaintext);
+        match (kind, &ours.kind) {
+            (Kind::Message, ReceivedKind::Message) => {}
+            (Kind::GroupMessage(g), ReceivedKind::GroupMessage(id))
+            | (Kind::SenderKey(g), ReceivedKind::SenderKey(id)) => assert_eq!(id.as_bytes(), *g),
+            _ => panic!("kind"),
+        }
+        if let Some(p) = previous {
+            assert_eq!(
+                ours.identity_event,
+                Some(IdentityEvent::Changed { previous: *p.1.public() })
+            );
+        }
+        assert_eq!(ours.to_bytes(), bytes);
+        let (kind_name, group_id) = kind_json(kind);
+        let event_name = ["none", "new", "changed"][*event as usize];
+        messages.push(json!({
+            "kind": "received", "version": 2, "envelope": h(b"a sealed envelope"), "id": h(rid), "from": h(&from),
+            "identity_seed": h(kb.0.seed), "identity_event": event_name,
+            "previous_identity_seed": previous.map(|p| h(p.0.seed)),
+            "new_session": new_session, "listed": listed, "received_kind": kind_name, "group_id": group_id,
+            "plaintext": h(plaintext), "encoding": h(&bytes),
+        }));
+    }
+    // Version 1 (0xFF 0x71, before groups) still decodes, as a direct
+    // message, and is written again as version 2.
+    let v1 = reference::received_v1(
         &rid,
         &from,
         &kb.0.ed25519,
-        (2, Some(&kc.0.ed25519)),
+        (1, None),
         true,
-        false,
-        b"hello",
+        true,
+        b"from before groups",
     );
-    let ours = Received::from_bytes(&bytes).unwrap();
-    assert_eq!(ours.id, MessageId::of(b"a sealed envelope"));
-    assert_eq!((&ours.identity, ours.new_session, ours.listed), (kb.1.public(), true, false));
-    assert_eq!(ours.identity_event, Some(IdentityEvent::Changed { previous: *kc.1.public() }));
-    assert_eq!(ours.to_bytes(), bytes);
+    let ours = Received::from_bytes(&v1).unwrap();
+    assert_eq!(ours.kind, ReceivedKind::Message);
+    let v2 = reference::received(
+        &rid,
+        &from,
+        &kb.0.ed25519,
+        (1, None),
+        true,
+        true,
+        &Kind::Message,
+        b"from before groups",
+    );
+    assert_eq!(ours.to_bytes(), v2);
     messages.push(json!({
-        "kind": "received", "envelope": h(b"a sealed envelope"), "id": h(rid), "from": h(&from),
-        "identity_seed": h(kb.0.seed), "identity_event": "changed", "previous_identity_seed": h(kc.0.seed),
-        "new_session": true, "listed": false, "plaintext": h(b"hello"), "encoding": h(&bytes),
-    }));
-    let bytes = reference::received(&rid, &from, &kb.0.ed25519, (0, None), false, true, b"");
-    assert_eq!(Received::from_bytes(&bytes).unwrap().to_bytes(), bytes);
-    messages.push(json!({
-        "kind": "received", "envelope": h(b"a sealed envelope"), "id": h(rid), "from": h(&from),
-        "identity_seed": h(kb.0.seed), "identity_event": "none", "previous_identity_seed": null,
-        "new_session": false, "listed": true, "plaintext": "", "encoding": h(&bytes),
+        "kind": "received", "version": 1, "envelope": h(b"a sealed envelope"), "id": h(rid), "from": h(&from),
+        "identity_seed": h(kb.0.seed), "identity_event": "new", "previous_identity_seed": null,
+        "new_session": true, "listed": true, "received_kind": "message", "group_id": null,
+        "plaintext": h(b"from before groups"), "encoding": h(&v1), "re_encoding": h(&v2),
     }));
     let upload = b"a multi-recipient envelope";
     let sid = reference::message_id(upload);
@@ -2675,22 +2822,64 @@ fn sessions_family() -> Value {
             ("a published epoch above the epoch", published_ahead),
         ],
     ));
-    let good_received =
-        reference::received(&rid, &from, &kb.0.ed25519, (1, None), false, true, b"x");
+    let good_received = reference::received(
+        &rid,
+        &from,
+        &kb.0.ed25519,
+        (1, None),
+        false,
+        true,
+        &Kind::Message,
+        b"x",
+    );
+    // The tail: flags, kind, the plaintext's length and its one byte.
     let mut bad_flags = good_received.clone();
-    let flags_at = good_received.len() - 6;
+    let flags_at = good_received.len() - 7;
     bad_flags[flags_at] = 4;
     let mut bad_event = good_received.clone();
     bad_event[flags_at - 1] = 3;
+    let mut bad_kind = good_received.clone();
+    bad_kind[flags_at + 1] = 3;
+    let empty_group = reference::received(
+        &rid,
+        &from,
+        &kb.0.ed25519,
+        (1, None),
+        false,
+        true,
+        &Kind::GroupMessage(b""),
+        b"x",
+    );
+    let long_group = reference::received(
+        &rid,
+        &from,
+        &kb.0.ed25519,
+        (1, None),
+        false,
+        true,
+        &Kind::SenderKey(&[b'g'; 65]),
+        b"",
+    );
     negative.extend(refused(
         "Received",
         |b| Received::from_bytes(b).map(drop),
         vec![
             ("a flags byte with an undefined bit", bad_flags),
             ("an identity event of 3", bad_event),
+            ("a kind byte of 3", bad_kind),
+            ("a group message's kind with an empty group id", empty_group),
+            ("a sender key's kind with a group id of 65 bytes", long_group),
             (
                 "a received message one byte short",
                 good_received[..good_received.len() - 1].to_vec(),
+            ),
+            (
+                "a received message of version 3 (0xFF 0x73)",
+                cat(&[&[0xff, 0x73], &good_received[2..]]),
+            ),
+            (
+                "version 1 (0xFF 0x71) with a kind byte: version 1 has none, so the kind is read as the plaintext's length",
+                cat(&[&[0xff, 0x71], &good_received[2..]]),
             ),
         ],
     ));
@@ -2734,4 +2923,1070 @@ fn sessions_family() -> Value {
         "bundle_certificates": { "trust": trust_spec.json(), "now": NOW, "checks": bundle_checks },
         "negative": negative,
     })
+}
+
+// ---- groups: sender keys (docs/protocol.md §21) --------------------------------------------
+
+/// The group every group vector is in.
+const GROUP: &[u8] = b"hiking club";
+
+/// A sender key generated by both implementations from its three draws:
+/// the chain id (the first 4 bytes of a secret), the chain key, the
+/// signing seed.
+struct GroupSender {
+    ours: SenderKey,
+    theirs: reference::SendingKey,
+    /// As generated, before any message.
+    initial: reference::SendingKey,
+    draws: [Bytes; 3],
+    /// The nonce label of each message.
+    label: String,
+}
+
+impl GroupSender {
+    fn new(label: &str, seed: [u8; 32]) -> Self {
+        let id = secret(&format!("{label} chain id"))[..4].to_vec();
+        let chain_key = secret(&format!("{label} chain key"));
+        let draws = [id.clone(), chain_key.to_vec(), seed.to_vec()];
+        let mut rng = ScriptedRng::draws(draws.to_vec());
+        let ours = SenderKey::generate(&mut rng);
+        assert!(rng.finished());
+        let theirs = reference::SendingKey::generate(id.try_into().unwrap(), chain_key, seed);
+        assert_eq!(ours.chain_id(), theirs.chain_id);
+        assert_eq!(ours.iteration(), 0);
+        assert_eq!(ours.signing_key(), &theirs.public);
+        Self { ours, initial: theirs.clone(), theirs, draws, label: label.to_string() }
+    }
+
+    fn json(&self, name: &str) -> Value {
+        let k = &self.initial;
+        json!({
+            "name": name,
+            "rng": self.draws.iter().map(h).collect::<Vec<_>>(),
+            "chain_id": k.chain_id,
+            "chain_key": h(k.chain_key),
+            "signing_seed": h(k.seed),
+            "signing_public": h(k.public),
+            "signing_public_is_odd": k.public[31] & 0x80 != 0,
+        })
+    }
+
+    fn nonce(&self, iteration: u32) -> [u8; 24] {
+        nonce(&format!("{} nonce {iteration}", self.label))
+    }
+
+    /// Encrypts the next message with both; the nonce is the label's.
+    fn encrypt(&mut self, plaintext: &[u8]) -> reference::GroupStep {
+        let group = GroupId::new(GROUP).unwrap();
+        let nonce = self.nonce(self.theirs.iteration);
+        let mut rng = ScriptedRng::draws(vec![nonce.to_vec()]);
+        let ours = self.ours.encrypt(&mut rng, &group, plaintext).unwrap();
+        assert!(rng.finished());
+        let step = self.theirs.encrypt(GROUP, plaintext, nonce);
+        assert_eq!(ours, step.message, "{}: message {}", self.label, step.iteration);
+        assert_eq!(self.ours.iteration(), self.theirs.iteration);
+        let parsed = GroupMessage::parse(&ours).unwrap();
+        assert_eq!((parsed.chain_id(), parsed.iteration()), (step.chain_id(), step.iteration));
+        step
+    }
+
+    /// The distribution message of the key as it is now, by both.
+    fn distribution(&self) -> Bytes {
+        let group = GroupId::new(GROUP).unwrap();
+        let ours = self.ours.distribution(&group).to_bytes().to_vec();
+        assert_eq!(ours, self.theirs.distribution(GROUP));
+        let decoded = SenderKeyDistribution::from_bytes(&ours).unwrap();
+        assert_eq!(decoded.to_bytes().to_vec(), ours);
+        assert_eq!(
+            (decoded.chain_id(), decoded.iteration()),
+            (self.theirs.chain_id, self.theirs.iteration)
+        );
+        ours
+    }
+}
+
+impl reference::GroupStep {
+    fn chain_id(&self) -> u32 {
+        u32::from_be_bytes(self.header[6 + GROUP.len()..10 + GROUP.len()].try_into().unwrap())
+    }
+}
+
+fn group_step_json(step: &reference::GroupStep, plaintext: &[u8]) -> Value {
+    json!({
+        "iteration": step.iteration,
+        "rng": [h(step.nonce)],
+        "plaintext": h(plaintext),
+        "chain_key": h(step.chain_key),
+        "message_key_seed": h(step.message_key_seed),
+        "next_chain_key": h(step.next_chain_key),
+        "aead_key": h(step.aead_key),
+        "nonce": h(step.nonce),
+        "xchacha_subkey": h(step.subkey),
+        "header": h(&step.header),
+        "ciphertext": h(&step.ciphertext),
+        "signed": h(&step.signed),
+        "signature": h(step.signature),
+        "encoding": h(&step.message),
+    })
+}
+
+/// A message as it arrives at a receiver, with where it came from: the
+/// sender key's index in `sender_keys`, its iteration, nonce and
+/// plaintext; and how it was altered on the way, if it was.
+#[derive(Clone)]
+struct Arriving {
+    message: Bytes,
+    origin: Value,
+}
+
+impl Arriving {
+    fn of(key: usize, step: &reference::GroupStep, plaintext: &[u8]) -> Self {
+        Self {
+            message: step.message.clone(),
+            origin: json!({
+                "sender_key": key, "iteration": step.iteration, "nonce": h(step.nonce),
+                "plaintext": h(plaintext), "alteration": null,
+            }),
+        }
+    }
+
+    /// One byte flipped (XOR 0x01), at `offset` from the start.
+    fn flipped(&self, offset: usize) -> Self {
+        let mut message = self.message.clone();
+        message[offset] ^= 1;
+        let mut origin = self.origin.clone();
+        origin["alteration"] = json!({ "flip": offset, "signed_again": false });
+        Self { message, origin }
+    }
+
+    /// One byte flipped, then signed again with `seed` (the chain's).
+    fn flipped_and_signed(&self, offset: usize, seed: &[u8; 32]) -> Self {
+        let mut message = self.message.clone();
+        message[offset] ^= 1;
+        let at = message.len() - 64;
+        let signature = reference::ed25519_sign(seed, &message[..at]);
+        message[at..].copy_from_slice(&signature);
+        let mut origin = self.origin.clone();
+        origin["alteration"] = json!({ "flip": offset, "signed_again": true });
+        Self { message, origin }
+    }
+}
+
+/// A member's record of one sender device, held by sealwire and the
+/// reference side by side, with what each step did.
+struct GroupReceiver {
+    ours: SenderKeyRecord,
+    theirs: reference::SenderKeys,
+    steps: Vec<Value>,
+}
+
+impl GroupReceiver {
+    fn new() -> Self {
+        Self {
+            ours: SenderKeyRecord::new(),
+            theirs: reference::SenderKeys::default(),
+            steps: Vec::new(),
+        }
+    }
+
+    fn from_bytes(bytes: &[u8], theirs: reference::SenderKeys) -> Self {
+        let ours = SenderKeyRecord::from_bytes(bytes).unwrap();
+        assert_eq!(*ours.to_bytes(), bytes);
+        assert_eq!(theirs.encode(), bytes);
+        Self { ours, theirs, steps: Vec::new() }
+    }
+
+    fn record_json(&self) -> (&'static str, Value) {
+        let bytes = self.ours.to_bytes();
+        assert_eq!(*bytes, self.theirs.encode());
+        if bytes.len() > 2048 {
+            ("record_after_sha256", h(reference::sha256(&bytes)))
+        } else {
+            ("record_after", h(bytes.as_slice()))
+        }
+    }
+
+    fn process(
+        &mut self,
+        description: &str,
+        sender: &(Identity, IdentityKeyPair),
+        distribution: &[u8],
+    ) {
+        let decoded = SenderKeyDistribution::from_bytes(distribution).unwrap();
+        let changed = self.ours.process(sender.1.public(), &decoded);
+        assert_eq!(changed, self.theirs.process(&sender.0.ed25519, distribution), "{description}");
+        let (field, record) = self.record_json();
+        let mut step = json!({
+            "action": "process",
+            "description": description,
+            "sender_identity": h(sender.0.encoded()),
+            "distribution": h(distribution),
+            "changed": changed,
+            "skipped_keys_held": self.ours.skipped_keys(),
+        });
+        step[field] = record;
+        self.steps.push(step);
+    }
+
+    fn decrypt(
+        &mut self,
+        description: &str,
+        sender: &(Identity, IdentityKeyPair),
+        arriving: &Arriving,
+    ) -> Result<Bytes, Error> {
+        let before = self.ours.to_bytes().to_vec();
+        let parsed = GroupMessage::parse(&arriving.message).unwrap();
+        let got = self.ours.decrypt(sender.1.public(), &parsed);
+        let want = self.theirs.decrypt(&sender.0.ed25519, &arriving.message);
+        match (&got, &want) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "{description}"),
+            (Err(e), Err(n)) => assert_eq!(format!("{e:?}"), *n, "{description}"),
+            _ => panic!("{description}: sealwire {got:?}, the reference {want:?}"),
+        }
+        if got.is_err() {
+            assert_eq!(self.ours.to_bytes().to_vec(), before, "{description}: unchanged");
+        }
+        let (field, record) = self.record_json();
+        let mut step = json!({
+            "action": "decrypt",
+            "description": description,
+            "sender_identity": h(sender.0.encoded()),
+            "message": h(&arriving.message),
+            "origin": arriving.origin,
+            "plaintext": got.as_ref().ok().map(h),
+            "error": got.as_ref().err().map(|e| error(*e)),
+            "skipped_keys_held": self.ours.skipped_keys(),
+        });
+        step[field] = record;
+        self.steps.push(step);
+        got
+    }
+}
+
+/// A stored sender key record's fields, from the reference's form.
+fn sender_key_record_json(name: &str, r: &reference::SenderKeys) -> Value {
+    json!({
+        "name": name,
+        "revision": r.revision,
+        "identity": r.identity.map(|k| h(encode_identity(&k))),
+        "chains": r.chains.iter().map(|c| json!({
+            "chain_id": c.chain_id,
+            "signing_key": h(c.signing_key),
+            "start": c.start,
+            "next": c.next,
+            "chain_key": h(c.chain_key),
+            "unknown_below": c.unknown_below,
+            "skipped_keys": c.keys.iter().map(|(n, k)| json!({ "iteration": n, "message_key_seed": h(k) })).collect::<Vec<_>>(),
+            "dropped": c.dropped.iter().map(|(s, e)| json!({ "start": s, "end": e })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "encoding": h(r.encode()),
+    })
+}
+
+fn group_family() -> Value {
+    let group = GroupId::new(GROUP).unwrap();
+    // Alice writes to the group; Bob joins after her first message. Their
+    // pairwise session carries the distribution messages.
+    let mut c = Conversation::new("group");
+    let alice = identity("group alice");
+    let bob = identity("group bob");
+    let app_a = authority("app-a");
+    let (_, alice_cert) = sender_certificate(&app_a, "alice", 1, &alice.0, 1_850_000_000);
+    let (_, bob_cert) = sender_certificate(&app_a, "bob", 1, &bob.0, 1_850_000_000);
+    let trust_spec = TrustSpec::roots(&[&app_a]);
+    let certificate_authority = |user: &str, device: u32| {
+        json!({
+            "app_id": "app-a",
+            "root_seed": h(app_a.root.seed),
+            "issuer_seed": h(app_a.issuer.seed),
+            "issuer_certificate": h(&app_a.issuer_certificate),
+            "sender_user_id": h(user.as_bytes()),
+            "sender_device_id": device,
+            "sender_expires": 1_850_000_000u64,
+        })
+    };
+
+    // Alice's sender key, and its chain.
+    let mut k1 = GroupSender::new("group alice key 1", secret("group alice key 1 signing seed"));
+    let d1_at_0 = k1.distribution();
+    let plaintexts: [&[u8]; 6] = [
+        b"m0: before Bob joined",
+        b"",
+        b"m2",
+        b"m3: the first to arrive at Bob's",
+        b"m4: a longer message, to take the ciphertext past one ChaCha20 block of 64 bytes",
+        b"m5",
+    ];
+    let mut k1_steps = Vec::new();
+    let mut d1_at_1 = Vec::new();
+    for p in plaintexts {
+        k1_steps.push(k1.encrypt(p));
+        if k1_steps.len() == 1 {
+            d1_at_1 = k1.distribution();
+        }
+    }
+    let m: Vec<Arriving> =
+        k1_steps.iter().zip(plaintexts).map(|(s, p)| Arriving::of(0, s, p)).collect();
+    let k1_at_6 = k1.theirs.clone();
+    // Further messages, for the skip limit: iteration 1007 is 1001 past
+    // where Bob's record will be.
+    let mut far = None;
+    for i in 6..=1007u32 {
+        let plaintext = format!("k1 message {i}");
+        let step = k1.encrypt(plaintext.as_bytes());
+        if i == 1007 {
+            far = Some(Arriving::of(0, &step, plaintext.as_bytes()));
+        }
+    }
+    let k1_far = far.unwrap();
+
+    // Alice's second key (a rotation): its signing key has an odd x, which
+    // a signing key may have.
+    let k2_seed = (0..)
+        .map(|i| secret(&format!("group alice key 2 signing seed {i}")))
+        .find(|s| reference::ed25519_public(s)[31] & 0x80 != 0)
+        .unwrap();
+    let mut k2 = GroupSender::new("group alice key 2", k2_seed);
+    assert_ne!(k2.theirs.chain_id, k1.theirs.chain_id);
+    let d2_at_0 = k2.distribution();
+    let mut k2_at = std::collections::BTreeMap::new();
+    let wanted = [0u32, 3, 12, 22, 30, 41, 1001, 2002, 3003, 500, 1500];
+    let mut k2_at_40 = None;
+    for i in 0..=3003u32 {
+        if i == 40 {
+            k2_at_40 = Some(k2.theirs.clone());
+        }
+        let plaintext = format!("k2 message {i}");
+        let step = k2.encrypt(plaintext.as_bytes());
+        if wanted.contains(&i) {
+            k2_at.insert(i, Arriving::of(1, &step, plaintext.as_bytes()));
+        }
+    }
+    let k2_at_40 = k2_at_40.unwrap();
+
+    // Bob's record of Alice's device.
+    let mut r = GroupReceiver::new();
+    r.process("Alice's distribution at iteration 1, after m0 (it arrived in the sealed envelope of content type 0x11 below)", &alice, &d1_at_1);
+    r.decrypt("m3 first: the keys of 1 and 2 are kept", &alice, &m[3]).unwrap();
+    r.decrypt("m1, whose plaintext is empty, with its kept key", &alice, &m[1]).unwrap();
+    r.decrypt("m5: the key of 4 is kept", &alice, &m[5]).unwrap();
+    r.decrypt("m3 again: a replay", &alice, &m[3]).unwrap_err();
+    r.decrypt("m0, from before the distribution's iteration", &alice, &m[0]).unwrap_err();
+    r.process(
+        "the same distribution again: the chain is kept as it is (never moved back)",
+        &alice,
+        &d1_at_1,
+    );
+    let sig_at = m[5].message.len() - 1;
+    r.decrypt("m5 with the last byte of its signature flipped", &alice, &m[5].flipped(sig_at))
+        .unwrap_err();
+    let ct_at = m[4].message.len() - 64 - 20;
+    r.decrypt(
+        "m4 with a byte of its ciphertext flipped (the signature covers it)",
+        &alice,
+        &m[4].flipped(ct_at),
+    )
+    .unwrap_err();
+    let tag_at = m[4].message.len() - 64 - 1;
+    r.decrypt(
+        "m4 with the last byte of its AEAD tag flipped and signed again with the chain's key: the signature holds, the AEAD does not",
+        &alice,
+        &m[4].flipped_and_signed(tag_at, &k1.initial.seed),
+    )
+    .unwrap_err();
+    r.decrypt("m4 attributed to Bob, another identity than the record's", &bob, &m[4]).unwrap_err();
+    r.decrypt(
+        "the message of iteration 1007: 1001 past the next (6), one more than MAX_SENDER_KEY_SKIP",
+        &alice,
+        &k1_far,
+    )
+    .unwrap_err();
+    r.decrypt(
+        "the first message of Alice's second key, before its distribution: an unknown chain id",
+        &alice,
+        &k2_at[&0],
+    )
+    .unwrap_err();
+    r.process("Alice's second key's distribution (a rotation): a second chain", &alice, &d2_at_0);
+    r.decrypt("the second key's first message", &alice, &k2_at[&0]).unwrap();
+    let two_chains = r.theirs.clone();
+    r.decrypt("m2 on the first chain, still held", &alice, &m[2]).unwrap();
+    r.decrypt("m4 on the first chain", &alice, &m[4]).unwrap();
+    r.decrypt("the second key's message of iteration 1001: exactly MAX_SENDER_KEY_SKIP (1000) keys skipped", &alice, &k2_at[&1001]).unwrap();
+    r.decrypt(
+        "iteration 2002: 1000 more, MAX_SENDER_KEY_SKIPPED_KEYS (2000) held",
+        &alice,
+        &k2_at[&2002],
+    )
+    .unwrap();
+    r.decrypt("iteration 3003: 1000 more; the 1000 lowest (1 to 1000) are dropped, as the range [1, 1001)", &alice, &k2_at[&3003]).unwrap();
+    r.decrypt("iteration 500, whose key was dropped", &alice, &k2_at[&500]).unwrap_err();
+    r.decrypt("iteration 1500, whose key is held", &alice, &k2_at[&1500]).unwrap();
+    r.decrypt("iteration 1001 again: a replay", &alice, &k2_at[&1001]).unwrap_err();
+    let receiver = json!({
+        "description": "Bob's record of Alice's device, from empty: each step in order, with what it returns and the record after it (its SHA-256 once it holds more than 2048 bytes).",
+        "sender_identity_seed": h(alice.0.seed),
+        "steps": r.steps,
+    });
+
+    // A stored record with dropped ranges and unknown_below, made by the
+    // reference, and what it answers.
+    let mut stored = reference::SenderKeys {
+        revision: 7,
+        identity: Some(alice.0.ed25519),
+        chains: vec![two_chains.chains[0].clone()],
+    };
+    let mut ck = k2.initial.chain_key;
+    let mut keys = Vec::new();
+    for n in 0..40u32 {
+        let (next, key) = reference::kdf_ck(&ck);
+        if n == 30 || n == 35 {
+            keys.push((n, key));
+        }
+        ck = next;
+    }
+    assert_eq!(ck, k2_at_40.chain_key);
+    stored.chains.push(reference::ReceivingChain {
+        chain_id: k2.initial.chain_id,
+        signing_key: k2.initial.public,
+        start: 2,
+        next: 40,
+        chain_key: ck,
+        unknown_below: 5,
+        keys,
+        dropped: vec![(10, 20), (25, 28)],
+    });
+    let stored_bytes = stored.encode();
+    let mut s = GroupReceiver::from_bytes(&stored_bytes, stored.clone());
+    s.decrypt("iteration 3: below unknown_below (5), not in a dropped range", &alice, &k2_at[&3])
+        .unwrap_err();
+    s.decrypt("iteration 12, in the dropped range [10, 20)", &alice, &k2_at[&12]).unwrap_err();
+    s.decrypt("iteration 30, a kept key", &alice, &k2_at[&30]).unwrap();
+    s.decrypt("iteration 22: neither kept nor dropped, so already read", &alice, &k2_at[&22])
+        .unwrap_err();
+    s.decrypt("iteration 41: the key of 40 is kept", &alice, &k2_at[&41]).unwrap();
+    s.decrypt("m0 of the first chain, below its start (1)", &alice, &m[0]).unwrap_err();
+    let mut stored_json = sender_key_record_json(
+        "a stored record (made by hand): two chains, the second with kept keys, dropped ranges and unknown_below, revision 7",
+        &stored,
+    );
+    stored_json["decrypts"] = json!(s.steps);
+    let empty = reference::SenderKeys::default();
+    let empty_record = SenderKeyRecord::new();
+    assert_eq!(*empty_record.to_bytes(), empty.encode());
+    assert_eq!(*SenderKeyRecord::from_bytes(&empty.encode()).unwrap().to_bytes(), empty.encode());
+    let sender_key_records = vec![
+        sender_key_record_json("an empty record (SenderKeyRecord::new)", &empty),
+        {
+            let mut v = sender_key_record_json(
+                "Bob's record after the receiver's step 15: two chains, the first with kept keys of 2 and 4",
+                &two_chains,
+            );
+            v["after_receiver_step"] = json!(15);
+            v
+        },
+        stored_json,
+    ];
+    for v in &sender_key_records {
+        let bytes = hex_decode(v["encoding"].as_str().unwrap());
+        assert_eq!(*SenderKeyRecord::from_bytes(&bytes).unwrap().to_bytes(), bytes);
+    }
+
+    // Group records: Alice's, with her first key at iteration 6.
+    let member = |app: &'static str, user: &'static str| (app.as_bytes(), user.as_bytes());
+    let device =
+        |app: &str, user: &str, d: u32| reference::address(app.as_bytes(), user.as_bytes(), d);
+    let carol = identity("group carol");
+    let dave = identity("group dave");
+    let erin = identity("group erin");
+    // Sorted by app id, then user id, then device id, each compared as
+    // bytes: "alice" < "b" < "bob", though by encoded length "b" would be
+    // first.
+    let members = vec![
+        member("app-a", "alice"),
+        member("app-a", "b"),
+        member("app-a", "bob"),
+        member("app-b", "carol"),
+    ];
+    let full = reference::GroupRecordFields {
+        revision: 3,
+        group_id: GROUP,
+        members: members.clone(),
+        sender_key: Some(k1_at_6.stored()),
+        rotate: true,
+        distributed: vec![
+            (device("app-a", "b", 1), dave.0.ed25519),
+            (device("app-a", "bob", 1), bob.0.ed25519),
+            (device("app-a", "bob", 2), erin.0.ed25519),
+        ],
+        senders: vec![device("app-a", "bob", 1), device("app-b", "carol", 7)],
+    };
+    let bare = reference::GroupRecordFields {
+        revision: 0,
+        group_id: b"g",
+        members: vec![member("app-a", "alice")],
+        sender_key: None,
+        rotate: false,
+        distributed: vec![],
+        senders: vec![],
+    };
+    let mut group_records = Vec::new();
+    for (name, f) in [
+        ("Alice's record: her sender key at iteration 6, a rotation pending", &full),
+        ("a new group: no sender key yet", &bare),
+    ] {
+        let bytes = reference::group_record(f);
+        let ours = GroupRecord::from_bytes(&bytes).unwrap();
+        assert_eq!(*ours.to_bytes(), bytes, "{name}");
+        assert_eq!(ours.revision(), f.revision);
+        assert_eq!(ours.id().as_bytes(), f.group_id);
+        assert_eq!(ours.members().len(), f.members.len());
+        assert_eq!(ours.rotation_pending(), f.rotate);
+        assert_eq!(ours.distributed().len(), f.distributed.len());
+        assert_eq!(ours.senders().len(), f.senders.len());
+        let key = f.sender_key.as_ref().map(|_| {
+            let k = ours.sender_key().unwrap();
+            assert_eq!((k.chain_id(), k.iteration(), *k.signing_key()), (k1_at_6.chain_id, k1_at_6.iteration, k1_at_6.public));
+            json!({
+                "sender_key": 0, "chain_id": k1_at_6.chain_id, "iteration": k1_at_6.iteration,
+                "chain_key": h(k1_at_6.chain_key), "signing_seed": h(k1_at_6.seed), "signing_public": h(k1_at_6.public),
+            })
+        });
+        group_records.push(json!({
+            "name": name,
+            "revision": f.revision,
+            "group_id": h(f.group_id),
+            "members": f.members.iter().map(|(a, u)| json!({ "app_id": std::str::from_utf8(a).unwrap(), "user_id": h(u) })).collect::<Vec<_>>(),
+            "sender_key": key,
+            "rotation_pending": f.rotate,
+            "distributed": f.distributed.iter().map(|(a, k)| json!({ "address": h(a), "identity_key": h(encode_identity(k)) })).collect::<Vec<_>>(),
+            "senders": f.senders.iter().map(h).collect::<Vec<_>>(),
+            "encoding": h(&bytes),
+        }));
+    }
+
+    // The sealed group upload: m0, once, for Carol, Dave and Erin, who
+    // have Alice's key from iteration 0.
+    let recipients = [&carol, &dave, &erin];
+    let ephemeral = secret("group upload ephemeral");
+    let envelope_secret = secret("group upload envelope secret");
+    let content = reference::shared_content(&alice_cert, &m[0].message);
+    let ids: Vec<&Identity> = recipients.iter().map(|r| &r.0).collect();
+    let s = reference::seal_content(&alice.0, &content, &ids, &ephemeral, &envelope_secret, true);
+    let multi = s.multi();
+    let mut sealer = Sealer::new(SenderCertificate::from_bytes(&alice_cert).unwrap());
+    let mut rng = ScriptedRng::new(&[ephemeral, envelope_secret]);
+    let keys: Vec<IdentityKey> = recipients.iter().map(|r| *r.1.public()).collect();
+    let ours =
+        sealer.seal_group(&mut rng, &alice.1, &keys, &m[0].message, Padding::Buckets).unwrap();
+    assert!(rng.finished());
+    assert_eq!(ours, multi, "sealed group upload");
+    let parsed = MultiRecipientEnvelope::parse(&multi).unwrap();
+    let split: Vec<Value> = common_split(&parsed)
+        .iter()
+        .enumerate()
+        .map(|(i, (_, envelope))| {
+            assert_eq!(*envelope, s.envelope(i));
+            let opened =
+                unseal(&recipients[i].1, &trust_spec.store(), Timestamp(NOW), envelope).unwrap();
+            assert_eq!(opened.content_type(), ContentType::Group);
+            assert!(!opened.is_sender_key_distribution());
+            assert_eq!(opened.message_unchecked(), m[0].message.as_slice());
+            let mut record = SenderKeyRecord::new();
+            record.process(alice.1.public(), &SenderKeyDistribution::from_bytes(&d1_at_0).unwrap());
+            assert_eq!(opened.decrypt_group(&mut record).unwrap(), plaintexts[0]);
+            h(envelope)
+        })
+        .collect();
+    let mut upload = sealed_json(&s, &ephemeral, &envelope_secret);
+    upload["name"] = json!("m0 for three members");
+    upload["padded"] = json!(true);
+    upload["sender_identity_seed"] = h(alice.0.seed);
+    upload["sender_certificate"] = h(&alice_cert);
+    upload["certificate_authority"] = certificate_authority("alice", 1);
+    upload["recipient_identity_seeds"] = recipients.iter().map(|r| h(r.0.seed)).collect();
+    upload["group_message"] = h(&m[0].message);
+    upload["multi_recipient_envelope"] = h(&multi);
+    upload["split_envelopes"] = json!(split);
+    upload["unsealed"] = json!({
+        "now": NOW, "trust": trust_spec.json(), "app_id": "app-a", "user_id": h(b"alice"), "device_id": 1,
+        "identity_key": h(alice.0.encoded()), "content_type": 3, "distribution": false,
+    });
+    upload["decrypted"] = json!({ "distribution": h(&d1_at_0), "plaintext": h(plaintexts[0]) });
+
+    // Distribution messages over the pairwise session, sealed with their
+    // content types: Alice's to Bob in an initial message (0x11), Bob's
+    // to Alice in a ratchet message (0x12).
+    let kb = GroupSender::new("group bob key", secret("group bob key signing seed"));
+    let db_at_0 = kb.distribution();
+    let to_bob = c.send_bytes(true, &d1_at_1);
+    let bob_state = c.bob.to_bytes().to_vec();
+    c.receive(false, to_bob);
+    let to_alice = c.send_bytes(false, &db_at_0);
+    let alice_state = c.alice.to_bytes().to_vec();
+    c.receive(true, to_alice);
+    let mut distribution_envelopes = Vec::new();
+    for (name, sender, cert, user, recipient, state, wire, plaintext, content_type) in [
+        (
+            "Alice's distribution (iteration 1) to Bob, in an initial message: content type 0x11",
+            &alice,
+            &alice_cert,
+            "alice",
+            &bob,
+            &bob_state,
+            &c.sent[to_bob],
+            &d1_at_1,
+            0x11u8,
+        ),
+        (
+            "Bob's distribution (iteration 0) to Alice, in a ratchet message: content type 0x12",
+            &bob,
+            &bob_cert,
+            "bob",
+            &alice,
+            &alice_state,
+            &c.sent[to_alice],
+            &db_at_0,
+            0x12,
+        ),
+    ] {
+        let ephemeral = secret(&format!("{name} ephemeral"));
+        let envelope_secret = secret(&format!("{name} envelope secret"));
+        let content =
+            reference::entries_content(cert, &[(recipient.0.encoded(), content_type, wire)]);
+        let s = reference::seal_content(
+            &sender.0,
+            &content,
+            &[&recipient.0],
+            &ephemeral,
+            &envelope_secret,
+            true,
+        );
+        let multi = s.multi();
+        let mut sealer = Sealer::new(SenderCertificate::from_bytes(cert).unwrap());
+        let mut rng = ScriptedRng::new(&[ephemeral, envelope_secret]);
+        let ours = sealer
+            .seal_distributions(
+                &mut rng,
+                &sender.1,
+                &[(*recipient.1.public(), wire.as_slice())],
+                Padding::Buckets,
+            )
+            .unwrap();
+        assert!(rng.finished());
+        assert_eq!(ours, multi, "{name}");
+        let envelope = common_split(&MultiRecipientEnvelope::parse(&multi).unwrap())[0].1.clone();
+        assert_eq!(envelope, s.envelope(0));
+        let opened = unseal(&recipient.1, &trust_spec.store(), Timestamp(NOW), &envelope).unwrap();
+        assert!(opened.is_sender_key_distribution());
+        assert_eq!(opened.message_unchecked(), wire.as_slice());
+        let mut session = Session::from_bytes(state).unwrap();
+        assert_eq!(opened.decrypt(&mut session).unwrap(), *plaintext);
+        let mut v = sealed_json(&s, &ephemeral, &envelope_secret);
+        v["name"] = json!(name);
+        v["padded"] = json!(true);
+        v["sender_identity_seed"] = h(sender.0.seed);
+        v["sender_certificate"] = h(cert);
+        v["certificate_authority"] = certificate_authority(user, 1);
+        v["recipient_identity_seeds"] = json!([h(recipient.0.seed)]);
+        v["messages"] = json!([h(wire)]);
+        v["distribution"] = json!(true);
+        v["multi_recipient_envelope"] = h(&multi);
+        v["split_envelopes"] = json!([h(&envelope)]);
+        v["unsealed"] = json!({
+            "now": NOW, "trust": trust_spec.json(), "app_id": "app-a", "user_id": h(user.as_bytes()), "device_id": 1,
+            "identity_key": h(sender.0.encoded()), "content_type": content_type & 0x0f, "distribution": true,
+        });
+        v["receiver_session_state"] = h(state);
+        v["inner_plaintext"] = h(plaintext);
+        distribution_envelopes.push(v);
+    }
+
+    let mut negative = group_negative(
+        &alice,
+        &alice_cert,
+        &carol,
+        &trust_spec,
+        &m[0].message,
+        &c.sent[to_alice],
+        &d1_at_0,
+        &k1_at_6,
+        &two_chains,
+        &full,
+    );
+
+    // Sealing a group upload refuses, before drawing anything.
+    let ratchet_message = c.sent[to_alice].clone();
+    for (description, recipients, message) in [
+        ("a ratchet message given as the group message", vec![&carol], ratchet_message.clone()),
+        ("one recipient twice", vec![&carol, &carol], m[0].message.clone()),
+        ("no recipients", vec![], m[0].message.clone()),
+    ] {
+        let keys: Vec<IdentityKey> = recipients.iter().map(|r| *r.1.public()).collect();
+        let err = Sealer::new(SenderCertificate::from_bytes(&alice_cert).unwrap())
+            .seal_group(&mut ScriptedRng::new(&[]), &alice.1, &keys, &message, Padding::Buckets)
+            .unwrap_err();
+        negative.push(json!({
+            "description": description,
+            "operation": "seal group",
+            "sender_identity_seed": h(alice.0.seed),
+            "sender_certificate": h(&alice_cert),
+            "recipients": recipients.iter().map(|r| h(r.0.encoded())).collect::<Vec<_>>(),
+            "group_message": h(&message),
+            "padded": true,
+            "rng": [],
+            "error": error(err),
+        }));
+    }
+    // Encrypting refuses a plaintext above MAX_PLAINTEXT_LEN before it
+    // draws the nonce.
+    let mut fresh = GroupSender::new("group alice key 1", secret("group alice key 1 signing seed"));
+    let too_long = vec![0u8; sealwire::limits::MAX_PLAINTEXT_LEN + 1];
+    let err = fresh.ours.encrypt(&mut ScriptedRng::new(&[]), &group, &too_long).unwrap_err();
+    assert_eq!(fresh.ours.iteration(), 0);
+    negative.push(json!({
+        "description": "a plaintext one byte longer than MAX_PLAINTEXT_LEN (given as plaintext_length zero bytes)",
+        "operation": "group encrypt",
+        "sender_key_rng": fresh.draws.iter().map(h).collect::<Vec<_>>(),
+        "group_id": h(GROUP),
+        "plaintext_length": too_long.len(),
+        "rng": [],
+        "error": error(err),
+    }));
+
+    json!({
+        "family": "group",
+        "version": 3,
+        "description": "Groups: sender keys generated from their draws, a chain of group messages with every intermediate, distribution messages, a member's record through out-of-order, replayed, stale, forged and far-skipped messages and a rotation, stored sender key and group records field by field, a sealed group upload (layout 0x02) and distribution messages sealed with content types 0x11 and 0x12. docs/protocol.md §10, §11, §21.",
+        "group_id": h(GROUP),
+        "sender_keys": [k1.json("Alice's first sender key"), k2.json("Alice's second sender key (a rotation), its signing key of odd x"), kb.json("Bob's sender key")],
+        "chain": {
+            "sender_key": 0,
+            "messages": k1_steps.iter().zip(plaintexts).map(|(s, p)| group_step_json(s, p)).collect::<Vec<_>>(),
+        },
+        "distributions": [
+            { "sender_key": 0, "iteration": 0, "chain_key": h(k1.initial.chain_key), "encoding": h(&d1_at_0) },
+            { "sender_key": 0, "iteration": 1, "chain_key": h(k1_steps[0].next_chain_key), "encoding": h(&d1_at_1) },
+            { "sender_key": 1, "iteration": 0, "chain_key": h(k2.initial.chain_key), "encoding": h(&d2_at_0) },
+            { "sender_key": 2, "iteration": 0, "chain_key": h(kb.initial.chain_key), "encoding": h(&db_at_0) },
+        ],
+        "receiver": receiver,
+        "sender_key_records": sender_key_records,
+        "group_records": group_records,
+        "sealed_group": [upload],
+        "sealed_distributions": distribution_envelopes,
+        "negative": negative,
+    })
+}
+
+/// The group family's negative vectors: unsealing the shared layout, and
+/// each new decoder.
+#[allow(clippy::too_many_arguments)]
+fn group_negative(
+    alice: &(Identity, IdentityKeyPair),
+    alice_cert: &[u8],
+    carol: &(Identity, IdentityKeyPair),
+    trust_spec: &TrustSpec,
+    m0: &[u8],
+    ratchet_message: &[u8],
+    distribution: &[u8],
+    key: &reference::SendingKey,
+    record: &reference::SenderKeys,
+    group_record: &reference::GroupRecordFields<'_>,
+) -> Vec<Value> {
+    let mut negative = Vec::new();
+
+    // Shared payloads a certified sender (Alice) can write but no sealer
+    // does, unsealed at Carol's.
+    let shared = |content_type: u8, message: &[u8]| {
+        let mut content = reference::shared_content(alice_cert, message);
+        content[4 + alice_cert.len() + 1] = content_type;
+        content
+    };
+    let mut empty_group = key.clone();
+    let empty_group_message =
+        empty_group.encrypt(b"", b"x", nonce("group negative empty id")).message;
+    for (description, content, padding_byte) in [
+        ("the shared layout with content type 0x02", shared(0x02, m0), false),
+        ("the shared layout carrying a ratchet message", shared(0x03, ratchet_message), false),
+        (
+            "the shared layout carrying a sender key distribution message (0xFF 0xB1)",
+            shared(0x03, distribution),
+            false,
+        ),
+        (
+            "the shared layout carrying a group message whose group id is empty",
+            shared(0x03, &empty_group_message),
+            false,
+        ),
+        ("the shared layout with a padding byte of 0x01", shared(0x03, m0), true),
+    ] {
+        let label = format!("group negative: {description}");
+        let mut content = content;
+        let recipients = [&carol.0];
+        let e = secret(&format!("{label} ephemeral"));
+        let s = secret(&format!("{label} secret"));
+        let envelope = if padding_byte {
+            // Padding as the sealer would choose it, its last byte set.
+            let sealed = reference::seal_content(&alice.0, &content, &recipients, &e, &s, true);
+            content.extend(vec![0u8; sealed.padding]);
+            *content.last_mut().unwrap() = 1;
+            reference::seal_content(&alice.0, &content, &recipients, &e, &s, false).envelope(0)
+        } else {
+            reference::seal_content(&alice.0, &content, &recipients, &e, &s, true).envelope(0)
+        };
+        let err = unseal(&carol.1, &trust_spec.store(), Timestamp(NOW), &envelope).unwrap_err();
+        negative.push(json!({
+            "description": description,
+            "operation": "unseal",
+            "recipient_identity_seed": h(carol.0.seed),
+            "trust": trust_spec.json(),
+            "now": NOW,
+            "input": h(&envelope),
+            "error": error(err),
+        }));
+    }
+
+    // GroupMessage.
+    let g = GROUP.len();
+    let header_len = 2 + 4 + g + 4 + 4 + 24;
+    let signed_by =
+        |unsigned: &[u8]| cat(&[unsigned, &reference::ed25519_sign(&key.seed, unsigned)]);
+    let mut long_group = key.clone();
+    let long_group_message =
+        long_group.encrypt(&[b'g'; 65], b"x", nonce("group negative long id")).message;
+    let short_ciphertext = signed_by(&cat(&[&m0[..header_len], &reference::with_len(&[7u8; 15])]));
+    let mut too_long = m0.to_vec();
+    too_long[header_len..header_len + 4]
+        .copy_from_slice(&((sealwire::limits::MAX_PLAINTEXT_LEN + 17) as u32).to_be_bytes());
+    negative.extend(refused(
+        "GroupMessage",
+        |b| GroupMessage::parse(b).map(drop),
+        vec![
+            ("a group message one byte short", m0[..m0.len() - 1].to_vec()),
+            ("a group message with a trailing byte", cat(&[m0, &[0]])),
+            ("a group message without its signature", m0[..m0.len() - 64].to_vec()),
+            ("a group message cut inside its nonce", m0[..header_len - 1].to_vec()),
+            ("an empty group id", empty_group_message.clone()),
+            ("a group id of 65 bytes, one above MAX_GROUP_ID_LEN", long_group_message),
+            ("a ciphertext of 15 bytes, shorter than the AEAD tag", short_ciphertext),
+            (
+                "a ciphertext length of MAX_PLAINTEXT_LEN + 17, one above the longest ciphertext",
+                too_long,
+            ),
+            ("not escaped: 0xC1 alone", m0[1..].to_vec()),
+            ("a sender key distribution's tag (0xFF 0xB1)", cat(&[&[0xff, 0xb1], &m0[2..]])),
+            ("a group message of version 2 (0xFF 0xC2)", cat(&[&[0xff, 0xc2], &m0[2..]])),
+        ],
+    ));
+
+    // SenderKeyDistribution.
+    let d = distribution;
+    let with_signing_key = |k: &[u8; 32]| cat(&[&d[..d.len() - 32], k]);
+    let mut p = [0xffu8; 32];
+    p[31] = 0x7f;
+    p[0] = 0xed;
+    let mut p_plus_1 = p;
+    p_plus_1[0] = 0xee;
+    let mut neutral = [0u8; 32];
+    neutral[0] = 1;
+    let order_8 = curve25519_dalek::constants::EIGHT_TORSION[1].compress().to_bytes();
+    let public = curve25519_dalek::edwards::CompressedEdwardsY(key.public).decompress().unwrap();
+    let mixed = (public + curve25519_dalek::constants::EIGHT_TORSION[1]).compress().to_bytes();
+    assert!(SenderKeyDistribution::from_bytes(&with_signing_key(&mixed)).is_ok());
+    negative.extend(refused(
+        "SenderKeyDistribution",
+        |b| SenderKeyDistribution::from_bytes(b).map(drop),
+        vec![
+            ("a distribution one byte short", d[..d.len() - 1].to_vec()),
+            ("a distribution with a trailing byte", cat(&[d, &[0]])),
+            (
+                "an empty group id",
+                reference::distribution(b"", key.chain_id, 0, &key.chain_key, &key.public),
+            ),
+            (
+                "a group id of 65 bytes, one above MAX_GROUP_ID_LEN",
+                reference::distribution(&[b'g'; 65], key.chain_id, 0, &key.chain_key, &key.public),
+            ),
+            ("a signing key with y = p, a non-canonical encoding", with_signing_key(&p)),
+            (
+                "a signing key with y = p + 1, a non-canonical encoding of the neutral point",
+                with_signing_key(&p_plus_1),
+            ),
+            ("a signing key of small order: the neutral point (y = 1)", with_signing_key(&neutral)),
+            ("a signing key of small order: a point of order 8", with_signing_key(&order_8)),
+            (
+                "a signing key whose y (below p) is on no point of the curve",
+                with_signing_key(&off_curve()),
+            ),
+            ("a group message's tag (0xFF 0xC1)", cat(&[&[0xff, 0xc1], &d[2..]])),
+        ],
+    ));
+
+    // SenderKeyRecord: the record of two chains, changed one field at a
+    // time.
+    let base = record.encode();
+    let change = |f: &dyn Fn(&mut reference::SenderKeys)| {
+        let mut r = record.clone();
+        f(&mut r);
+        r.encode()
+    };
+    let identity_at = 2 + 8;
+    let mut bad_flag = base.clone();
+    bad_flag[identity_at] = 2;
+    let mut odd_identity = base.clone();
+    odd_identity[identity_at + 1 + 32] |= 0x80;
+    let six = change(&|r| {
+        for i in 0..4u32 {
+            let mut chain = r.chains[1].clone();
+            chain.chain_id = chain.chain_id.wrapping_add(i + 1);
+            r.chains.push(chain);
+        }
+    });
+    // A record whose last chain's counts are rewritten, with nothing after
+    // them.
+    let last_counts = |keys: u32, dropped: Option<u32>| {
+        let mut r = record.clone();
+        r.chains[1].keys.clear();
+        r.chains[1].dropped.clear();
+        let bytes = r.encode();
+        let mut out = bytes[..bytes.len() - 8].to_vec();
+        out.extend(keys.to_be_bytes());
+        if let Some(d) = dropped {
+            out.extend(d.to_be_bytes());
+        }
+        out
+    };
+    assert_eq!(record.chains[0].keys.len(), 2, "two kept keys in the first chain");
+    let k0 = record.chains[0].keys.clone();
+    let mut small_order_key = base.clone();
+    let signing_at = 2 + 8 + 1 + 33 + 1 + 4;
+    small_order_key[signing_at..signing_at + 32].copy_from_slice(&neutral);
+    negative.extend(refused(
+        "SenderKeyRecord",
+        |b| SenderKeyRecord::from_bytes(b).map(drop),
+        vec![
+            ("a record one byte short", base[..base.len() - 1].to_vec()),
+            ("a record with a trailing byte", cat(&[&base, &[0]])),
+            ("a record of version 2 (0xFF 0xD2)", cat(&[&[0xff, 0xd2], &base[2..]])),
+            ("an identity flag of 2", bad_flag),
+            ("an identity key with the sign bit set", odd_identity),
+            ("chains without an identity", change(&|r| r.identity = None)),
+            ("six chains, one above MAX_SENDER_KEY_CHAINS", six),
+            ("two chains with one chain id", change(&|r| r.chains[1].chain_id = r.chains[0].chain_id)),
+            ("a chain's signing key of small order (the neutral point)", small_order_key),
+            ("a chain whose start is above its next", change(&|r| r.chains[1].start = r.chains[1].next + 1)),
+            (
+                "a chain whose unknown_below is above its next",
+                change(&|r| r.chains[1].unknown_below = r.chains[1].next + 1),
+            ),
+            ("a kept key at the chain's next", change(&|r| r.chains[0].keys[1].0 = r.chains[0].next)),
+            ("a kept key below the chain's start", change(&|r| r.chains[0].keys[0].0 = r.chains[0].start - 1)),
+            ("one kept key twice", change(&|r| r.chains[0].keys[1] = k0[0])),
+            ("kept keys in decreasing order", change(&|r| r.chains[0].keys.reverse())),
+            ("an empty dropped range", change(&|r| r.chains[0].dropped = vec![(5, 5)])),
+            ("a dropped range past the chain's next", change(&|r| r.chains[0].dropped = vec![(5, 7)])),
+            ("a dropped range below the chain's start", change(&|r| r.chains[0].dropped = vec![(0, 2)])),
+            ("a dropped range holding a kept key", change(&|r| r.chains[0].dropped = vec![(3, 5)])),
+            (
+                "dropped ranges out of order",
+                change(&|r| {
+                    r.chains[0].keys.clear();
+                    r.chains[0].dropped = vec![(4, 5), (1, 2)];
+                }),
+            ),
+            (
+                "dropped ranges that overlap",
+                change(&|r| {
+                    r.chains[0].keys.clear();
+                    r.chains[0].dropped = vec![(1, 4), (3, 5)];
+                }),
+            ),
+            (
+                "2,001 kept keys in all: the first chain's 2 and a count of 1,999 in the second (the limit is over the record)",
+                last_counts(1999, None),
+            ),
+            ("a count of 3 kept keys with none after it", last_counts(3, None)),
+            (
+                "a count of 65 dropped ranges, one above MAX_SENDER_KEY_DROPPED_RANGES",
+                last_counts(0, Some(65)),
+            ),
+        ],
+    ));
+
+    // GroupRecord: Alice's record, changed one field at a time.
+    let base = reference::group_record(group_record);
+    let change = |f: &dyn Fn(&mut reference::GroupRecordFields<'_>)| {
+        let mut r = group_record.clone();
+        f(&mut r);
+        reference::group_record(&r)
+    };
+    let members_count_at = 2 + 8 + 4 + GROUP.len();
+    let mut many = base[..members_count_at].to_vec();
+    many.extend(1001u32.to_be_bytes());
+    many.extend(&base[members_count_at + 4..]);
+    let flags_at = base.len()
+        - 4
+        - group_record.senders.iter().map(Vec::len).sum::<usize>()
+        - 4
+        - group_record.distributed.iter().map(|(a, _)| a.len() + 33).sum::<usize>()
+        - 1;
+    let mut bad_rotate = base.clone();
+    bad_rotate[flags_at] = 2;
+    let key_flag_at = flags_at - 1 - 72;
+    let mut bad_key_flag = base.clone();
+    bad_key_flag[key_flag_at] = 2;
+    let first_holder_key = flags_at + 1 + 4 + group_record.distributed[0].0.len() + 1;
+    let mut odd_holder = base.clone();
+    odd_holder[first_holder_key + 31] |= 0x80;
+    let by_encoding = change(&|r| {
+        r.members.sort_by_key(|(app, user)| {
+            cat(&[&reference::with_len(app), &reference::with_len(user)])
+        })
+    });
+    assert_ne!(by_encoding, base);
+    negative.extend(refused(
+        "GroupRecord",
+        |b| GroupRecord::from_bytes(b).map(drop),
+        vec![
+            ("a record one byte short", base[..base.len() - 1].to_vec()),
+            ("a record with a trailing byte", cat(&[&base, &[0]])),
+            ("a record of version 2 (0xFF 0xE2)", cat(&[&[0xff, 0xe2], &base[2..]])),
+            ("an empty group id", change(&|r| r.group_id = b"")),
+            ("a group id of 65 bytes, one above MAX_GROUP_ID_LEN", change(&|r| r.group_id = &[b'g'; 65])),
+            ("a count of 1001 members, one above MAX_GROUP_MEMBERS", many),
+            (
+                "members in the order of their encodings (\"b\" before \"alice\"), not of their bytes",
+                by_encoding,
+            ),
+            ("a member twice", change(&|r| r.members[1] = r.members[0])),
+            ("a member whose app id has an upper-case letter", change(&|r| r.members[0].0 = b"App-a")),
+            ("a member with an empty user id", change(&|r| r.members[0].1 = b"")),
+            ("a sender key flag of 2", bad_key_flag),
+            ("a rotation flag of 2", bad_rotate),
+            (
+                "a rotation pending without a sender key",
+                change(&|r| {
+                    r.sender_key = None;
+                    r.distributed.clear();
+                }),
+            ),
+            (
+                "holders of the sender key without a sender key",
+                change(&|r| {
+                    r.sender_key = None;
+                    r.rotate = false;
+                }),
+            ),
+            ("holders out of order", change(&|r| r.distributed.swap(0, 2))),
+            (
+                "one device twice among the holders, under two identity keys",
+                change(&|r| r.distributed[2].0 = r.distributed[1].0.clone()),
+            ),
+            ("a holder's identity key with the sign bit set", odd_holder),
+            ("senders out of order", change(&|r| r.senders.reverse())),
+            ("a sender twice", change(&|r| r.senders[1] = r.senders[0].clone())),
+        ],
+    ));
+    negative
 }

@@ -671,6 +671,41 @@ pub struct Sealed {
     pub shares: Vec<Share>,
 }
 
+/// The layout byte of a payload with one entry per recipient (§10.2).
+pub const LAYOUT_ENTRIES: u8 = 0x01;
+/// The layout byte of a payload with one group message for all (§10.2).
+pub const LAYOUT_SHARED: u8 = 0x02;
+/// The content type of a group message (§10.2).
+pub const CONTENT_GROUP: u8 = 0x03;
+
+/// An entry's content type: `0x01` for an initial message, `0x02` for a
+/// ratchet message, with `0x10` added when its plaintext is a sender key
+/// distribution message.
+pub fn entry_type(message: &[u8], distribution: bool) -> u8 {
+    let base = if message[0] == 0x23 { 0x01 } else { 0x02 };
+    if distribution { base | 0x10 } else { base }
+}
+
+/// The content (§10.2) before padding, with one entry per recipient:
+/// (`Encode(IK_R)`, content type, message).
+pub fn entries_content(certificate: &[u8], entries: &[([u8; 33], u8, &[u8])]) -> Bytes {
+    let mut content = with_len(certificate);
+    content.push(LAYOUT_ENTRIES);
+    content.extend(u32be(entries.len() as u32));
+    for (recipient, content_type, message) in entries {
+        content.extend(recipient);
+        content.push(*content_type);
+        content.extend(with_len(message));
+    }
+    content
+}
+
+/// The content (§10.2) before padding, with one group message shared by
+/// every recipient.
+pub fn shared_content(certificate: &[u8], group_message: &[u8]) -> Bytes {
+    cat(&[&with_len(certificate), &[LAYOUT_SHARED, CONTENT_GROUP], &with_len(group_message)])
+}
+
 /// Seals for `recipients`, each with its message; `padded` pads each
 /// split envelope to its bucket.
 pub fn seal(
@@ -681,15 +716,26 @@ pub fn seal(
     secret: &[u8; 32],
     padded: bool,
 ) -> Sealed {
+    let entries: Vec<([u8; 33], u8, &[u8])> =
+        recipients.iter().map(|(r, m)| (r.encoded(), entry_type(m, false), *m)).collect();
+    let content = entries_content(certificate, &entries);
+    let identities: Vec<&Identity> = recipients.iter().map(|(r, _)| *r).collect();
+    seal_content(sender, &content, &identities, ephemeral, secret, padded)
+}
+
+/// Seals `content` (§10.2, unpadded: whatever its layout) for
+/// `recipients`; `padded` pads each split envelope to its bucket.
+pub fn seal_content(
+    sender: &Identity,
+    content: &[u8],
+    recipients: &[&Identity],
+    ephemeral: &[u8; 32],
+    secret: &[u8; 32],
+    padded: bool,
+) -> Sealed {
     let ephemeral_public = x25519_public(ephemeral);
     let encoded_e = encode_x25519(&ephemeral_public);
-    let mut content = with_len(certificate);
-    content.extend(u32be(recipients.len() as u32));
-    for (recipient, message) in recipients {
-        content.extend(recipient.encoded());
-        content.push(if message[0] == 0x23 { 0x01 } else { 0x02 });
-        content.extend(with_len(message));
-    }
+    let mut content = content.to_vec();
     // A split envelope is its 151-byte prefix plus the payload (content + 16).
     let unpadded = 151 + content.len() + 16;
     let padding = if padded { unpadded.max(512).next_power_of_two() - unpadded } else { 0 };
@@ -701,7 +747,7 @@ pub fn seal(
     let payload_hash = sha256(&payload);
     let shares = recipients
         .iter()
-        .map(|(recipient, _)| {
+        .map(|recipient| {
             let encoded_r = recipient.encoded();
             let ephemeral_dh = x25519(ephemeral, &recipient.x25519_public);
             let wrap_key = hkdf(
@@ -752,7 +798,7 @@ impl Sealed {
     pub fn prefix(&self, i: usize) -> Bytes {
         let share = &self.shares[i];
         cat(&[
-            &[0xc2],
+            &[0xc3],
             &share.recipient,
             &encode_x25519(&self.ephemeral_public),
             &self.commitment,
@@ -770,7 +816,7 @@ impl Sealed {
     /// The multi-recipient envelope (§11).
     pub fn multi(&self) -> Bytes {
         let mut out = cat(&[
-            &[0xd2],
+            &[0xd3],
             &encode_x25519(&self.ephemeral_public),
             &self.commitment,
             &u32be(self.shares.len() as u32),
@@ -981,9 +1027,41 @@ pub fn message_id(envelope: &[u8]) -> [u8; 16] {
     sha256(&cat(&[b"sealwire/message-id/v1", envelope]))[..16].try_into().unwrap()
 }
 
-/// A kept received message (sessions.md §3.6). `event`: 0 none, 1 new,
-/// 2 changed from `previous`.
+/// What a kept received message is (sessions.md §3.6): `0x00` a direct
+/// message, `0x01` a group message of the group, `0x02` a sender key of
+/// the group.
+pub enum ReceivedKind<'a> {
+    Message,
+    GroupMessage(&'a [u8]),
+    SenderKey(&'a [u8]),
+}
+
+/// A kept received message (sessions.md §3.6), version 2 (`0xFF 0x72`).
+/// `event`: 0 none, 1 new, 2 changed from `previous`.
+#[allow(clippy::too_many_arguments)]
 pub fn received(
+    id: &[u8; 16],
+    from: &[u8],
+    identity: &[u8; 32],
+    event: (u8, Option<&[u8; 32]>),
+    new_session: bool,
+    listed: bool,
+    kind: &ReceivedKind<'_>,
+    plaintext: &[u8],
+) -> Bytes {
+    let mut out = received_fields(0x72, id, from, identity, event, new_session, listed);
+    match kind {
+        ReceivedKind::Message => out.push(0),
+        ReceivedKind::GroupMessage(group) => out.extend(cat(&[&[1], &with_len(group)])),
+        ReceivedKind::SenderKey(group) => out.extend(cat(&[&[2], &with_len(group)])),
+    }
+    out.extend(with_len(plaintext));
+    out
+}
+
+/// A kept received message of version 1 (`0xFF 0x71`, before groups: no
+/// kind, every message a direct one), which decoders still read.
+pub fn received_v1(
     id: &[u8; 16],
     from: &[u8],
     identity: &[u8; 32],
@@ -992,12 +1070,25 @@ pub fn received(
     listed: bool,
     plaintext: &[u8],
 ) -> Bytes {
-    let mut out = cat(&[&[0xff, 0x71], id, from, &encode_identity(identity), &[event.0]]);
+    let mut out = received_fields(0x71, id, from, identity, event, new_session, listed);
+    out.extend(with_len(plaintext));
+    out
+}
+
+fn received_fields(
+    version: u8,
+    id: &[u8; 16],
+    from: &[u8],
+    identity: &[u8; 32],
+    event: (u8, Option<&[u8; 32]>),
+    new_session: bool,
+    listed: bool,
+) -> Bytes {
+    let mut out = cat(&[&[0xff, version], id, from, &encode_identity(identity), &[event.0]]);
     if let Some(previous) = event.1 {
         out.extend(encode_identity(previous));
     }
     out.push(u8::from(new_session) | (u8::from(listed) << 1));
-    out.extend(with_len(plaintext));
     out
 }
 
@@ -1018,6 +1109,395 @@ pub fn sent(
         for address in list {
             out.extend_from_slice(address);
         }
+    }
+    out
+}
+
+// ---- Groups: sender keys (docs/protocol.md §21) ----------------------------------------
+
+pub const GROUP_MESSAGE_KEY_INFO: &[u8] = b"sealwire/group/message-key/v1";
+pub const MAX_GROUP_ID_LEN: usize = 64;
+pub const MAX_SENDER_KEY_SKIP: u32 = 1000;
+pub const MAX_SENDER_KEY_SKIPPED_KEYS: usize = 2000;
+pub const MAX_SENDER_KEY_CHAINS: usize = 5;
+pub const MAX_SENDER_KEY_DROPPED_RANGES: usize = 64;
+
+pub fn ed25519_public(seed: &[u8; 32]) -> [u8; 32] {
+    ed25519_dalek::SigningKey::from_bytes(seed).verifying_key().to_bytes()
+}
+
+pub fn ed25519_sign(seed: &[u8; 32], message: &[u8]) -> [u8; 64] {
+    use ed25519_dalek::Signer;
+    ed25519_dalek::SigningKey::from_bytes(seed).sign(message).to_bytes()
+}
+
+/// Strict verification (RFC 8032 with ed25519-dalek's `verify_strict`).
+pub fn ed25519_verify(public: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
+    ed25519_dalek::VerifyingKey::from_bytes(public).is_ok_and(|key| {
+        key.verify_strict(message, &ed25519_dalek::Signature::from_bytes(signature)).is_ok()
+    })
+}
+
+/// The AEAD key of a group message from its seed.
+pub fn group_message_key(seed: &[u8; 32]) -> [u8; 32] {
+    hkdf(&[0u8; 32], seed, GROUP_MESSAGE_KEY_INFO, 32).try_into().unwrap()
+}
+
+/// A group message's header, the AEAD's associated data.
+pub fn group_header(group: &[u8], chain_id: u32, iteration: u32, nonce: &[u8; 24]) -> Bytes {
+    cat(&[&[0xff, 0xc1], &with_len(group), &u32be(chain_id), &u32be(iteration), nonce])
+}
+
+/// A sender key distribution message.
+pub fn distribution(
+    group: &[u8],
+    chain_id: u32,
+    iteration: u32,
+    chain_key: &[u8; 32],
+    signing_key: &[u8; 32],
+) -> Bytes {
+    cat(&[
+        &[0xff, 0xb1],
+        &with_len(group),
+        &u32be(chain_id),
+        &u32be(iteration),
+        chain_key,
+        signing_key,
+    ])
+}
+
+/// Everything one group message's encryption computes.
+pub struct GroupStep {
+    pub iteration: u32,
+    pub chain_key: [u8; 32],
+    pub message_key_seed: [u8; 32],
+    pub next_chain_key: [u8; 32],
+    pub aead_key: [u8; 32],
+    pub nonce: [u8; 24],
+    pub subkey: [u8; 32],
+    pub header: Bytes,
+    pub ciphertext: Bytes,
+    pub signed: Bytes,
+    pub signature: [u8; 64],
+    pub message: Bytes,
+}
+
+/// The sending side of a sender key.
+#[derive(Clone)]
+pub struct SendingKey {
+    pub chain_id: u32,
+    pub iteration: u32,
+    pub chain_key: [u8; 32],
+    pub seed: [u8; 32],
+    pub public: [u8; 32],
+}
+
+impl SendingKey {
+    /// From its three draws: the chain id (4 bytes, big-endian), the chain
+    /// key, the Ed25519 seed.
+    pub fn generate(chain_id: [u8; 4], chain_key: [u8; 32], seed: [u8; 32]) -> Self {
+        Self {
+            chain_id: u32::from_be_bytes(chain_id),
+            iteration: 0,
+            chain_key,
+            seed,
+            public: ed25519_public(&seed),
+        }
+    }
+
+    pub fn encrypt(&mut self, group: &[u8], plaintext: &[u8], nonce: [u8; 24]) -> GroupStep {
+        let (next_chain_key, message_key_seed) = kdf_ck(&self.chain_key);
+        let aead_key = group_message_key(&message_key_seed);
+        let header = group_header(group, self.chain_id, self.iteration, &nonce);
+        let ciphertext = xaead_seal(&aead_key, &nonce, &header, plaintext);
+        let signed = cat(&[&header, &with_len(&ciphertext)]);
+        let signature = ed25519_sign(&self.seed, &signed);
+        let step = GroupStep {
+            iteration: self.iteration,
+            chain_key: self.chain_key,
+            message_key_seed,
+            next_chain_key,
+            aead_key,
+            nonce,
+            subkey: hchacha20(&aead_key, &nonce[..16]),
+            header,
+            ciphertext,
+            message: cat(&[&signed, &signature]),
+            signed,
+            signature,
+        };
+        self.chain_key = next_chain_key;
+        self.iteration += 1;
+        step
+    }
+
+    /// The distribution message of the key as it is now.
+    pub fn distribution(&self, group: &[u8]) -> Bytes {
+        distribution(group, self.chain_id, self.iteration, &self.chain_key, &self.public)
+    }
+
+    /// The stored form inside a group record: chain id, iteration, chain
+    /// key, signing seed.
+    pub fn stored(&self) -> Bytes {
+        cat(&[&u32be(self.chain_id), &u32be(self.iteration), &self.chain_key, &self.seed])
+    }
+}
+
+/// A group message's fields (the reference reads only well-formed ones).
+pub struct GroupMessageFields {
+    pub chain_id: u32,
+    pub iteration: u32,
+    pub nonce: [u8; 24],
+    pub header: Bytes,
+    pub ciphertext: Bytes,
+    pub signed: Bytes,
+    pub signature: [u8; 64],
+}
+
+pub fn group_message_fields(message: &[u8]) -> GroupMessageFields {
+    assert_eq!(message[..2], [0xff, 0xc1]);
+    let group_len = u32::from_be_bytes(message[2..6].try_into().unwrap()) as usize;
+    let at = 6 + group_len;
+    let header_len = at + 4 + 4 + 24;
+    let ct_len =
+        u32::from_be_bytes(message[header_len..header_len + 4].try_into().unwrap()) as usize;
+    let signed_len = header_len + 4 + ct_len;
+    assert_eq!(message.len(), signed_len + 64);
+    GroupMessageFields {
+        chain_id: u32::from_be_bytes(message[at..at + 4].try_into().unwrap()),
+        iteration: u32::from_be_bytes(message[at + 4..at + 8].try_into().unwrap()),
+        nonce: message[at + 8..header_len].try_into().unwrap(),
+        header: message[..header_len].to_vec(),
+        ciphertext: message[header_len + 4..signed_len].to_vec(),
+        signed: message[..signed_len].to_vec(),
+        signature: message[signed_len..].try_into().unwrap(),
+    }
+}
+
+/// One of a sender's chains as a member keeps it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReceivingChain {
+    pub chain_id: u32,
+    pub signing_key: [u8; 32],
+    pub start: u32,
+    pub next: u32,
+    pub chain_key: [u8; 32],
+    pub unknown_below: u32,
+    /// (iteration, message key seed), increasing.
+    pub keys: Vec<(u32, [u8; 32])>,
+    /// [start, end) ranges of iterations whose keys were dropped.
+    pub dropped: Vec<(u32, u32)>,
+}
+
+/// What a member keeps of one sender device's sender keys in one group.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SenderKeys {
+    pub revision: u64,
+    /// The sender's Ed25519 identity key.
+    pub identity: Option<[u8; 32]>,
+    pub chains: Vec<ReceivingChain>,
+}
+
+impl SenderKeys {
+    pub fn skipped(&self) -> usize {
+        self.chains.iter().map(|c| c.keys.len()).sum()
+    }
+
+    /// Takes in a distribution message from `sender`; whether the record
+    /// changed.
+    pub fn process(&mut self, sender: &[u8; 32], distribution: &[u8]) -> bool {
+        assert_eq!(distribution[..2], [0xff, 0xb1]);
+        let group_len = u32::from_be_bytes(distribution[2..6].try_into().unwrap()) as usize;
+        let d = &distribution[6 + group_len..];
+        assert_eq!(d.len(), 4 + 4 + 32 + 32);
+        let chain_id = u32::from_be_bytes(d[..4].try_into().unwrap());
+        let iteration = u32::from_be_bytes(d[4..8].try_into().unwrap());
+        let chain_key: [u8; 32] = d[8..40].try_into().unwrap();
+        let signing_key: [u8; 32] = d[40..72].try_into().unwrap();
+        if self.identity != Some(*sender) {
+            self.chains.clear();
+            self.identity = Some(*sender);
+        }
+        if let Some(at) = self.chains.iter().position(|c| c.chain_id == chain_id) {
+            if self.chains[at].signing_key == signing_key {
+                return false;
+            }
+            self.chains.remove(at);
+        }
+        self.chains.push(ReceivingChain {
+            chain_id,
+            signing_key,
+            start: iteration,
+            next: iteration,
+            chain_key,
+            unknown_below: 0,
+            keys: Vec::new(),
+            dropped: Vec::new(),
+        });
+        if self.chains.len() > MAX_SENDER_KEY_CHAINS {
+            self.chains.remove(0);
+        }
+        true
+    }
+
+    /// Decrypts a group message from `sender`; errors are named as
+    /// sealwire's `Debug` prints them. Changes nothing on an error.
+    pub fn decrypt(&mut self, sender: &[u8; 32], message: &[u8]) -> Result<Bytes, &'static str> {
+        if self.identity != Some(*sender) {
+            return Err("Group(NoSenderKey)");
+        }
+        let m = group_message_fields(message);
+        let at = self
+            .chains
+            .iter()
+            .position(|c| c.chain_id == m.chain_id)
+            .ok_or("Group(NoSenderKey)")?;
+        let chain = &self.chains[at];
+        if !ed25519_verify(&chain.signing_key, &m.signed, &m.signature) {
+            return Err("Group(InvalidSignature)");
+        }
+        let i = m.iteration;
+        enum Plan {
+            Skipped(usize),
+            Forward(Vec<(u32, [u8; 32])>, [u8; 32]),
+        }
+        let (seed, plan) = if i >= chain.next {
+            if i - chain.next > MAX_SENDER_KEY_SKIP || i == u32::MAX {
+                return Err("Decrypt(TooManySkipped)");
+            }
+            let mut ck = chain.chain_key;
+            let mut skipped = Vec::new();
+            for n in chain.next..i {
+                let (next, key) = kdf_ck(&ck);
+                skipped.push((n, key));
+                ck = next;
+            }
+            let (next, key) = kdf_ck(&ck);
+            (key, Plan::Forward(skipped, next))
+        } else if i < chain.start {
+            return Err("Decrypt(StaleMessage)");
+        } else if let Some(index) = chain.keys.iter().position(|(n, _)| *n == i) {
+            (chain.keys[index].1, Plan::Skipped(index))
+        } else if chain.dropped.iter().any(|(s, e)| (*s..*e).contains(&i)) {
+            return Err("Decrypt(KeyDropped)");
+        } else if i < chain.unknown_below {
+            return Err("Decrypt(StaleMessage)");
+        } else {
+            return Err("Decrypt(Duplicate)");
+        };
+        let key = group_message_key(&seed);
+        let plaintext =
+            xaead_open(&key, &m.nonce, &m.header, &m.ciphertext).ok_or("Decrypt(Failed)")?;
+        let chain = &mut self.chains[at];
+        match plan {
+            Plan::Skipped(index) => {
+                chain.keys.remove(index);
+            }
+            Plan::Forward(skipped, next) => {
+                chain.chain_key = next;
+                chain.next = i + 1;
+                chain.keys.extend(skipped);
+                self.enforce_limits();
+            }
+        }
+        Ok(plaintext)
+    }
+
+    /// Past MAX_SENDER_KEY_SKIPPED_KEYS, drops the lowest keys of the
+    /// oldest chains first, recording them as ranges (a key next to the
+    /// last range extends it); past MAX_SENDER_KEY_DROPPED_RANGES, forgets
+    /// the oldest ranges of the oldest chains first, raising
+    /// `unknown_below` to their ends.
+    fn enforce_limits(&mut self) {
+        let mut excess = self.skipped().saturating_sub(MAX_SENDER_KEY_SKIPPED_KEYS);
+        for chain in &mut self.chains {
+            let n = excess.min(chain.keys.len());
+            for (counter, _) in chain.keys.drain(..n) {
+                match chain.dropped.last_mut() {
+                    Some(last) if last.1 == counter => last.1 = counter + 1,
+                    _ => chain.dropped.push((counter, counter + 1)),
+                }
+            }
+            excess -= n;
+        }
+        let mut ranges: usize = self.chains.iter().map(|c| c.dropped.len()).sum();
+        for chain in &mut self.chains {
+            while ranges > MAX_SENDER_KEY_DROPPED_RANGES && !chain.dropped.is_empty() {
+                let (_, end) = chain.dropped.remove(0);
+                chain.unknown_below = chain.unknown_below.max(end);
+                ranges -= 1;
+            }
+        }
+    }
+
+    /// The stored form.
+    pub fn encode(&self) -> Bytes {
+        let mut out = cat(&[&[0xff, 0xd1], &self.revision.to_be_bytes()]);
+        match &self.identity {
+            Some(key) => out.extend(cat(&[&[1], &encode_identity(key)])),
+            None => out.push(0),
+        }
+        out.push(self.chains.len() as u8);
+        for c in &self.chains {
+            out.extend(cat(&[
+                &u32be(c.chain_id),
+                &c.signing_key,
+                &u32be(c.start),
+                &u32be(c.next),
+                &c.chain_key,
+                &u32be(c.unknown_below),
+                &u32be(c.keys.len() as u32),
+            ]));
+            for (n, key) in &c.keys {
+                out.extend(cat(&[&u32be(*n), key]));
+            }
+            out.extend(u32be(c.dropped.len() as u32));
+            for (s, e) in &c.dropped {
+                out.extend(cat(&[&u32be(*s), &u32be(*e)]));
+            }
+        }
+        out
+    }
+}
+
+/// A stored group record's fields.
+#[derive(Clone)]
+pub struct GroupRecordFields<'a> {
+    pub revision: u64,
+    pub group_id: &'a [u8],
+    /// (app id, user id), in the order stored.
+    pub members: Vec<(&'a [u8], &'a [u8])>,
+    /// The sending key's stored form (`SendingKey::stored`).
+    pub sender_key: Option<Bytes>,
+    pub rotate: bool,
+    /// (address, Ed25519 identity key).
+    pub distributed: Vec<(Bytes, [u8; 32])>,
+    /// Addresses.
+    pub senders: Vec<Bytes>,
+}
+
+pub fn group_record(f: &GroupRecordFields<'_>) -> Bytes {
+    let mut out = cat(&[
+        &[0xff, 0xe1],
+        &f.revision.to_be_bytes(),
+        &with_len(f.group_id),
+        &u32be(f.members.len() as u32),
+    ]);
+    for (app, user) in &f.members {
+        out.extend(cat(&[&with_len(app), &with_len(user)]));
+    }
+    match &f.sender_key {
+        Some(stored) => out.extend(cat(&[&[1], stored])),
+        None => out.push(0),
+    }
+    out.push(u8::from(f.rotate));
+    out.extend(u32be(f.distributed.len() as u32));
+    for (address, key) in &f.distributed {
+        out.extend(cat(&[address, &encode_identity(key)]));
+    }
+    out.extend(u32be(f.senders.len() as u32));
+    for address in &f.senders {
+        out.extend_from_slice(address);
     }
     out
 }
