@@ -11,10 +11,10 @@ use sealwire::rand_core::UnwrapErr;
 use sealwire::sqlite::{SqliteStore, StorageKey};
 use sealwire::{
     Address, AppId, CertificateKey, CertificateKeyPair, Device, DeviceId, GroupId, GroupSent,
-    IdentityEvent, IdentityKey, IdentityKeyPair, InitialMessage, IssuerCertificate, MemoryStore,
-    MessageId, MultiRecipientEnvelope, OneTimePreKeyPair, PreKeyBundle, PreKeyId, Publication,
-    Received, ReceivedKind, SenderCertificate, Sent, Session, SignedPreKeyPair, Timestamp,
-    TrustRoot, TrustStore, UserAddress, UserId,
+    IdentityEvent, IdentityKey, IdentityKeyPair, InitialMessage, IssuerCertificate, MessageId,
+    MultiRecipientEnvelope, OneTimePreKeyPair, PreKeyBundle, PreKeyId, Publication, Received,
+    ReceivedKind, SenderCertificate, Sent, Session, SignedPreKeyPair, Timestamp, TrustRoot,
+    TrustStore, UserAddress, UserId,
 };
 
 use crate::boundary;
@@ -87,12 +87,15 @@ pub struct sealwire_address {
 type Dev = Device<AnyStore>;
 type Rng = UnwrapErr<getrandom::SysRng>;
 
-/// The operating system's RNG, checked first so that a failing one gives
-/// an error rather than a panic.
+/// The operating system's RNG, checked once per process so that one that
+/// does not work gives `SEALWIRE_ERROR_RANDOM` rather than a panic. (One
+/// that fails later, which the operating systems sealwire runs on do not
+/// do once they have given bytes, panics inside the library and gives
+/// `SEALWIRE_ERROR_PANIC`.)
 fn rng() -> Result<Rng, i32> {
-    let mut probe = [0u8; 1];
-    getrandom::fill(&mut probe).map_err(|_| SEALWIRE_ERROR_RANDOM)?;
-    Ok(UnwrapErr(getrandom::SysRng))
+    static WORKS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let works = *WORKS.get_or_init(|| getrandom::fill(&mut [0u8; 1]).is_ok());
+    if works { Ok(UnwrapErr(getrandom::SysRng)) } else { Err(SEALWIRE_ERROR_RANDOM) }
 }
 
 fn text<'a>(ptr: *const u8, len: usize) -> Result<&'a str, i32> {
@@ -548,7 +551,7 @@ fn store_of(
     existing: bool,
 ) -> Result<AnyStore, i32> {
     if path_len == 0 {
-        return Ok(AnyStore::Memory(MemoryStore::new()));
+        return Ok(AnyStore::Memory(Box::default()));
     }
     let path = text(path, path_len)?;
     let key: [u8; 32] =

@@ -6,9 +6,9 @@
 use std::cell::RefCell;
 use std::ffi::{CStr, c_char};
 
-use sealwire::sqlite::SqliteStoreError;
 #[cfg(test)]
 use sealwire::Action;
+use sealwire::sqlite::SqliteStoreError;
 use sealwire::{DecodeError, DeviceError, Error};
 
 use crate::store::AnyStoreError;

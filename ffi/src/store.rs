@@ -15,7 +15,7 @@ use sealwire::{
 
 /// The store behind a device handle.
 pub(crate) enum AnyStore {
-    Memory(MemoryStore),
+    Memory(Box<MemoryStore>),
     Sqlite(Box<SqliteStore>),
 }
 
