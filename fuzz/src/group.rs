@@ -70,7 +70,7 @@ struct Side {
 pub fn run(ops: Vec<GroupOp>) {
     let mut rng = ChaCha20Rng::seed_from_u64(ops.len() as u64);
     let group = GroupId::new(b"fuzz").expect("group id");
-    let mut make = |rng: &mut ChaCha20Rng| {
+    let make = |rng: &mut ChaCha20Rng| {
         let identity = *IdentityKeyPair::generate(rng).public();
         let key = SenderKey::generate(rng);
         let first = key.distribution(&group);

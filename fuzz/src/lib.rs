@@ -1,5 +1,6 @@
 //! Helpers shared by the fuzz targets, and the conversation model.
 
+pub mod c_abi;
 pub mod conversation;
 pub mod devices;
 pub mod group;
