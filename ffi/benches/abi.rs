@@ -21,7 +21,9 @@ use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 use sealwire::rand_core::UnwrapErr;
-use sealwire::{IdentityKeyPair, OneTimePreKeyPair, PreKeyBundle, PreKeyId, Session, SignedPreKeyPair};
+use sealwire::{
+    IdentityKeyPair, OneTimePreKeyPair, PreKeyBundle, PreKeyId, Session, SignedPreKeyPair,
+};
 use sealwire_ffi::*;
 
 type Rng = UnwrapErr<getrandom::SysRng>;
@@ -52,7 +54,10 @@ fn handles(a: &Session, b: &Session) -> (*mut sealwire_session, *mut sealwire_se
     let (mut ha, mut hb) = (null_mut(), null_mut());
     for (s, h) in [(a, &mut ha), (b, &mut hb)] {
         let bytes = s.to_bytes();
-        assert_eq!(unsafe { sealwire_session_from_bytes(bytes.as_ptr(), bytes.len(), h) }, SEALWIRE_OK);
+        assert_eq!(
+            unsafe { sealwire_session_from_bytes(bytes.as_ptr(), bytes.len(), h) },
+            SEALWIRE_OK
+        );
     }
     (ha, hb)
 }
@@ -111,7 +116,9 @@ fn main() {
     let mut r = rng();
     {
         let mut group = c.benchmark_group("message 64 B");
-        group.bench_function("Rust API", |bench| bench.iter(|| rust_message(&mut r, &mut a, &mut b)));
+        group.bench_function("Rust API", |bench| {
+            bench.iter(|| rust_message(&mut r, &mut a, &mut b))
+        });
         group.bench_function("C ABI", |bench| bench.iter(|| c_message(ha, hb)));
         group.finish();
     }

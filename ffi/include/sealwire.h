@@ -761,6 +761,34 @@ int32_t sealwire_device_approve_identity(struct sealwire_device *device,
                                          uint64_t now);
 
 /*
+ Sets the trust policy for identity keys: `first_contact` and
+ `on_change` each 0 (accept and report, the default) or 1 (ask the
+ user: such keys are refused with 810 or 811 until
+ `sealwire_device_approve_identity`). Not stored: set it after every
+ create or open.
+
+ # Safety
+ See the module's contract.
+ */
+int32_t sealwire_device_set_trust_policy(struct sealwire_device *device,
+                                         int32_t first_contact,
+                                         int32_t on_change);
+
+/*
+ Marks the key of `address` verified, once the user compared `number`
+ (the text `sealwire_device_safety_number` gave) with the peer's. A
+ number that is not the current one gives 815 and marks nothing.
+
+ # Safety
+ See the module's contract.
+ */
+int32_t sealwire_device_mark_verified(struct sealwire_device *device,
+                                      const struct sealwire_address *address,
+                                      const uint8_t *number,
+                                      size_t number_len,
+                                      uint64_t now);
+
+/*
  Tells the device its store was restored from a backup.
 
  # Safety

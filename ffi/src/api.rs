@@ -10,11 +10,11 @@
 use sealwire::rand_core::UnwrapErr;
 use sealwire::sqlite::{SqliteStore, StorageKey};
 use sealwire::{
-    Address, AppId, CertificateKey, CertificateKeyPair, Device, DeviceId, GroupId, GroupSent,
-    IdentityEvent, IdentityKey, IdentityKeyPair, InitialMessage, IssuerCertificate, MessageId,
-    MultiRecipientEnvelope, OneTimePreKeyPair, PreKeyBundle, PreKeyId, Publication, Received,
-    ReceivedKind, SenderCertificate, Sent, Session, SignedPreKeyPair, Timestamp, TrustRoot,
-    TrustStore, UserAddress, UserId,
+    Address, AppId, CertificateKey, CertificateKeyPair, Decision, Device, DeviceId, GroupId,
+    GroupSent, IdentityEvent, IdentityKey, IdentityKeyPair, InitialMessage, IssuerCertificate,
+    MessageId, MultiRecipientEnvelope, OneTimePreKeyPair, PreKeyBundle, PreKeyId, Publication,
+    Received, ReceivedKind, SenderCertificate, Sent, Session, SignedPreKeyPair, Timestamp,
+    TrustRoot, TrustStore, UserAddress, UserId,
 };
 
 use crate::boundary;
@@ -1152,6 +1152,66 @@ pub unsafe extern "C" fn sealwire_device_approve_identity(
         let identity = identity_key(identity, identity_len)?;
         with(device, Kind::Device, |d: &mut Dev| {
             coded(d.approve_identity(&address, &identity, Timestamp(now)))
+        })
+    })
+}
+
+/// Sets the trust policy for identity keys: `first_contact` and
+/// `on_change` each 0 (accept and report, the default) or 1 (ask the
+/// user: such keys are refused with 810 or 811 until
+/// `sealwire_device_approve_identity`). Not stored: set it after every
+/// create or open.
+///
+/// # Safety
+/// See the module's contract.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sealwire_device_set_trust_policy(
+    device: *mut sealwire_device,
+    first_contact: i32,
+    on_change: i32,
+) -> i32 {
+    boundary(|| {
+        let decision = |d: i32| match d {
+            0 => Ok(Decision::Accept),
+            1 => Ok(Decision::AskUser),
+            _ => Err(SEALWIRE_ERROR_INVALID_ARGUMENT),
+        };
+        let (first_contact, on_change) = (decision(first_contact)?, decision(on_change)?);
+        with(device, Kind::Device, |d: &mut Dev| {
+            let mut policy = d.policy().clone();
+            policy.first_contact = first_contact;
+            policy.on_change = on_change;
+            d.set_policy(policy);
+            Ok(())
+        })
+    })
+}
+
+/// Marks the key of `address` verified, once the user compared `number`
+/// (the text `sealwire_device_safety_number` gave) with the peer's. A
+/// number that is not the current one gives 815 and marks nothing.
+///
+/// # Safety
+/// See the module's contract.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sealwire_device_mark_verified(
+    device: *mut sealwire_device,
+    address: *const sealwire_address,
+    number: *const u8,
+    number_len: usize,
+    now: u64,
+) -> i32 {
+    boundary(|| {
+        let address = address_of(address)?;
+        let number = input(number, number_len)?;
+        with(device, Kind::Device, |d: &mut Dev| {
+            let current = coded(d.safety_number(&address))?;
+            if current.to_string().as_bytes() != number {
+                return Err(i32::from(
+                    sealwire::DeviceError::<()>::SafetyNumberMismatch(address).code(),
+                ));
+            }
+            coded(d.mark_verified(&address, &current, Timestamp(now)))
         })
     })
 }

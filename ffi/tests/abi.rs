@@ -294,7 +294,20 @@ fn a_conversation_a_group_and_a_restart_through_the_abi() {
         );
         assert_eq!(sealwire_device_safety_number(alice, &to_bob, &mut on_alice), SEALWIRE_OK);
         assert_eq!(sealwire_device_safety_number(bob, &to_alice, &mut on_bob), SEALWIRE_OK);
-        assert_eq!(take(on_alice), take(on_bob));
+        let number = take(on_alice);
+        assert_eq!(number, take(on_bob));
+        let mut other = number.clone();
+        other[0] ^= 1;
+        assert_eq!(
+            sealwire_device_mark_verified(alice, &to_bob, other.as_ptr(), other.len(), NOW),
+            815
+        );
+        assert_eq!(
+            sealwire_device_mark_verified(alice, &to_bob, number.as_ptr(), number.len(), NOW),
+            SEALWIRE_OK
+        );
+        assert_eq!(sealwire_device_set_trust_policy(alice, 1, 2), SEALWIRE_ERROR_INVALID_ARGUMENT);
+        assert_eq!(sealwire_device_set_trust_policy(alice, 1, 1), SEALWIRE_OK);
 
         for dev in [alice, bob] {
             assert_eq!(sealwire_device_free(dev), SEALWIRE_OK);
@@ -370,6 +383,8 @@ fn every_function_refuses_nulls_and_zero_lengths() {
             sealwire_device_safety_number(null_mut(), null_address, &mut b),
             sealwire_device_approve_identity(null_mut(), null_address, null(), 0, NOW),
             sealwire_device_after_restore(null_mut()),
+            sealwire_device_set_trust_policy(null_mut(), 0, 0),
+            sealwire_device_mark_verified(null_mut(), null_address, null(), 0, NOW),
             sealwire_device_create_group(null_mut(), null(), 0, null(), 0),
             sealwire_device_add_group_members(null_mut(), null(), 0, null(), 0),
             sealwire_device_remove_group_members(null_mut(), null(), 0, null(), 0),
