@@ -665,6 +665,9 @@ pub enum GroupError {
     /// The members' device lists name more devices than
     /// [`crate::limits::MAX_GROUP_DEVICES`].
     TooManyDevices,
+    /// A sender key from one more device than a group record holds
+    /// (at most [`crate::limits::MAX_GROUP_DEVICES`] senders): refused.
+    TooManySenders,
 }
 
 impl GroupError {
@@ -678,6 +681,7 @@ impl GroupError {
             Self::GroupExists => 1005,
             Self::TooManyMembers => 1006,
             Self::TooManyDevices => 1007,
+            Self::TooManySenders => 1008,
         }
     }
 
@@ -690,7 +694,7 @@ impl GroupError {
     pub const fn action(&self) -> Action {
         match self {
             Self::NoSenderKey | Self::UnknownGroup => Action::KeepForLater,
-            Self::InvalidSignature | Self::NotAMember => Action::Drop,
+            Self::InvalidSignature | Self::NotAMember | Self::TooManySenders => Action::Drop,
             Self::GroupExists | Self::TooManyMembers | Self::TooManyDevices => Action::FixRequest,
         }
     }
@@ -706,6 +710,7 @@ impl fmt::Display for GroupError {
             Self::GroupExists => "a group of that id exists already",
             Self::TooManyMembers => "more members than MAX_GROUP_MEMBERS",
             Self::TooManyDevices => "more devices than MAX_GROUP_DEVICES",
+            Self::TooManySenders => "more senders in one group than MAX_GROUP_DEVICES",
         })
     }
 }
@@ -908,6 +913,7 @@ mod tests {
             Error::Group(GroupError::GroupExists),
             Error::Group(GroupError::TooManyMembers),
             Error::Group(GroupError::TooManyDevices),
+            Error::Group(GroupError::TooManySenders),
         ];
         let mut codes: alloc::vec::Vec<u16> = all.iter().map(Error::code).collect();
         for e in &all {

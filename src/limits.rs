@@ -227,6 +227,13 @@ pub const MAX_SENDER_KEY_SKIPPED_KEYS: usize = 2000;
 /// [`crate::GroupError::NoSenderKey`].
 pub const MAX_SENDER_KEY_CHAINS: usize = 5;
 
+/// The most ids of chains a device remembers having forgotten, for one
+/// sender device in one group (4 bytes each): a sender key for one of them,
+/// handed out again (by a sender restored from an older backup), is
+/// refused, so that the chain cannot start over and open again messages
+/// this device had read.
+pub const MAX_SENDER_KEY_RETIRED_CHAINS: usize = 32;
+
 /// The most ranges of dropped message numbers a device records for one
 /// sender device in one group (8 bytes each), to tell a replay from a
 /// message whose key was dropped, as [`MAX_DROPPED_RANGES`] does for

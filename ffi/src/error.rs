@@ -181,6 +181,7 @@ pub(crate) const TABLE: &[(i32, &CStr, i32)] = &[
     (1005, c"group: the group exists already", SEALWIRE_ACTION_FIX_REQUEST),
     (1006, c"group: too many members", SEALWIRE_ACTION_FIX_REQUEST),
     (1007, c"group: too many devices", SEALWIRE_ACTION_FIX_REQUEST),
+    (1008, c"group: too many senders in one group", SEALWIRE_ACTION_DROP),
 ];
 
 /// The code of a store error.
@@ -439,6 +440,7 @@ mod tests {
                 GroupError::GroupExists,
                 GroupError::TooManyMembers,
                 GroupError::TooManyDevices,
+                GroupError::TooManySenders,
             ]
             .map(Error::Group),
         );

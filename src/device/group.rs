@@ -17,6 +17,7 @@ use crate::group::{GroupId, GroupMessage, GroupRecord, SenderKeyDistribution};
 use crate::identity::IdentityKey;
 use crate::limits::{MAX_GROUP_DEVICES, MAX_PENDING_RECEIVED, MAX_PENDING_SENT, MAX_PLAINTEXT_LEN};
 use crate::store::{Changes, Store};
+use crate::trust::Seen;
 
 /// What [`Device::send_to_group`] made: the uploads for the relay, in the
 /// order to upload them. Every one of them is also kept as a pending sent
@@ -130,16 +131,58 @@ impl<S: Store> Device<S> {
             let mut members = record.members().to_vec();
             change(&mut members);
             let removed = record.set_members(&members)?;
-            let mut changes = Changes::new();
-            for user in &removed {
-                for sender in record.remove_senders_of(user) {
-                    changes.delete_sender_key(group.clone(), sender);
-                }
-            }
-            if !removed.is_empty() {
+            // This user is never removed from its own devices' view: they
+            // stay recipients and senders whether or not the list names it.
+            let own = device.address().user();
+            if removed.iter().any(|user| user != own) {
                 record.require_rotation();
             }
             record.bump();
+            let mut changes = Changes::new();
+            changes.put_group(record);
+            device.commit(changes)
+        })
+    }
+
+    /// Makes this device's next message to `group` go out under a new
+    /// sender key, handed to the recipients of that message only: after a
+    /// device was stolen, once it is off its user's device list (or its
+    /// key denied), or at any time the application chooses.
+    ///
+    /// # Errors
+    /// [`GroupError::UnknownGroup`]; [`DeviceError::Store`],
+    /// [`DeviceError::Conflict`].
+    pub fn rotate_group_key(&mut self, group: &GroupId) -> DeviceResult<(), S> {
+        self.attempt(|device| {
+            let mut record = device.load_group(group)?;
+            if record.sender_key().is_none() || record.rotation_pending() {
+                return Ok(());
+            }
+            record.require_rotation();
+            record.bump();
+            let mut changes = Changes::new();
+            changes.put_group(record);
+            device.commit(changes)
+        })
+    }
+
+    /// Hands this device's current sender key for `group` to `to` again
+    /// with the next group message: for a device that reports it never got
+    /// it (its group messages answer [`GroupError::NoSenderKey`] and no key
+    /// arrives), after the relay lost it. Nothing changes if `to` did not
+    /// hold it.
+    ///
+    /// # Errors
+    /// [`GroupError::UnknownGroup`]; [`DeviceError::Store`],
+    /// [`DeviceError::Conflict`].
+    pub fn resend_group_key(&mut self, group: &GroupId, to: &Address) -> DeviceResult<(), S> {
+        self.attempt(|device| {
+            let mut record = device.load_group(group)?;
+            if !record.forget_holder(to) {
+                return Ok(());
+            }
+            record.bump();
+            let mut changes = Changes::new();
             changes.put_group(record);
             device.commit(changes)
         })
@@ -238,8 +281,11 @@ impl<S: Store> Device<S> {
             return Err(DeviceError::NoRecipients { missing });
         }
 
-        let rotated = record.check_holders(&recipients) || record.sender_key().is_none();
-        let key = record.sending_key(rng);
+        let epoch = self.account.epoch();
+        let rotated = record.check_holders(&recipients)
+            || record.sender_key().is_none()
+            || record.key_epoch() < epoch;
+        let key = record.sending_key(rng, epoch);
         let distribution = key.distribution(group);
         let message = key.encrypt(rng, group, plaintext)?;
 
@@ -359,6 +405,12 @@ impl<S: Store> Device<S> {
             changes.put_sender_key(group.clone(), from.clone(), keys);
         }
         if !record.senders().contains(from) {
+            if record.senders().len() >= MAX_GROUP_DEVICES {
+                return Err(DeviceError::Group {
+                    from: Some(from.clone()),
+                    error: GroupError::TooManySenders,
+                });
+            }
             record.add_sender(from);
             record.bump();
             changes.put_group(record);
@@ -377,6 +429,22 @@ impl<S: Store> Device<S> {
         let group = message.group_id()?;
         let record = self.load_group(&group).map_err(|e| with_sender(e, from))?;
         self.check_member(&record, from)?;
+        // Only the identity key this device trusts for the sender may
+        // write: an envelope under a key it replaced (an old install) is
+        // refused as in a session; any other key has no sender key here.
+        let stored = self.store.load_identity(from).map_err(DeviceError::Store)?;
+        match Seen::of(stored.as_ref(), sender) {
+            Seen::Known => {}
+            seen @ Seen::Replaced => {
+                self.identity_decision(from, &seen, sender)?;
+            }
+            _ => {
+                return Err(DeviceError::Group {
+                    from: Some(from.clone()),
+                    error: GroupError::NoSenderKey,
+                });
+            }
+        }
         let (waiting, _) = self.store.pending_counts().map_err(DeviceError::Store)?;
         if waiting >= MAX_PENDING_RECEIVED {
             return Err(DeviceError::InboxFull);

@@ -11,7 +11,8 @@
 //!
 //! ```text
 //! 0xFF 0xC1 | u32 len, group id | u32 chain id | u32 iteration | nonce [24]
-//!           | u32 len, ciphertext (plaintext ‖ 16-byte tag) | signature [64]
+//!           | key commitment [32] | u32 len, ciphertext (plaintext ‖ 16-byte tag)
+//!           | signature [64]
 //! ```
 //!
 //! The AEAD's associated data is the header (everything before the
@@ -30,9 +31,12 @@ use crate::limits::{MAX_GROUP_ID_LEN, MAX_MESSAGE_LEN, MAX_PLAINTEXT_LEN};
 use crate::primitives::aead::{TAG_LEN, XNONCE_LEN};
 use crate::primitives::ed25519;
 
+/// Length of the commitment to a group message's key.
+pub(crate) const COMMITMENT_LEN: usize = 32;
+
 /// Bytes of a group message's header besides the group id: tag, the id's
-/// length, chain id, iteration and nonce.
-pub(crate) const HEADER_FIXED_LEN: usize = 2 + 4 + 4 + 4 + XNONCE_LEN;
+/// length, chain id, iteration, nonce and key commitment.
+pub(crate) const HEADER_FIXED_LEN: usize = 2 + 4 + 4 + 4 + XNONCE_LEN + COMMITMENT_LEN;
 
 /// Length of the signature that ends a group message.
 pub(crate) const SIGNATURE_LEN: usize = 64;
@@ -45,6 +49,7 @@ pub struct GroupMessage<'a> {
     chain_id: u32,
     iteration: u32,
     nonce: [u8; XNONCE_LEN],
+    commitment: [u8; COMMITMENT_LEN],
     header_len: usize,
     ciphertext: &'a [u8],
     signature: [u8; SIGNATURE_LEN],
@@ -71,6 +76,7 @@ impl<'a> GroupMessage<'a> {
             let chain_id = r.u32()?;
             let iteration = r.u32()?;
             let nonce = r.array()?;
+            let commitment = r.array()?;
             let header_len = bytes.len() - r.remaining();
             let ciphertext = r.bytes_u32(MAX_PLAINTEXT_LEN + TAG_LEN)?;
             if ciphertext.len() < TAG_LEN {
@@ -83,6 +89,7 @@ impl<'a> GroupMessage<'a> {
                 chain_id,
                 iteration,
                 nonce,
+                commitment,
                 header_len,
                 ciphertext,
                 signature,
@@ -111,6 +118,10 @@ impl<'a> GroupMessage<'a> {
 
     pub(crate) const fn nonce(&self) -> &[u8; XNONCE_LEN] {
         &self.nonce
+    }
+
+    pub(crate) const fn commitment(&self) -> &[u8; COMMITMENT_LEN] {
+        &self.commitment
     }
 
     /// The header: the AEAD's associated data.

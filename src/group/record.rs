@@ -27,6 +27,9 @@ pub struct GroupRecord {
     /// Sorted, distinct.
     members: Vec<UserAddress>,
     sender_key: Option<SenderKey>,
+    /// The account's epoch when the sender key was made: a key from before
+    /// a restored backup is replaced before the next message.
+    key_epoch: u32,
     /// Set when a device that held the sender key stopped being a
     /// recipient: the next message goes out under a new key.
     rotate: bool,
@@ -49,6 +52,7 @@ impl GroupRecord {
         + MAX_GROUP_MEMBERS * UserAddress::MAX_ENCODED_LEN
         + 1
         + SenderKey::STORED_LEN
+        + 4
         + 1
         + 4
         + MAX_GROUP_DEVICES * (Address::MAX_ENCODED_LEN + IdentityKey::ENCODED_LEN)
@@ -67,6 +71,7 @@ impl GroupRecord {
             id,
             members: Vec::new(),
             sender_key: None,
+            key_epoch: 0,
             rotate: false,
             distributed: Vec::new(),
             senders: Vec::new(),
@@ -102,6 +107,11 @@ impl GroupRecord {
     /// This device's sender key for the group, once it has sent.
     pub const fn sender_key(&self) -> Option<&SenderKey> {
         self.sender_key.as_ref()
+    }
+
+    /// The account epoch the sender key was made in.
+    pub const fn key_epoch(&self) -> u32 {
+        self.key_epoch
     }
 
     /// Whether the next message goes out under a new sender key.
@@ -143,9 +153,17 @@ impl GroupRecord {
         }
     }
 
-    /// The sender key to send with, made or rotated first if needed: a
-    /// new key starts with nobody holding it.
-    pub(crate) fn sending_key<R: CryptoRng + ?Sized>(&mut self, rng: &mut R) -> &mut SenderKey {
+    /// The sender key to send with, made or rotated first if needed (a
+    /// key made before epoch `epoch` is replaced): a new key starts with
+    /// nobody holding it.
+    pub(crate) fn sending_key<R: CryptoRng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        epoch: u32,
+    ) -> &mut SenderKey {
+        if self.key_epoch < epoch {
+            self.require_rotation();
+        }
         let replace = match &self.sender_key {
             None => Some(SenderKey::generate(rng)),
             Some(key) if self.rotate => Some(SenderKey::rotate(rng, key.chain_id())),
@@ -154,6 +172,7 @@ impl GroupRecord {
         if let Some(key) = replace {
             self.distributed.clear();
             self.rotate = false;
+            self.key_epoch = epoch;
             self.sender_key = Some(key);
         }
         self.sender_key.get_or_insert_with(|| SenderKey::generate(rng))
@@ -166,6 +185,14 @@ impl GroupRecord {
             .ok()
             .and_then(|i| self.distributed.get(i))
             .is_some_and(|(_, k)| k == identity)
+    }
+
+    /// Forgets that `device` holds the current sender key: the next message
+    /// hands it the key again. Returns whether it was a holder.
+    pub(crate) fn forget_holder(&mut self, device: &Address) -> bool {
+        let before = self.distributed.len();
+        self.distributed.retain(|(a, _)| a != device);
+        self.distributed.len() != before
     }
 
     /// Records that `device` now holds the current sender key.
@@ -200,14 +227,6 @@ impl GroupRecord {
         }
     }
 
-    /// Forgets the senders of `user`, returning them (their records are
-    /// to be deleted).
-    pub(crate) fn remove_senders_of(&mut self, user: &UserAddress) -> Vec<Address> {
-        let (gone, kept) = self.senders.drain(..).partition(|a| a.user() == user);
-        self.senders = kept;
-        gone
-    }
-
     /// The stored form. It holds the sender key: the buffer wipes itself.
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
         let mut out = Zeroizing::new(Vec::new());
@@ -223,6 +242,7 @@ impl GroupRecord {
         w.flag(self.sender_key.is_some());
         if let Some(key) = &self.sender_key {
             key.encode(&mut w);
+            w.u32(self.key_epoch);
         }
         w.flag(self.rotate);
         w.u32(u32::try_from(self.distributed.len()).unwrap_or(u32::MAX));
@@ -254,7 +274,11 @@ impl GroupRecord {
             for _ in 0..n {
                 members.push(UserAddress::read(r)?);
             }
-            let sender_key = if r.flag()? { Some(SenderKey::read(r)?) } else { None };
+            let (sender_key, key_epoch) = if r.flag()? {
+                (Some(SenderKey::read(r)?), r.u32()?)
+            } else {
+                (None, 0)
+            };
             let rotate = r.flag()?;
             if rotate && sender_key.is_none() {
                 return Err(DecodeError::InconsistentState);
@@ -277,7 +301,7 @@ impl GroupRecord {
             if !sorted || (sender_key.is_none() && !distributed.is_empty()) {
                 return Err(DecodeError::InconsistentState);
             }
-            Ok(Self { revision, id, members, sender_key, rotate, distributed, senders })
+            Ok(Self { revision, id, members, sender_key, key_epoch, rotate, distributed, senders })
         })
     }
 }
@@ -289,6 +313,7 @@ impl fmt::Debug for GroupRecord {
             .field("id", &self.id)
             .field("members", &self.members.len())
             .field("sender_key", &self.sender_key)
+            .field("key_epoch", &self.key_epoch)
             .field("rotate", &self.rotate)
             .field("distributed", &self.distributed.len())
             .field("senders", &self.senders.len())

@@ -17,8 +17,8 @@ use crate::error::{DecodeError, DecryptError, EncryptError, Error, GroupError};
 use crate::identity::IdentityKey;
 use crate::labels::{ESCAPE, GROUP_MESSAGE_KEY_INFO, X_SENDER_KEY_RECORD};
 use crate::limits::{
-    MAX_PLAINTEXT_LEN, MAX_SENDER_KEY_CHAINS, MAX_SENDER_KEY_DROPPED_RANGES, MAX_SENDER_KEY_SKIP,
-    MAX_SENDER_KEY_SKIPPED_KEYS,
+    MAX_PLAINTEXT_LEN, MAX_SENDER_KEY_CHAINS, MAX_SENDER_KEY_DROPPED_RANGES,
+    MAX_SENDER_KEY_RETIRED_CHAINS, MAX_SENDER_KEY_SKIP, MAX_SENDER_KEY_SKIPPED_KEYS,
 };
 use crate::primitives::aead::{self, TAG_LEN, XNONCE_LEN};
 use crate::primitives::ed25519::{self, Ed25519Secret};
@@ -26,11 +26,21 @@ use crate::primitives::kdf::hkdf_sha256;
 use crate::ratchet::keys::{ChainKey, MessageKey};
 use crate::ratchet::received::{Dropped, SkippedKey, append_zeroizing, remove_zeroizing};
 
-/// The XChaCha20-Poly1305 key of one group message, from its seed:
-/// HKDF-SHA256 with a salt of 32 zero bytes and the label
-/// `"sealwire/group/message-key/v1"`.
-fn message_key(seed: &MessageKey, out: &mut [u8; 32]) {
-    hkdf_sha256(&[0u8; 32], &[seed.as_bytes()], &[GROUP_MESSAGE_KEY_INFO], out);
+/// The XChaCha20-Poly1305 key of one group message and the commitment to
+/// it, from its seed: HKDF-SHA256 with a salt of 32 zero bytes and the
+/// label `"sealwire/group/message-key/v1"`, 64 bytes: the key, then the
+/// commitment the header carries. Poly1305 does not commit to its key, so
+/// without the commitment a sender that gave two members two chain keys
+/// could make one ciphertext that opens to a different plaintext for
+/// each; with it, only the key the commitment names opens the message.
+fn message_key(seed: &MessageKey, key: &mut [u8; 32]) -> [u8; 32] {
+    let mut okm = Zeroizing::new([0u8; 64]);
+    hkdf_sha256(&[0u8; 32], &[seed.as_bytes()], &[GROUP_MESSAGE_KEY_INFO], &mut okm);
+    let (k, c) = okm.split_at(32);
+    key.copy_from_slice(k);
+    let mut commitment = [0u8; 32];
+    commitment.copy_from_slice(c);
+    commitment
 }
 
 /// This device's sender key in one group: the sending chain and its
@@ -136,6 +146,10 @@ impl SenderKey {
         rng.fill_bytes(&mut nonce);
         let mut seed = MessageKey::zero();
         let mut key = Zeroizing::new([0u8; 32]);
+        let mut chain_key = ChainKey::zero();
+        chain_key.set(self.chain_key.as_bytes());
+        chain_key.advance(&mut seed);
+        let commitment = message_key(&seed, &mut key);
 
         let len = HEADER_FIXED_LEN
             + group.as_bytes().len()
@@ -151,14 +165,13 @@ impl SenderKey {
         w.u32(self.chain_id);
         w.u32(self.iteration);
         w.bytes(&nonce);
+        w.bytes(&commitment);
         let header_len = out.len();
         let mut w = Writer::new(&mut out);
         w.u32(
             u32::try_from(plaintext.len() + TAG_LEN).map_err(|_| EncryptError::PlaintextTooLong)?,
         );
         w.bytes(plaintext);
-        self.chain_key.advance(&mut seed);
-        message_key(&seed, &mut key);
         let (header, body) = out.split_at_mut(header_len);
         let body = body.get_mut(4..).ok_or(EncryptError::PlaintextTooLong)?;
         let tag = aead::seal_random_nonce(&key, &nonce, header, body)
@@ -166,6 +179,7 @@ impl SenderKey {
         out.extend_from_slice(&tag);
         let signature = self.signing.sign(&out);
         out.extend_from_slice(&signature);
+        self.chain_key.set(chain_key.as_bytes());
         self.iteration = next;
         Ok(out)
     }
@@ -254,6 +268,9 @@ pub struct SenderKeyRecord {
     revision: u64,
     identity: Option<IdentityKey>,
     chains: Vec<ReceivingChain>,
+    /// Ids of chains dropped past [`MAX_SENDER_KEY_CHAINS`], oldest first:
+    /// never taken in again.
+    retired: Vec<u32>,
 }
 
 impl zeroize::ZeroizeOnDrop for SenderKeyRecord {}
@@ -276,17 +293,18 @@ impl Default for SenderKeyRecord {
 impl SenderKeyRecord {
     /// Fixed bytes of the stored form: tag, revision, the identity's flag
     /// and key, the number of chains.
-    const FIXED_LEN: usize = 2 + 8 + 1 + IdentityKey::ENCODED_LEN + 1;
+    const FIXED_LEN: usize = 2 + 8 + 1 + IdentityKey::ENCODED_LEN + 1 + 1;
 
     /// The longest stored record.
     pub const MAX_ENCODED_LEN: usize = Self::FIXED_LEN
         + MAX_SENDER_KEY_CHAINS * ReceivingChain::FIXED_LEN
         + MAX_SENDER_KEY_SKIPPED_KEYS * 36
-        + MAX_SENDER_KEY_DROPPED_RANGES * 8;
+        + MAX_SENDER_KEY_DROPPED_RANGES * 8
+        + MAX_SENDER_KEY_RETIRED_CHAINS * 4;
 
     /// An empty record, revision 0 (as if absent).
     pub const fn new() -> Self {
-        Self { revision: 0, identity: None, chains: Vec::new() }
+        Self { revision: 0, identity: None, chains: Vec::new(), retired: Vec::new() }
     }
 
     /// The revision: how many times the record was stored.
@@ -322,14 +340,21 @@ impl SenderKeyRecord {
     /// session is with). A sender of another identity than the record's
     /// (the device was reinstalled) replaces everything; a chain already
     /// held with the same signing key is kept as it is (a distribution
-    /// sent again never moves a chain back); a new chain is added, the
-    /// oldest dropped past [`MAX_SENDER_KEY_CHAINS`].
+    /// sent again never moves a chain back); a chain this record dropped
+    /// (past [`MAX_SENDER_KEY_CHAINS`]) is not taken in again, while its
+    /// id is among the last [`MAX_SENDER_KEY_RETIRED_CHAINS`] dropped; a
+    /// new chain is added, the oldest dropped past
+    /// [`MAX_SENDER_KEY_CHAINS`].
     ///
     /// Returns whether the record changed.
     pub fn process(&mut self, sender: &IdentityKey, distribution: &SenderKeyDistribution) -> bool {
         if self.identity.as_ref() != Some(sender) {
             self.chains.clear();
+            self.retired.clear();
             self.identity = Some(*sender);
+        }
+        if self.retired.contains(&distribution.chain_id()) {
+            return false;
         }
         if let Some(at) = self.chains.iter().position(|c| c.chain_id == distribution.chain_id()) {
             let same =
@@ -357,7 +382,11 @@ impl SenderKeyRecord {
             unknown_below: 0,
         });
         if self.chains.len() > MAX_SENDER_KEY_CHAINS {
-            self.chains.remove(0);
+            let dropped = self.chains.remove(0);
+            self.retired.push(dropped.chain_id);
+            if self.retired.len() > MAX_SENDER_KEY_RETIRED_CHAINS {
+                self.retired.remove(0);
+            }
         }
         true
     }
@@ -424,7 +453,10 @@ impl SenderKeyRecord {
         };
 
         let mut key = Zeroizing::new([0u8; 32]);
-        message_key(&seed, &mut key);
+        let commitment = message_key(&seed, &mut key);
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(&commitment[..], &message.commitment()[..])) {
+            return Err(DecryptError::Failed.into());
+        }
         let (body, tag) = message
             .ciphertext()
             .split_last_chunk::<TAG_LEN>()
@@ -504,11 +536,15 @@ impl SenderKeyRecord {
                 w.u32(range.end);
             }
         }
+        w.u8(u8::try_from(self.retired.len()).unwrap_or(u8::MAX));
+        for id in &self.retired {
+            w.u32(*id);
+        }
         out
     }
 
     /// Decodes a stored record, checking every invariant: chain ids
-    /// distinct, `start ≤ next`, skipped keys increasing within
+    /// distinct (and not retired), `start ≤ next`, skipped keys increasing within
     /// `start..next`, dropped ranges increasing and apart, and every limit.
     ///
     /// # Errors
@@ -523,7 +559,8 @@ impl SenderKeyRecord {
             if count > MAX_SENDER_KEY_CHAINS || (identity.is_none() && count > 0) {
                 return Err(DecodeError::InconsistentState);
             }
-            let mut record = Self { revision, identity, chains: Vec::with_capacity(count) };
+            let mut record =
+                Self { revision, identity, chains: Vec::with_capacity(count), retired: Vec::new() };
             let (mut keys, mut ranges) = (0usize, 0usize);
             for _ in 0..count {
                 let chain = read_chain(r, &mut keys, &mut ranges)?;
@@ -531,6 +568,17 @@ impl SenderKeyRecord {
                     return Err(DecodeError::InconsistentState);
                 }
                 record.chains.push(chain);
+            }
+            let retired = usize::from(r.u8()?);
+            if retired > MAX_SENDER_KEY_RETIRED_CHAINS || (record.identity.is_none() && retired > 0) {
+                return Err(DecodeError::InconsistentState);
+            }
+            for _ in 0..retired {
+                let id = r.u32()?;
+                if record.retired.contains(&id) || record.chains.iter().any(|c| c.chain_id == id) {
+                    return Err(DecodeError::InconsistentState);
+                }
+                record.retired.push(id);
             }
             Ok(record)
         })
