@@ -60,8 +60,9 @@ const GROUP_ID: &[u8; 16] = b"group-0123456789";
 const PADDING: Padding = Padding::Buckets;
 
 /// Bytes of a group message's header besides the group id: the tag, the
-/// id's length, chain id, iteration, nonce (`docs/protocol.md` §21.2).
-const GROUP_HEADER_FIXED: usize = 2 + 4 + 4 + 4 + 24;
+/// id's length, chain id, iteration, nonce, key commitment
+/// (`docs/protocol.md` §21.3).
+const GROUP_HEADER_FIXED: usize = 2 + 4 + 4 + 4 + 24 + 32;
 
 fn rng() -> ChaCha20Rng {
     ChaCha20Rng::seed_from_u64(42)
@@ -142,13 +143,14 @@ fn chain_step(ck: &[u8; 32]) -> [u8; 32] {
     out
 }
 
-/// The group message key: HKDF-SHA256, salt 32 zero bytes, 32 bytes.
-fn message_key(seed: &[u8; 32]) -> [u8; 32] {
-    let mut key = [0u8; 32];
+/// The group message key and its commitment: HKDF-SHA256, salt 32 zero
+/// bytes, 64 bytes.
+fn message_key(seed: &[u8; 32]) -> ([u8; 32], [u8; 32]) {
+    let mut okm = [0u8; 64];
     hkdf::Hkdf::<Sha256>::new(Some(&[0u8; 32]), seed)
-        .expand(b"sealwire/group/message-key/v1", &mut key)
+        .expand(b"sealwire/group/message-key/v1", &mut okm)
         .unwrap();
-    key
+    (okm[..32].try_into().unwrap(), okm[32..].try_into().unwrap())
 }
 
 /// A group message with the primitives alone: the same layout and
@@ -184,15 +186,16 @@ impl GroupFloor {
     /// Draws a nonce into the header, writes header, length and plaintext
     /// to the output, seals the plaintext there and signs.
     fn send(&mut self, plaintext: &[u8]) {
-        let nonce_at = self.header.len() - 24;
-        self.rng.fill_bytes(&mut self.header[nonce_at..]);
+        let nonce_at = self.header.len() - 56;
+        self.rng.fill_bytes(&mut self.header[nonce_at..nonce_at + 24]);
+        let (key, commitment) = message_key(&chain_step(&self.chain_key));
+        self.header[nonce_at + 24..].copy_from_slice(&commitment);
         self.out.clear();
         self.out.extend_from_slice(&self.header);
         self.out.extend_from_slice(&((plaintext.len() + 16) as u32).to_be_bytes());
         self.out.extend_from_slice(plaintext);
-        let key = message_key(&chain_step(&self.chain_key));
         let (header, body) = self.out.split_at_mut(self.header.len());
-        let nonce = XNonce::from(<[u8; 24]>::try_from(&header[nonce_at..]).unwrap());
+        let nonce = XNonce::from(<[u8; 24]>::try_from(&header[nonce_at..nonce_at + 24]).unwrap());
         let tag = XChaCha20Poly1305::new(&key.into())
             .encrypt_inout_detached(&nonce, header, (&mut body[4..]).into())
             .unwrap();
@@ -207,13 +210,15 @@ impl GroupFloor {
         let (signed, signature) = message.split_at(message.len() - 64);
         let signature = ed25519_dalek::Signature::from_slice(signature).unwrap();
         self.verifying.verify_strict(signed, &signature).unwrap();
-        let key = message_key(&chain_step(&self.chain_key));
+        let (key, commitment) = message_key(&chain_step(&self.chain_key));
         let header_len = self.header.len();
         let (header, rest) = signed.split_at(header_len);
+        assert!(header[header_len - 32..] == commitment);
         let (body, tag) = rest[4..].split_at(rest.len() - 4 - 16);
         self.plain.clear();
         self.plain.extend_from_slice(body);
-        let nonce = XNonce::from(<[u8; 24]>::try_from(&header[header_len - 24..]).unwrap());
+        let nonce =
+            XNonce::from(<[u8; 24]>::try_from(&header[header_len - 56..header_len - 32]).unwrap());
         let tag = chacha20poly1305::Tag::try_from(tag).unwrap();
         XChaCha20Poly1305::new(&key.into())
             .decrypt_inout_detached(&nonce, header, self.plain.as_mut_slice().into(), &tag)

@@ -430,7 +430,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
     println!("  [Carol leaves the group; every remaining device applies it]");
     for client in [&mut bob, &mut phone, &mut laptop] {
-        client.device.remove_group_members(&trio, &[carol_user.clone()])?;
+        client.device.remove_group_members(&trio, std::slice::from_ref(&carol_user))?;
     }
     bob.write_group(&mut rng, &mut relay, &trio, "Just us two then.")?;
     for client in [&mut phone, &mut laptop, &mut carol] {

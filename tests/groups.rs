@@ -12,7 +12,7 @@ use sealwire::store::{AccountStore, GroupStore};
 use sealwire::{
     Action, DecryptError, DeviceError, GroupError, GroupId, GroupMessage, GroupSent,
     IdentityKeyPair, MultiRecipientEnvelope, Padding, ReceivedKind, SealedEnvelope, Sealer,
-    SenderKey, SenderKeyRecord, UserAddress, unseal,
+    SenderKey, SenderKeyRecord, Session, UserAddress, unseal,
 };
 
 /// One group send, as the relay delivers it.
@@ -103,9 +103,9 @@ fn three_users_with_two_devices_each_over_three_apps() {
             assert!(d.message.iter().all(|p| p.envelope.len() == len));
             let upload = MultiRecipientEnvelope::parse(&d.sent.message.envelope).unwrap();
             assert_eq!(upload.envelope_len(), len);
-            for j in 0..devices.len() {
+            for (j, reader) in devices.iter_mut().enumerate() {
                 if j != i {
-                    assert_eq!(read(&w, &mut devices[j], &d), text);
+                    assert_eq!(read(&w, reader, &d), text);
                 }
             }
         }
@@ -134,7 +134,7 @@ fn a_member_who_joins_reads_what_follows_and_nothing_before() {
     let mut dave = w.device(2, "dave", 1);
     let d_user = dave.address().user().clone();
     let members = [a.clone(), b.clone(), d_user.clone()];
-    alice.add_group_members(&group, &[d_user.clone()]).unwrap();
+    alice.add_group_members(&group, std::slice::from_ref(&d_user)).unwrap();
     bob.set_group_members(&group, &members).unwrap();
     join_all(&mut w, &mut [&mut dave], &group, &members);
     w.connect(&mut alice, &d_user);
@@ -502,7 +502,7 @@ fn a_members_device_reinstalled_gets_a_new_key_and_its_own_is_taken() {
 
 #[test]
 fn a_thousand_members_each_download_the_same_bytes_as_ten() {
-    assert!(MAX_GROUP_MEMBERS >= 1000);
+    const { assert!(MAX_GROUP_MEMBERS >= 1000) };
     let w = World::new(99);
     let mut rng = common::rng(99);
     let sender = IdentityKeyPair::generate(&mut rng);
@@ -587,4 +587,435 @@ fn a_group_of_a_thousand_members_through_the_device_layer() {
     let extra = w.user(2, "one-too-many");
     let err = alice.add_group_members(&group, &[extra]).unwrap_err();
     assert!(matches!(err, DeviceError::Group { error: GroupError::TooManyMembers, .. }));
+}
+
+/// The XChaCha20-Poly1305 key of a group message and the commitment to it
+/// (docs/protocol.md §21.3), from the chain key `ck` of its iteration:
+/// seed = HMAC-SHA256(CK, 0x01), then HKDF-SHA256 to 64 bytes.
+fn group_message_keys(ck: &[u8; 32]) -> ([u8; 32], [u8; 32]) {
+    use hmac::{Hmac, Mac};
+    use sha2::Sha256;
+    let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(ck).unwrap();
+    mac.update(&[0x01]);
+    let seed: [u8; 32] = mac.finalize().into_bytes().into();
+    let mut okm = [0u8; 64];
+    hkdf::Hkdf::<Sha256>::new(Some(&[0u8; 32]), &seed)
+        .expand(b"sealwire/group/message-key/v1", &mut okm)
+        .unwrap();
+    (okm[..32].try_into().unwrap(), okm[32..].try_into().unwrap())
+}
+
+/// A sender key distribution message built by hand (§21.2).
+fn distribution_bytes(
+    group: &GroupId,
+    chain: u32,
+    iteration: u32,
+    ck: &[u8; 32],
+    signing: &[u8; 32],
+) -> Vec<u8> {
+    let mut out = vec![0xFF, 0xB1];
+    out.extend_from_slice(&(group.as_bytes().len() as u32).to_be_bytes());
+    out.extend_from_slice(group.as_bytes());
+    out.extend_from_slice(&chain.to_be_bytes());
+    out.extend_from_slice(&iteration.to_be_bytes());
+    out.extend_from_slice(ck);
+    out.extend_from_slice(signing);
+    out
+}
+
+/// A malicious member hands Alice chain key CK1 and Bob CK2 under one
+/// chain id and one signing key, then uploads ONE group message whose
+/// ciphertext opens under both message keys (Poly1305 does not commit to
+/// its key: one solved block is enough), signed, with the commitment to
+/// CK1's key. Without the commitment Alice and Bob would each read a
+/// different plaintext from the same upload; with it Bob refuses it, and
+/// stores nothing.
+#[test]
+fn one_upload_cannot_be_read_as_two_plaintexts() {
+    use chacha20::cipher::{KeyIvInit, StreamCipher, StreamCipherSeek};
+    use chacha20poly1305::aead::AeadInOut;
+    use chacha20poly1305::{KeyInit, XChaCha20Poly1305, XNonce};
+    use common::poly1305::{blocks, collide, tag, xchacha_poly_key};
+    use ed25519_dalek::{Signer, SigningKey};
+    use rand_core::Rng;
+
+    let mut w = World::new(101);
+    let mut alice = w.device(0, "alice", 1);
+    let mut bob = w.device(1, "bob", 1);
+    // Mallory: a member, certified by her app, with no library between
+    // her and the bytes she sends.
+    let mallory = IdentityKeyPair::generate(&mut w.rng);
+    let mut sealer = Sealer::new(w.apps[2].certify("mallory", 1, mallory.public()));
+    let users =
+        [alice.address().user().clone(), bob.address().user().clone(), w.user(2, "mallory")];
+    let group = gid();
+    join_all(&mut w, &mut [&mut alice, &mut bob], &group, &users);
+
+    let mut seed = [0u8; 32];
+    w.rng.fill_bytes(&mut seed);
+    let signing = SigningKey::from_bytes(&seed);
+    let public = signing.verifying_key().to_bytes();
+    let chain = 7u32;
+    let mut ck1 = [0u8; 32];
+    w.rng.fill_bytes(&mut ck1);
+    let (k1, commitment) = group_message_keys(&ck1);
+
+    // The header (the AEAD's associated data), committing to CK1's key.
+    let mut nonce = [0u8; 24];
+    w.rng.fill_bytes(&mut nonce);
+    let mut header = vec![0xFF, 0xC1];
+    header.extend_from_slice(&(group.as_bytes().len() as u32).to_be_bytes());
+    header.extend_from_slice(group.as_bytes());
+    header.extend_from_slice(&chain.to_be_bytes());
+    header.extend_from_slice(&0u32.to_be_bytes());
+    header.extend_from_slice(&nonce);
+    header.extend_from_slice(&commitment);
+
+    // Alice's plaintext under K1; its middle block is then solved for a
+    // second chain key CK2 whose message key gives the same tag (a few
+    // tries).
+    let plaintext: &[u8; 48] = b"The meeting is at noon, in the usual room. -- M.";
+    let mut ciphertext = plaintext.to_vec();
+    let mut cipher = chacha20::XChaCha20::new(&k1.into(), &nonce.into());
+    cipher.seek(64u32);
+    cipher.apply_keystream(&mut ciphertext);
+    let (r1, s1) = xchacha_poly_key(&k1, &nonce);
+    let (ck2, k2) = loop {
+        let mut ck2 = [0u8; 32];
+        w.rng.fill_bytes(&mut ck2);
+        let (k2, _) = group_message_keys(&ck2);
+        let (r2, s2) = xchacha_poly_key(&k2, &nonce);
+        if let Some(x) = collide(&header, &ciphertext, 1, (&r1, &s1), (&r2, &s2)) {
+            ciphertext[16..32].copy_from_slice(&x);
+            break (ck2, k2);
+        }
+    };
+    let tag = tag(&r1, &s1, &blocks(&header, &ciphertext));
+
+    // Control: the ciphertext opens under both keys, to two plaintexts.
+    let open = |key: &[u8; 32]| {
+        let mut buf = ciphertext.clone();
+        XChaCha20Poly1305::new(&(*key).into())
+            .decrypt_inout_detached(
+                &XNonce::from(nonce),
+                &header,
+                buf.as_mut_slice().into(),
+                &tag.into(),
+            )
+            .map(|()| buf)
+    };
+    let (read1, read2) = (open(&k1).unwrap(), open(&k2).unwrap());
+    assert_ne!(read1, read2);
+
+    // The group message, signed with the one signing key both hold.
+    let mut message = header.clone();
+    message.extend_from_slice(&((ciphertext.len() + 16) as u32).to_be_bytes());
+    message.extend_from_slice(&ciphertext);
+    message.extend_from_slice(&tag);
+    let signature = signing.sign(&message).to_bytes();
+    message.extend_from_slice(&signature);
+
+    // The two sender keys, each over a new session of Mallory's.
+    for (device, ck) in [(&mut alice, &ck1), (&mut bob, &ck2)] {
+        let bundle = w.bundle(device.address());
+        let mut session = Session::initiate(&mut w.rng, &mallory, &bundle).unwrap();
+        let sealed = session
+            .encrypt(&mut w.rng, &distribution_bytes(&group, chain, 0, ck, &public))
+            .unwrap();
+        let upload = sealer
+            .seal_distributions(
+                &mut w.rng,
+                &mallory,
+                &[(*device.identity(), &sealed)],
+                Padding::Buckets,
+            )
+            .unwrap();
+        let got = w.receive(device, &split(&upload)[0]).unwrap();
+        assert_eq!(got.kind, ReceivedKind::SenderKey(group.clone()));
+    }
+
+    // One upload for both.
+    let upload = sealer
+        .seal_group(
+            &mut w.rng,
+            &mallory,
+            &[*alice.identity(), *bob.identity()],
+            &message,
+            Padding::Buckets,
+        )
+        .unwrap();
+    let parts = split(&upload);
+    // Alice reads what the commitment names.
+    let part = part_for(&parts, &alice);
+    let got = w.receive(&mut alice, &part).unwrap();
+    assert_eq!(got.kind, ReceivedKind::GroupMessage(group.clone()));
+    assert_eq!(got.plaintext, read1);
+    assert_eq!(&got.plaintext[..16], &plaintext[..16]);
+    // Bob's key opens the ciphertext but is not the one committed to:
+    // refused, and nothing stored.
+    let before = bob.store().clone();
+    let part = part_for(&parts, &bob);
+    let err = w.receive(&mut bob, &part).unwrap_err();
+    assert!(matches!(err, DeviceError::Decrypt { error: DecryptError::Failed, .. }), "{err:?}");
+    assert!(bob.store() == &before);
+    assert!(bob.pending_received().unwrap().is_empty());
+}
+
+/// Bob's phone is reinstalled, but the old install still runs (or a
+/// thief holds it). Once Alice has accepted the new install's key (it
+/// wrote to her first), a group message sealed under the old key is
+/// refused as a session message would be: a replaced identity, dropped,
+/// and not "no sender key yet" (keep for later).
+#[test]
+fn a_reinstalled_devices_old_install_cannot_write_to_the_group() {
+    let mut w = World::new(102);
+    let mut alice = w.device(0, "alice", 1);
+    let mut old_bob = w.device(1, "bob", 1);
+    let users = [alice.address().user().clone(), old_bob.address().user().clone()];
+    let group = gid();
+    join_all(&mut w, &mut [&mut alice, &mut old_bob], &group, &users);
+    let d = send(&mut w, &mut old_bob, &group, "old install");
+    assert_eq!(read(&w, &mut alice, &d), "old install");
+
+    // The new install: same address, new identity key; it writes first.
+    let mut new_bob = sealwire::Device::create(
+        &mut w.rng,
+        sealwire::MemoryStore::new(),
+        old_bob.address().clone(),
+        w.trust.clone(),
+        w.now,
+    )
+    .unwrap();
+    w.certify(&mut new_bob);
+    w.publish(&mut new_bob, None);
+    join_all(&mut w, &mut [&mut new_bob], &group, &users);
+    let d = send(&mut w, &mut new_bob, &group, "new install");
+    assert_eq!(read(&w, &mut alice, &d), "new install");
+
+    // The old install writes again, under the key Alice held for it.
+    let d = send(&mut w, &mut old_bob, &group, "still the old one");
+    assert!(d.distributions.is_empty());
+    let before = alice.store().clone();
+    let part = part_for(&d.message, &alice);
+    let err = w.receive(&mut alice, &part).unwrap_err();
+    assert!(matches!(err, DeviceError::ReplacedIdentity(_)), "{err:?}");
+    assert_eq!(err.action(), Action::Drop);
+    assert!(alice.store() == &before);
+}
+
+/// A sender restored from an older backup hands out again a chain the
+/// receiver has already dropped (past MAX_SENDER_KEY_CHAINS). Taken in
+/// again, it would start over and open once more the messages read on it;
+/// it must be refused, and nothing change.
+#[test]
+fn a_forgotten_chain_handed_out_again_is_not_taken_in() {
+    use sealwire::limits::MAX_SENDER_KEY_CHAINS;
+    let (mut rng, group, mut a, sender, mut record) = chain();
+    let original = a.distribution(&group);
+    let first = a.encrypt(&mut rng, &group, b"read once").unwrap();
+    let first = GroupMessage::parse(&first).unwrap();
+    assert_eq!(record.decrypt(&sender, &first).unwrap(), b"read once");
+    // MAX_SENDER_KEY_CHAINS rotations later, chain A is dropped.
+    for _ in 0..MAX_SENDER_KEY_CHAINS {
+        let next = SenderKey::generate(&mut rng);
+        assert!(record.process(&sender, &next.distribution(&group)));
+    }
+    assert!(!record.chain_ids().contains(&original.chain_id()));
+    // A's distribution again: refused, the record as it was.
+    let before = record.to_bytes();
+    assert!(!record.process(&sender, &original));
+    assert_eq!(record.to_bytes(), before);
+    assert!(!record.chain_ids().contains(&original.chain_id()));
+    // The message read before stays unreadable.
+    assert_eq!(record.decrypt(&sender, &first), Err(GroupError::NoSenderKey.into()));
+}
+
+/// Alice's phone is restored from a backup taken before her last group
+/// message: her sender key there is behind the one her members hold. Her
+/// next message must go out under a new sender key (and Bob read it),
+/// not again at a message number Bob has read (a Duplicate, lost).
+#[test]
+fn a_sender_restored_from_a_backup_rotates() {
+    let mut w = World::new(104);
+    let mut alice = w.device(0, "alice", 1);
+    let mut bob = w.device(1, "bob", 1);
+    let users = [alice.address().user().clone(), bob.address().user().clone()];
+    let group = gid();
+    join_all(&mut w, &mut [&mut alice, &mut bob], &group, &users);
+    let d = send(&mut w, &mut alice, &group, "before the backup");
+    assert_eq!(read(&w, &mut bob, &d), "before the backup");
+    let backup = alice.store().clone();
+    let d = send(&mut w, &mut alice, &group, "after the backup");
+    assert_eq!(read(&w, &mut bob, &d), "after the backup");
+
+    // The backup comes back; the app tells the device and republishes.
+    let mut alice = sealwire::Device::open(backup, w.trust.clone()).unwrap();
+    alice.after_restore().unwrap();
+    w.publish(&mut alice, None);
+    w.connect(&mut alice, &users[1]);
+    let d = send(&mut w, &mut alice, &group, "back from the backup");
+    assert!(d.sent.rotated);
+    assert_eq!(d.distributions.len(), 1);
+    assert_eq!(read(&w, &mut bob, &d), "back from the backup");
+    // And on from there, under the new key.
+    let d = send(&mut w, &mut alice, &group, "and on");
+    assert!(!d.sent.rotated);
+    assert_eq!(read(&w, &mut bob, &d), "and on");
+}
+
+/// The server's member list omits this user (a list the app got wrong, or
+/// a server that tries it): this device must not drop its own other
+/// devices' sender keys, nor rotate for them.
+#[test]
+fn this_user_is_never_removed_from_its_own_view() {
+    let mut w = World::new(105);
+    let mut alice1 = w.device(0, "alice", 1);
+    let mut alice2 = w.device(0, "alice", 2);
+    let mut bob = w.device(1, "bob", 1);
+    let users = [alice1.address().user().clone(), bob.address().user().clone()];
+    let group = gid();
+    join_all(&mut w, &mut [&mut alice1, &mut alice2, &mut bob], &group, &users);
+    let d = send(&mut w, &mut alice1, &group, "from one");
+    assert_eq!(read(&w, &mut alice2, &d), "from one");
+    assert_eq!(read(&w, &mut bob, &d), "from one");
+    let d = send(&mut w, &mut alice2, &group, "from two");
+    assert_eq!(read(&w, &mut alice1, &d), "from two");
+
+    // Device 1 applies a list without Alice.
+    alice1.set_group_members(&group, &users[1..]).unwrap();
+    let record = alice1.group(&group).unwrap().unwrap();
+    assert!(!record.rotation_pending());
+    assert!(record.senders().contains(alice2.address()));
+    assert!(alice1.store().load_sender_key(&group, alice2.address()).unwrap().is_some());
+
+    // Device 2 writes on its chain: device 1 reads it.
+    let d = send(&mut w, &mut alice2, &group, "still from two");
+    assert!(d.distributions.is_empty());
+    assert_eq!(read(&w, &mut alice1, &d), "still from two");
+    // Device 1's next message: the same key, to device 2 as well.
+    let d = send(&mut w, &mut alice1, &group, "still from one");
+    assert!(!d.sent.rotated);
+    assert_eq!(read(&w, &mut alice2, &d), "still from one");
+}
+
+/// The application removes and re-adds a member (the documented way to
+/// ask for a rotation before rotate_group_key): the member's later
+/// messages must still open for the remover. Then rotate_group_key and
+/// resend_group_key do what they say.
+#[test]
+fn remove_and_re_add_a_member_then_rotate_and_resend() {
+    let mut w = World::new(106);
+    let mut alice = w.device(0, "alice", 1);
+    let mut bob = w.device(1, "bob", 1);
+    let users = [alice.address().user().clone(), bob.address().user().clone()];
+    let group = gid();
+    join_all(&mut w, &mut [&mut alice, &mut bob], &group, &users);
+    let d = send(&mut w, &mut bob, &group, "bob's first");
+    assert_eq!(read(&w, &mut alice, &d), "bob's first");
+    let d = send(&mut w, &mut alice, &group, "alice's first");
+    assert_eq!(read(&w, &mut bob, &d), "alice's first");
+
+    alice.remove_group_members(&group, &users[1..]).unwrap();
+    alice.add_group_members(&group, &users[1..]).unwrap();
+    // Bob did not notice (nothing changed for him): his next message, on
+    // the chain Alice had, opens for her.
+    let d = send(&mut w, &mut bob, &group, "bob again");
+    assert!(d.distributions.is_empty());
+    assert_eq!(read(&w, &mut alice, &d), "bob again");
+    // Alice's next message is under a new key (the removal asked for it).
+    let d = send(&mut w, &mut alice, &group, "new key");
+    assert!(d.sent.rotated);
+    assert_eq!(read(&w, &mut bob, &d), "new key");
+
+    // rotate_group_key: the next message is under a new key again.
+    let chain_before = alice.group(&group).unwrap().unwrap().sender_key().unwrap().chain_id();
+    alice.rotate_group_key(&group).unwrap();
+    assert!(alice.group(&group).unwrap().unwrap().rotation_pending());
+    let d = send(&mut w, &mut alice, &group, "rotated on request");
+    assert!(d.sent.rotated);
+    assert_eq!(d.distributions.len(), 1);
+    assert_ne!(
+        alice.group(&group).unwrap().unwrap().sender_key().unwrap().chain_id(),
+        chain_before
+    );
+    assert_eq!(read(&w, &mut bob, &d), "rotated on request");
+    let d = send(&mut w, &mut alice, &group, "same key");
+    assert!(!d.sent.rotated);
+    assert!(d.sent.distributions.is_empty());
+    assert_eq!(read(&w, &mut bob, &d), "same key");
+
+    // resend_group_key: the next message hands Bob the same key again.
+    alice.resend_group_key(&group, bob.address()).unwrap();
+    let d = send(&mut w, &mut alice, &group, "your key again");
+    assert!(!d.sent.rotated);
+    assert_eq!(d.sent.distributions.len(), 1);
+    assert!(d.sent.distributions[0].recipients.iter().any(|(a, _)| a == bob.address()));
+    assert_eq!(read(&w, &mut bob, &d), "your key again");
+}
+
+/// A group record that already lists MAX_GROUP_DEVICES − 1 senders (put
+/// in the store directly: making that many devices would take minutes)
+/// takes one more sender key, and refuses the next one with
+/// TooManySenders, leaving the store as it was: the senders list, and so
+/// the record, stays bounded.
+#[test]
+fn the_senders_list_is_bounded() {
+    use sealwire::limits::MAX_GROUP_DEVICES;
+    use sealwire::store::{Changes, Store};
+
+    let mut w = World::new(107);
+    let mut alice = w.device(0, "alice", 1);
+    let mut bob = w.device(1, "bob", 1);
+    let mut carol = w.device(2, "carol", 1);
+    let users: Vec<UserAddress> =
+        [&alice, &bob, &carol].iter().map(|d| d.address().user().clone()).collect();
+    let group = gid();
+    join_all(&mut w, &mut [&mut alice, &mut bob, &mut carol], &group, &users);
+
+    // MAX_GROUP_DEVICES − 1 senders Alice holds keys of, as members with
+    // 32 devices each (written into her record's stored form).
+    let per_user = 32;
+    let fake_users: Vec<UserAddress> = (0..MAX_GROUP_DEVICES.div_ceil(per_user))
+        .map(|i| w.user(1, &format!("member-{i}")))
+        .collect();
+    alice.add_group_members(&group, &fake_users).unwrap();
+    let mut senders: Vec<sealwire::Address> = fake_users
+        .iter()
+        .flat_map(|u| (1..=per_user as u32).map(|d| u.device(sealwire::DeviceId(d))))
+        .take(MAX_GROUP_DEVICES - 1)
+        .collect();
+    senders.sort();
+    let mut bytes = alice.group(&group).unwrap().unwrap().to_bytes().to_vec();
+    assert_eq!(bytes[bytes.len() - 4..], [0, 0, 0, 0], "no senders yet");
+    bytes.truncate(bytes.len() - 4);
+    bytes.extend_from_slice(&(senders.len() as u32).to_be_bytes());
+    for s in &senders {
+        bytes.extend_from_slice(&s.to_bytes());
+    }
+    let revision = u64::from_be_bytes(bytes[2..10].try_into().unwrap());
+    bytes[2..10].copy_from_slice(&(revision + 1).to_be_bytes());
+    let record = sealwire::GroupRecord::from_bytes(&bytes).unwrap();
+    assert_eq!(record.senders().len(), MAX_GROUP_DEVICES - 1);
+    let mut store = alice.store().clone();
+    let mut changes = Changes::new();
+    changes.put_group(record);
+    store.commit(changes).unwrap();
+    let mut alice = sealwire::Device::open(store, w.trust.clone()).unwrap();
+
+    // Bob's sender key fills the list.
+    let d = send(&mut w, &mut bob, &group, "the last one in");
+    assert_eq!(read(&w, &mut alice, &d), "the last one in");
+    assert_eq!(alice.group(&group).unwrap().unwrap().senders().len(), MAX_GROUP_DEVICES);
+    // Carol's is one too many: refused (dropped), nothing stored, and her
+    // group message has no sender key here.
+    let d = send(&mut w, &mut carol, &group, "one too many");
+    let before = alice.store().clone();
+    let part = part_for(&d.distributions, &alice);
+    let err = w.receive(&mut alice, &part).unwrap_err();
+    assert!(matches!(err, DeviceError::Group { error: GroupError::TooManySenders, .. }), "{err:?}");
+    assert_eq!(err.action(), Action::Drop);
+    assert!(alice.store() == &before);
+    let part = part_for(&d.message, &alice);
+    let err = w.receive(&mut alice, &part).unwrap_err();
+    assert!(matches!(err, DeviceError::Group { error: GroupError::NoSenderKey, .. }), "{err:?}");
 }

@@ -301,7 +301,7 @@ fn every_operation_is_all_or_nothing_at_every_failure_point() {
         d.receive(&message.envelope, now).map(|r| r.plaintext)
     });
     points += at_every_point(&w, alice.store(), &mut |d, _| {
-        d.remove_group_members(&group, &[bob_user.clone()])
+        d.remove_group_members(&group, std::slice::from_ref(&bob_user))
     });
     // Every load and the commit of thirteen operations.
     assert!(points >= 40, "{points}");

@@ -90,11 +90,13 @@ impl<S: Store> Device<S> {
         self.change_members(group, |members| members.extend_from_slice(users))
     }
 
-    /// Removes `users` from `group`: their sender keys are deleted here
-    /// (their group messages are refused from now on), and this device's
-    /// next group message goes out under a new sender key, which they do
-    /// not get. Every remaining member's devices must apply the same
-    /// removal (from the application's server) before they next send.
+    /// Removes `users` from `group`: their group messages and sender keys
+    /// are refused from now on ([`GroupError::NotAMember`]; what this device
+    /// holds of their keys stays, for a member added back), and this
+    /// device's next group message goes out under a new sender key, which
+    /// they do not get. Every remaining member's devices must apply the
+    /// same removal (from the application's server) before they next send.
+    /// This device's own user is never removed from its view.
     ///
     /// # Errors
     /// As [`Device::set_group_members`].

@@ -274,11 +274,8 @@ impl GroupRecord {
             for _ in 0..n {
                 members.push(UserAddress::read(r)?);
             }
-            let (sender_key, key_epoch) = if r.flag()? {
-                (Some(SenderKey::read(r)?), r.u32()?)
-            } else {
-                (None, 0)
-            };
+            let (sender_key, key_epoch) =
+                if r.flag()? { (Some(SenderKey::read(r)?), r.u32()?) } else { (None, 0) };
             let rotate = r.flag()?;
             if rotate && sender_key.is_none() {
                 return Err(DecodeError::InconsistentState);

@@ -570,7 +570,8 @@ impl SenderKeyRecord {
                 record.chains.push(chain);
             }
             let retired = usize::from(r.u8()?);
-            if retired > MAX_SENDER_KEY_RETIRED_CHAINS || (record.identity.is_none() && retired > 0) {
+            if retired > MAX_SENDER_KEY_RETIRED_CHAINS || (record.identity.is_none() && retired > 0)
+            {
                 return Err(DecodeError::InconsistentState);
             }
             for _ in 0..retired {
