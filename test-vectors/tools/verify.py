@@ -161,12 +161,14 @@ MAX_SENDER_KEY_SKIP = 1000
 MAX_SENDER_KEY_SKIPPED_KEYS = 2000
 MAX_SENDER_KEY_CHAINS = 5
 MAX_SENDER_KEY_DROPPED_RANGES = 64
-GROUP_HEADER_FIXED = 2 + 4 + 4 + 4 + 24                        # tag, the id's length, chain id, iteration, nonce
-GROUP_MESSAGE_MAX_LEN = GROUP_HEADER_FIXED + MAX_GROUP_ID_LEN + 4 + MAX_PLAINTEXT_LEN + 16 + 64   # 1,048,762
+MAX_SENDER_KEY_RETIRED_CHAINS = 32
+GROUP_HEADER_FIXED = 2 + 4 + 4 + 4 + 24 + 32          # tag, the id's length, chain id, iteration, nonce, commitment
+GROUP_MESSAGE_MAX_LEN = GROUP_HEADER_FIXED + MAX_GROUP_ID_LEN + 4 + MAX_PLAINTEXT_LEN + 16 + 64   # 1,048,794
 DISTRIBUTION_MAX_LEN = 2 + 4 + MAX_GROUP_ID_LEN + 4 + 4 + 32 + 32                               # 142
 RECEIVING_CHAIN_FIXED = 4 + 32 + 4 + 4 + 32 + 4 + 4 + 4
 SENDER_KEY_RECORD_MAX_LEN = (2 + 8 + 1 + 33 + 1 + MAX_SENDER_KEY_CHAINS * RECEIVING_CHAIN_FIXED
-                             + MAX_SENDER_KEY_SKIPPED_KEYS * 36 + MAX_SENDER_KEY_DROPPED_RANGES * 8)  # 72,997
+                             + MAX_SENDER_KEY_SKIPPED_KEYS * 36 + MAX_SENDER_KEY_DROPPED_RANGES * 8
+                             + 1 + MAX_SENDER_KEY_RETIRED_CHAINS * 4)                         # 73,126
 SENDER_KEY_STORED_LEN = 4 + 4 + 32 + 32
 
 
@@ -210,12 +212,12 @@ def limits_are_consistent():
     check("entry overhead", 33 + 1 + 4, ENTRY_OVERHEAD)                             # §10.2
     # §21: every group message fits what an entry or the shared layout carries, and the
     # longest one fits a sealed envelope.
-    check("GroupMessage::MAX_ENCODED_LEN", GROUP_MESSAGE_MAX_LEN, 1_048_762)
+    check("GroupMessage::MAX_ENCODED_LEN", GROUP_MESSAGE_MAX_LEN, 1_048_794)
     check("a group message fits MAX_MESSAGE_LEN", GROUP_MESSAGE_MAX_LEN <= MAX_MESSAGE_LEN, True)
     shared = 4 + SENDER_CERTIFICATE_MAX_LEN + 1 + 1 + 4 + GROUP_MESSAGE_MAX_LEN
     check("the longest group message fits MAX_ENVELOPE_LEN", ENVELOPE_PREFIX_LEN + shared + 16 <= MAX_ENVELOPE_LEN, True)
     check("SenderKeyDistribution::MAX_ENCODED_LEN", DISTRIBUTION_MAX_LEN, 142)
-    check("SenderKeyRecord::MAX_ENCODED_LEN", SENDER_KEY_RECORD_MAX_LEN, 72_997)
+    check("SenderKeyRecord::MAX_ENCODED_LEN", SENDER_KEY_RECORD_MAX_LEN, 73_126)
     check("group message key label length", len(GROUP_MESSAGE_KEY_INFO), 29)
 
 
@@ -240,7 +242,7 @@ CODES = {
              "DuplicateRecipient": 704, "InvalidMessage": 705, "TooLong": 706, "NonContributory": 707,
              "ForeignInitialMessage": 708},
     "Group": {"NoSenderKey": 1001, "InvalidSignature": 1002, "NotAMember": 1003, "UnknownGroup": 1004,
-              "GroupExists": 1005, "TooManyMembers": 1006, "TooManyDevices": 1007},
+              "GroupExists": 1005, "TooManyMembers": 1006, "TooManyDevices": 1007, "TooManySenders": 1008},
 }
 
 
@@ -1932,12 +1934,15 @@ def read_group_id(r):
 
 
 def group_message_key(seed):
-    return hkdf(ZERO32, seed, GROUP_MESSAGE_KEY_INFO, 32)
+    """The message's AEAD key and the commitment to it: 64 bytes of HKDF, the key first."""
+    okm = hkdf(ZERO32, seed, GROUP_MESSAGE_KEY_INFO, 64)
+    return okm[:32], okm[32:]
 
 
-def group_header(group_id, chain_id, iteration, nonce):
-    """The header, the AEAD's associated data: everything before the ciphertext's length."""
-    return TAG_GROUP_MESSAGE + with_len(group_id) + u32(chain_id) + u32(iteration) + nonce
+def group_header(group_id, chain_id, iteration, nonce, commitment):
+    """The header, the AEAD's associated data: everything before the ciphertext's length, the
+    key commitment last."""
+    return TAG_GROUP_MESSAGE + with_len(group_id) + u32(chain_id) + u32(iteration) + nonce + commitment
 
 
 def encode_distribution(group_id, chain_id, iteration, chain_key, signing_key):
@@ -1955,11 +1960,12 @@ def decode_distribution(data):
 
 
 def decode_group_message(data):
-    """The `GroupMessage` decoder: the group id, chain id, iteration and nonce (the header), the
-    ciphertext with its tag (a u32 length, at most MAX_PLAINTEXT_LEN + 16; below 16: Truncated),
-    the 64-byte signature."""
+    """The `GroupMessage` decoder: the group id, chain id, iteration, nonce and key commitment (the
+    header), the ciphertext with its tag (a u32 length, at most MAX_PLAINTEXT_LEN + 16; below 16:
+    Truncated), the 64-byte signature."""
     r = Reader(data, TAG_GROUP_MESSAGE, GROUP_MESSAGE_MAX_LEN)
-    m = {"group_id": read_group_id(r), "chain_id": r.u32(), "iteration": r.u32(), "nonce": r.take(24)}
+    m = {"group_id": read_group_id(r), "chain_id": r.u32(), "iteration": r.u32(), "nonce": r.take(24),
+         "commitment": r.take(32)}
     m["header"] = data[:r.o]
     m["ciphertext"] = r.var(MAX_PLAINTEXT_LEN + 16)
     if len(m["ciphertext"]) < 16:
@@ -1995,13 +2001,13 @@ class SenderKey:
             raise error("Encrypt", "ChainExhausted")
         nonce = rng.draw(24)
         seed, next_ck = mac(self.chain_key, b"\x01"), mac(self.chain_key, b"\x02")
-        key = group_message_key(seed)
-        header = group_header(group_id, self.chain_id, self.iteration, nonce)
+        key, commitment = group_message_key(seed)
+        header = group_header(group_id, self.chain_id, self.iteration, nonce, commitment)
         ciphertext = xaead_seal(key, nonce, header, plaintext)
         signed = header + with_len(ciphertext)
         signature = ed25519_sign(self.seed, signed)
         out = {"iteration": self.iteration, "chain_key": self.chain_key, "message_key_seed": seed,
-               "next_chain_key": next_ck, "aead_key": key, "nonce": nonce, "xchacha_subkey": hchacha20(key, nonce[:16]),
+               "next_chain_key": next_ck, "aead_key": key, "commitment": commitment, "nonce": nonce, "xchacha_subkey": hchacha20(key, nonce[:16]),
                "header": header, "ciphertext": ciphertext, "signed": signed, "signature": signature,
                "encoding": signed + signature}
         self.chain_key, self.iteration = next_ck, self.iteration + 1
@@ -2018,22 +2024,28 @@ class SenderKey:
 class SenderKeyRecord:
     """What a member keeps of one sender device's sender keys in one group: the sender's identity
     key, and its chains, oldest first, each {chain_id, signing_key, start, next, chain_key,
-    unknown_below, keys: [(iteration, message key seed)], dropped: [(start, end)]}."""
+    unknown_below, keys: [(iteration, message key seed)], dropped: [(start, end)]}; and the ids of
+    the chains it dropped, oldest first (at most MAX_SENDER_KEY_RETIRED_CHAINS)."""
 
-    def __init__(self, revision=0, identity=None, chains=None):
+    def __init__(self, revision=0, identity=None, chains=None, retired=None):
         self.revision, self.identity, self.chains = revision, identity, chains or []
+        self.retired = retired or []
 
     def skipped(self):
         return sum(len(c["keys"]) for c in self.chains)
 
     def process(self, sender, data):
         """Takes in a distribution from `sender` (an Ed25519 key); whether the record changed.
-        Another sender than the record's replaces everything; a chain held with the same id and
-        signing key stays as it is; one with the same id and another key is replaced; a new chain
-        goes last, the oldest dropped past MAX_SENDER_KEY_CHAINS."""
+        Another sender than the record's replaces everything, the retired ids too; a retired
+        chain id is refused; a chain held with the same id and signing key stays as it is; one
+        with the same id and another key is replaced; a new chain goes last, the oldest dropped
+        past MAX_SENDER_KEY_CHAINS and its id retired (the oldest retired id forgotten past
+        MAX_SENDER_KEY_RETIRED_CHAINS)."""
         d = decode_distribution(data)
         if self.identity != sender:
-            self.identity, self.chains = sender, []
+            self.identity, self.chains, self.retired = sender, [], []
+        if d["chain_id"] in self.retired:
+            return False
         same = [c for c in self.chains if c["chain_id"] == d["chain_id"]]
         if same and same[0]["signing_key"] == d["signing_key"]:
             return False
@@ -2042,15 +2054,17 @@ class SenderKeyRecord:
                             "next": d["iteration"], "chain_key": d["chain_key"], "unknown_below": 0, "keys": [],
                             "dropped": []})
         if len(self.chains) > MAX_SENDER_KEY_CHAINS:
-            self.chains.pop(0)
+            self.retired.append(self.chains.pop(0)["chain_id"])
+            self.retired = self.retired[-MAX_SENDER_KEY_RETIRED_CHAINS:]
         return True
 
     def decrypt(self, sender, data):
         """In order: the sender and the chain id (NoSenderKey), the signature (InvalidSignature),
         then the key: ahead of `next` (more than MAX_SENDER_KEY_SKIP past it: TooManySkipped),
         below `start` (StaleMessage), a kept key, a dropped one (KeyDropped), below
-        `unknown_below` (StaleMessage), else already read (Duplicate); then the AEAD (Failed).
-        Works on copies: a failure changes nothing."""
+        `unknown_below` (StaleMessage), else already read (Duplicate); then the key commitment
+        (another than the key's: Failed) and the AEAD (Failed). Works on copies: a failure changes
+        nothing."""
         if self.identity != sender:
             raise error("Group", "NoSenderKey")
         m = decode_group_message(data)
@@ -2081,7 +2095,10 @@ class SenderKeyRecord:
             raise error("Decrypt", "StaleMessage")
         else:
             raise error("Decrypt", "Duplicate")
-        plaintext = xaead_open(group_message_key(seed), m["nonce"], m["header"], m["ciphertext"])
+        key, commitment = group_message_key(seed)
+        if not hmac.compare_digest(commitment, m["commitment"]):
+            raise error("Decrypt", "Failed")
+        plaintext = xaead_open(key, m["nonce"], m["header"], m["ciphertext"])
         if plaintext is None:
             raise error("Decrypt", "Failed")
         chain.update(work)
@@ -2119,7 +2136,7 @@ class SenderKeyRecord:
                     + u32(c["unknown_below"]) + u32(len(c["keys"])))
             out += b"".join(u32(n) + k for n, k in c["keys"])
             out += u32(len(c["dropped"])) + b"".join(u32(a) + u32(b) for a, b in c["dropped"])
-        return out
+        return out + u8(len(self.retired)) + b"".join(u32(i) for i in self.retired)
 
 
 def decode_sender_key_record(data):
@@ -2129,7 +2146,10 @@ def decode_sender_key_record(data):
     limit is over all chains: TooLong) then against the bytes left (Truncated); each key's
     iteration increasing, in [start, next); the dropped ranges' count likewise; each range
     [s, e) with s ≥ start (and ≥ the previous range's end), s < e ≤ next, and holding no kept
-    key. Any of these is InconsistentState. Once a chain is read, its id must be new."""
+    key. Any of these is InconsistentState. Once a chain is read, its id must be new. Then the
+    retired ids: a one-byte count (above MAX_SENDER_KEY_RETIRED_CHAINS, or above 0 without an
+    identity: InconsistentState, before the ids are read) and the ids, each u32, none twice and
+    none a held chain's (InconsistentState)."""
     r = Reader(data, TAG_SENDER_KEY_RECORD, SENDER_KEY_RECORD_MAX_LEN)
     rec = SenderKeyRecord(r.u64())
     rec.identity = r.identity_key() if r.flag() else None
@@ -2163,6 +2183,14 @@ def decode_sender_key_record(data):
         if any(x["chain_id"] == c["chain_id"] for x in rec.chains):
             raise inconsistent("two chains with one id")
         rec.chains.append(c)
+    retired = r.u8()
+    if retired > MAX_SENDER_KEY_RETIRED_CHAINS or (rec.identity is None and retired > 0):
+        raise inconsistent("retired ids")
+    for _ in range(retired):
+        chain_id = r.u32()
+        if chain_id in rec.retired or any(c["chain_id"] == chain_id for c in rec.chains):
+            raise inconsistent("a retired id twice, or held")
+        rec.retired.append(chain_id)
     r.finish()
     return rec
 
@@ -2170,14 +2198,15 @@ def decode_sender_key_record(data):
 def group_record_max_len():
     """GroupRecord::MAX_ENCODED_LEN, from the layout and the limits."""
     return (2 + 8 + 4 + MAX_GROUP_ID_LEN + 4 + MAX_GROUP_MEMBERS * (4 + MAX_APP_ID_LEN + 4 + MAX_USER_ID_LEN)
-            + 1 + SENDER_KEY_STORED_LEN + 1 + 4 + MAX_GROUP_DEVICES * (ADDRESS_MAX_LEN + 33)
+            + 1 + SENDER_KEY_STORED_LEN + 4 + 1 + 4 + MAX_GROUP_DEVICES * (ADDRESS_MAX_LEN + 33)
             + 4 + MAX_GROUP_DEVICES * ADDRESS_MAX_LEN)
 
 
 def encode_group_record(g):
     out = TAG_GROUP_RECORD + u64(g["revision"]) + with_len(g["group_id"]) + u32(len(g["members"]))
     out += b"".join(encode_app_id(app) + with_len(user) for app, user in g["members"])
-    out += flag(g["sender_key"] is not None) + (g["sender_key"].stored() if g["sender_key"] else b"")
+    out += flag(g["sender_key"] is not None)
+    out += g["sender_key"].stored() + u32(g["key_epoch"]) if g["sender_key"] else b""
     out += flag(g["rotate"]) + u32(len(g["distributed"]))
     out += b"".join(encode_address(*a) + encode_ik(k) for a, k in g["distributed"])
     return out + u32(len(g["senders"])) + b"".join(encode_address(*a) for a in g["senders"])
@@ -2185,7 +2214,7 @@ def encode_group_record(g):
 
 def decode_group_record(data):
     """The `GroupRecord` decoder: the members (app id, user id; count at most MAX_GROUP_MEMBERS,
-    10 bytes the smallest), the sender key if flagged, the rotation flag (set without a sender
+    10 bytes the smallest), the sender key and its epoch (u32) if flagged, the rotation flag (set without a sender
     key: InconsistentState, as soon as read), the holders (address and Encode(IK)) and the
     senders (addresses), each count at most MAX_GROUP_DEVICES. Then, before the end of the
     input is checked: members, holders (by address) and senders each strictly increasing,
@@ -2194,7 +2223,10 @@ def decode_group_record(data):
     r = Reader(data, TAG_GROUP_RECORD, group_record_max_len())
     g = {"revision": r.u64(), "group_id": read_group_id(r)}
     g["members"] = [(read_app_id(r), read_user_id(r)) for _ in range(r.count(MAX_GROUP_MEMBERS, 10))]
-    g["sender_key"] = SenderKey(r.u32(), r.u32(), r.take(32), r.take(32)) if r.flag() else None
+    g["sender_key"], g["key_epoch"] = None, None
+    if r.flag():
+        g["sender_key"] = SenderKey(r.u32(), r.u32(), r.take(32), r.take(32))
+        g["key_epoch"] = r.u32()
     g["rotate"] = r.flag()
     if g["rotate"] and g["sender_key"] is None:
         raise inconsistent("a rotation without a sender key")
@@ -3210,8 +3242,8 @@ def sessions_family():
     negative_vectors(doc)
 
 
-GROUP_FIELDS = ("chain_key", "message_key_seed", "next_chain_key", "aead_key", "nonce", "xchacha_subkey", "header",
-                "ciphertext", "signed", "signature", "encoding")
+GROUP_FIELDS = ("chain_key", "message_key_seed", "next_chain_key", "aead_key", "commitment", "nonce", "xchacha_subkey",
+                "header", "ciphertext", "signed", "signature", "encoding")
 
 
 def group_family():
@@ -3246,10 +3278,12 @@ def group_family():
         rng.all_used(name)
         check_fields(name, out, v, GROUP_FIELDS)
         m = decode_group_message(out["encoding"])
-        check(f"{name} decodes", (m["group_id"], m["chain_id"], m["iteration"], m["nonce"], m["header"],
-                                  m["ciphertext"], m["signed"], m["signature"]),
-              (group_id, key.chain_id, v["iteration"], h(v["nonce"]), h(v["header"]), h(v["ciphertext"]),
-               h(v["signed"]), h(v["signature"])))
+        check(f"{name} decodes", (m["group_id"], m["chain_id"], m["iteration"], m["nonce"], m["commitment"],
+                                  m["header"], m["ciphertext"], m["signed"], m["signature"]),
+              (group_id, key.chain_id, v["iteration"], h(v["nonce"]), h(v["commitment"]), h(v["header"]),
+               h(v["ciphertext"]), h(v["signed"]), h(v["signature"])))
+        check(f"{name} commitment is the second half of the key's expansion",
+              hkdf(ZERO32, h(v["message_key_seed"]), GROUP_MESSAGE_KEY_INFO, 64), h(v["aead_key"]) + h(v["commitment"]))
         check(f"{name} signature verifies", verify_strict(key.public, m["signed"], m["signature"]), True)
         check(f"{name} opens", xaead_open(h(v["aead_key"]), m["nonce"], m["header"], m["ciphertext"]), h(v["plaintext"]))
 
@@ -3287,6 +3321,20 @@ def group_family():
             else:
                 message = h(v["message"])
                 check(f"{name} message, rebuilt from its origin", rebuild(v["origin"]), message)
+                if "without_commitment_check" in v:
+                    # The key the record derives for the message opens it, though the commitment
+                    # is another key's: only the commitment refuses it.
+                    m = decode_group_message(message)
+                    chain = next(c for c in record.chains if c["chain_id"] == m["chain_id"])
+                    check(f"{name} is ahead of the chain", m["iteration"] >= chain["next"], True)
+                    ck = chain["chain_key"]
+                    for _ in range(chain["next"], m["iteration"]):
+                        ck = mac(ck, b"\x02")
+                    key, commitment = group_message_key(mac(ck, b"\x01"))
+                    check(f"{name} commitment is not the record's key's", commitment != m["commitment"], True)
+                    check(f"{name} opens under the record's key without the commitment check",
+                          xaead_open(key, m["nonce"], m["header"], m["ciphertext"]),
+                          h(v["without_commitment_check"]["plaintext"]))
                 before = record.encode()
                 try:
                     got, err = record.decrypt(sender, message), None
@@ -3315,12 +3363,12 @@ def group_family():
             {"chain_id": c["chain_id"], "signing_key": h(c["signing_key"]), "start": c["start"], "next": c["next"],
              "chain_key": h(c["chain_key"]), "unknown_below": c["unknown_below"],
              "keys": [(k["iteration"], h(k["message_key_seed"])) for k in c["skipped_keys"]],
-             "dropped": [(d["start"], d["end"]) for d in c["dropped"]]} for c in v["chains"]])
+             "dropped": [(d["start"], d["end"]) for d in c["dropped"]]} for c in v["chains"]], list(v["retired"]))
         want = h(v["encoding"])
         check(f"{name} encoding", record.encode(), want)
         decoded = decode_sender_key_record(want)
-        check(f"{name} decodes", (decoded.revision, decoded.identity, decoded.chains),
-              (record.revision, record.identity, record.chains))
+        check(f"{name} decodes", (decoded.revision, decoded.identity, decoded.chains, decoded.retired),
+              (record.revision, record.identity, record.chains, record.retired))
         if "after_receiver_step" in v:
             check(f"{name} is the receiver's record then", want, afters[v["after_receiver_step"] - 1])
         if "decrypts" in v:
@@ -3340,7 +3388,7 @@ def group_family():
                   (key.chain_id, key.chain_key, key.seed))
         g = {"revision": v["revision"], "group_id": h(v["group_id"]),
              "members": [(x["app_id"].encode(), h(x["user_id"])) for x in v["members"]],
-             "sender_key": key, "rotate": v["rotation_pending"],
+             "sender_key": key, "key_epoch": v["key_epoch"], "rotate": v["rotation_pending"],
              "distributed": [(decode_address(h(x["address"])), decode_identity_key(h(x["identity_key"])))
                              for x in v["distributed"]],
              "senders": [decode_address(h(x)) for x in v["senders"]]}

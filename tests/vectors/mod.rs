@@ -2945,8 +2945,14 @@ struct GroupSender {
 
 impl GroupSender {
     fn new(label: &str, seed: [u8; 32]) -> Self {
-        let id = secret(&format!("{label} chain id"))[..4].to_vec();
-        let chain_key = secret(&format!("{label} chain key"));
+        let id = secret(&format!("{label} chain id"))[..4].try_into().unwrap();
+        Self::from_draws(label, id, secret(&format!("{label} chain key")), seed)
+    }
+
+    /// From its three draws as given: the chain id, the chain key, the
+    /// signing seed.
+    fn from_draws(label: &str, id: [u8; 4], chain_key: [u8; 32], seed: [u8; 32]) -> Self {
+        let id = id.to_vec();
         let draws = [id.clone(), chain_key.to_vec(), seed.to_vec()];
         let mut rng = ScriptedRng::draws(draws.to_vec());
         let ours = SenderKey::generate(&mut rng);
@@ -3020,6 +3026,7 @@ fn group_step_json(step: &reference::GroupStep, plaintext: &[u8]) -> Value {
         "message_key_seed": h(step.message_key_seed),
         "next_chain_key": h(step.next_chain_key),
         "aead_key": h(step.aead_key),
+        "commitment": h(step.commitment),
         "nonce": h(step.nonce),
         "xchacha_subkey": h(step.subkey),
         "header": h(&step.header),
@@ -3179,6 +3186,7 @@ fn sender_key_record_json(name: &str, r: &reference::SenderKeys) -> Value {
             "skipped_keys": c.keys.iter().map(|(n, k)| json!({ "iteration": n, "message_key_seed": h(k) })).collect::<Vec<_>>(),
             "dropped": c.dropped.iter().map(|(s, e)| json!({ "start": s, "end": e })).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
+        "retired": r.retired,
         "encoding": h(r.encode()),
     })
 }
@@ -3264,6 +3272,78 @@ fn group_family() -> Value {
     }
     let k2_at_40 = k2_at_40.unwrap();
 
+    // A second key of Alice's that shares her first key's chain id and
+    // signing key under another chain key: what a sender that handed two
+    // members two chain keys (Bob the first, another member this one)
+    // would write with. Its message of iteration 6 is signed as the first
+    // key's would be, and its plaintext is chosen so that the ciphertext
+    // opens under this key and under the first key's key of 6, the one Bob
+    // derives: one upload, two plaintexts, but for the commitment.
+    let mut twin = GroupSender::from_draws(
+        "group alice key 1 twin",
+        k1.draws[0].clone().try_into().unwrap(),
+        secret("group alice key 1 twin chain key"),
+        k1.initial.seed,
+    );
+    assert_eq!(
+        (twin.theirs.chain_id, twin.theirs.public),
+        (k1.initial.chain_id, k1.initial.public)
+    );
+    assert_ne!(twin.theirs.chain_key, k1.initial.chain_key);
+    for i in 0..6u32 {
+        twin.encrypt(format!("twin message {i}").as_bytes());
+    }
+    let (_, bob_seed) = reference::kdf_ck(&k1_at_6.chain_key);
+    let (bob_key, bob_commitment) = reference::group_message_key(&bob_seed);
+    let (_, twin_seed) = reference::kdf_ck(&twin.theirs.chain_key);
+    let (twin_key, _) = reference::group_message_key(&twin_seed);
+    let twin_nonce = twin.nonce(6);
+    let (r_bob, s_bob) = poly1305::xchacha_poly_key(&bob_key, &twin_nonce);
+    let (r_twin, s_twin) = poly1305::xchacha_poly_key(&twin_key, &twin_nonce);
+    // Four blocks of plaintext; the last is replaced by what makes the two
+    // tags one.
+    let (twin_plaintext, collision) = (0..)
+        .find_map(|i| {
+            let mut p = format!("for the other member: we meet at the north trailhead (try {i})")
+                .into_bytes();
+            p.resize(64, b'.');
+            let trial = twin.theirs.clone().encrypt(GROUP, &p, twin_nonce);
+            let body = &trial.ciphertext[..64];
+            poly1305::collide(&trial.header, body, 3, (&r_twin, &s_twin), (&r_bob, &s_bob)).map(
+                |x| {
+                    for (j, b) in x.iter().enumerate() {
+                        p[48 + j] ^= body[48 + j] ^ b;
+                    }
+                    (p, x)
+                },
+            )
+        })
+        .unwrap();
+    let twin_step = twin.encrypt(&twin_plaintext);
+    assert_eq!(twin_step.ciphertext[48..64], collision);
+    let bob_would_read =
+        reference::xaead_open(&bob_key, &twin_nonce, &twin_step.header, &twin_step.ciphertext)
+            .expect("the ciphertext opens under Bob's key too");
+    assert_ne!(bob_would_read, twin_plaintext);
+    assert_ne!(twin_step.commitment, bob_commitment);
+    let twin_at_6 = Arriving::of(3, &twin_step, &twin_plaintext);
+
+    // Alice's third to seventh keys (rotations), for the chains a record
+    // drops past MAX_SENDER_KEY_CHAINS and the ids it retires.
+    let rotations: Vec<GroupSender> = (3..=7)
+        .map(|n| {
+            let label = format!("group alice key {n}");
+            GroupSender::new(&label, secret(&format!("{label} signing seed")))
+        })
+        .collect();
+    let rotation_distributions: Vec<Bytes> =
+        rotations.iter().map(GroupSender::distribution).collect();
+    let mut ids = vec![k1.initial.chain_id, k2.initial.chain_id, twin.initial.chain_id];
+    ids.extend(rotations.iter().map(|k| k.initial.chain_id));
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 2 + rotations.len(), "the twin shares the first key's id, no other");
+
     // Bob's record of Alice's device.
     let mut r = GroupReceiver::new();
     r.process("Alice's distribution at iteration 1, after m0 (it arrived in the sealed envelope of content type 0x11 below)", &alice, &d1_at_1);
@@ -3294,6 +3374,24 @@ fn group_family() -> Value {
         &m[4].flipped_and_signed(tag_at, &k1.initial.seed),
     )
     .unwrap_err();
+    // The last byte of the header: tag, the group id, chain id, iteration,
+    // nonce, commitment.
+    let commitment_at = 2 + 4 + GROUP.len() + 4 + 4 + 24 + 32 - 1;
+    assert_eq!(m[4].message[..=commitment_at], k1_steps[4].header[..]);
+    r.decrypt(
+        "m4 with the last byte of its key commitment flipped and signed again with the chain's key: the signature holds, the commitment is not that of the key of 4",
+        &alice,
+        &m[4].flipped_and_signed(commitment_at, &k1.initial.seed),
+    )
+    .unwrap_err();
+    r.decrypt(
+        "a message of iteration 6 from a key with the first key's chain id and signing key but another chain key (sender key 3), its ciphertext made to open under that key and under the key Bob derives: the signature holds and the AEAD would open (to without_commitment_check's plaintext), but its commitment is the other key's",
+        &alice,
+        &twin_at_6,
+    )
+    .unwrap_err();
+    r.steps.last_mut().unwrap()["without_commitment_check"] =
+        json!({ "plaintext": h(&bob_would_read) });
     r.decrypt("m4 attributed to Bob, another identity than the record's", &bob, &m[4]).unwrap_err();
     r.decrypt(
         "the message of iteration 1007: 1001 past the next (6), one more than MAX_SENDER_KEY_SKIP",
@@ -3310,6 +3408,7 @@ fn group_family() -> Value {
     r.process("Alice's second key's distribution (a rotation): a second chain", &alice, &d2_at_0);
     r.decrypt("the second key's first message", &alice, &k2_at[&0]).unwrap();
     let two_chains = r.theirs.clone();
+    let two_chains_step = r.steps.len();
     r.decrypt("m2 on the first chain, still held", &alice, &m[2]).unwrap();
     r.decrypt("m4 on the first chain", &alice, &m[4]).unwrap();
     r.decrypt("the second key's message of iteration 1001: exactly MAX_SENDER_KEY_SKIP (1000) keys skipped", &alice, &k2_at[&1001]).unwrap();
@@ -3323,6 +3422,26 @@ fn group_family() -> Value {
     r.decrypt("iteration 500, whose key was dropped", &alice, &k2_at[&500]).unwrap_err();
     r.decrypt("iteration 1500, whose key is held", &alice, &k2_at[&1500]).unwrap();
     r.decrypt("iteration 1001 again: a replay", &alice, &k2_at[&1001]).unwrap_err();
+    for (n, d) in rotation_distributions.iter().take(4).enumerate() {
+        let description = if n < 3 {
+            format!("Alice's key {}'s distribution: chain {} of the record", n + 3, n + 3)
+        } else {
+            "Alice's key 6's distribution: a sixth chain, past MAX_SENDER_KEY_CHAINS (5): the oldest, the first key's, is dropped and its id retired".to_string()
+        };
+        r.process(&description, &alice, d);
+    }
+    assert_eq!(r.theirs.retired, [k1.initial.chain_id]);
+    r.process(
+        "Alice's first key's distribution again (as a sender restored from an older backup would send it): its chain id is retired, refused",
+        &alice,
+        &d1_at_1,
+    );
+    r.decrypt(
+        "the first key's message of iteration 1007: its chain was dropped, no sender key",
+        &alice,
+        &k1_far,
+    )
+    .unwrap_err();
     let receiver = json!({
         "description": "Bob's record of Alice's device, from empty: each step in order, with what it returns and the record after it (its SHA-256 once it holds more than 2048 bytes).",
         "sender_identity_seed": h(alice.0.seed),
@@ -3335,6 +3454,7 @@ fn group_family() -> Value {
         revision: 7,
         identity: Some(alice.0.ed25519),
         chains: vec![two_chains.chains[0].clone()],
+        retired: vec![],
     };
     let mut ck = k2.initial.chain_key;
     let mut keys = Vec::new();
@@ -3371,6 +3491,71 @@ fn group_family() -> Value {
         &stored,
     );
     stored_json["decrypts"] = json!(s.steps);
+
+    // A stored record at the retired ids' limit: five chains, each as its
+    // distribution left it, and 32 retired ids, the first key's the oldest.
+    let fresh_chain = |k: &reference::SendingKey| reference::ReceivingChain {
+        chain_id: k.chain_id,
+        signing_key: k.public,
+        start: k.iteration,
+        next: k.iteration,
+        chain_key: k.chain_key,
+        unknown_below: 0,
+        keys: vec![],
+        dropped: vec![],
+    };
+    let mut chains = vec![fresh_chain(&k2.initial)];
+    chains.extend(rotations.iter().take(4).map(|k| fresh_chain(&k.initial)));
+    let mut retired = vec![k1.initial.chain_id];
+    retired.extend((1..32).map(|n| {
+        u32::from_be_bytes(secret(&format!("group retired chain id {n}"))[..4].try_into().unwrap())
+    }));
+    let mut distinct = retired.clone();
+    distinct.extend(chains.iter().map(|c| c.chain_id));
+    distinct.extend(rotations.iter().map(|k| k.initial.chain_id));
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 32 + 5 + 1, "retired ids distinct, none held or to come");
+    let at_limit =
+        reference::SenderKeys { revision: 12, identity: Some(alice.0.ed25519), chains, retired };
+    let alice_reinstalled = identity("group alice reinstalled");
+    let mut s = GroupReceiver::from_bytes(&at_limit.encode(), at_limit.clone());
+    s.process(
+        "Alice's first key's distribution: its id is the oldest retired, refused",
+        &alice,
+        &d1_at_1,
+    );
+    s.decrypt("m1 of the first key: no chain of its id", &alice, &m[1]).unwrap_err();
+    s.process(
+        "Alice's key 7's distribution: the oldest chain (the second key's) is dropped and its id retired; past MAX_SENDER_KEY_RETIRED_CHAINS (32) the oldest retired id, the first key's, is forgotten",
+        &alice,
+        &rotation_distributions[4],
+    );
+    assert!(!s.theirs.retired.contains(&k1.initial.chain_id));
+    assert_eq!(s.theirs.retired.last(), Some(&k2.initial.chain_id));
+    s.process(
+        "Alice's first key's distribution again: its id is no longer among the last 32 retired, so it is taken in (the third key's chain dropped and retired)",
+        &alice,
+        &d1_at_1,
+    );
+    s.decrypt("m1 of the first key: it opens, the list being bounded", &alice, &m[1]).unwrap();
+    s.process(
+        "the second key's distribution (its id retired at step 3) from another identity, Alice's device reinstalled: the record is replaced, its retired ids cleared, and the chain taken in",
+        &alice_reinstalled,
+        &d2_at_0,
+    );
+    assert!(s.theirs.retired.is_empty());
+    s.decrypt(
+        "the second key's first message, from the new identity",
+        &alice_reinstalled,
+        &k2_at[&0],
+    )
+    .unwrap();
+    let mut at_limit_json = sender_key_record_json(
+        "a stored record at the limits (made by hand): five chains as their distributions left them and 32 retired ids (MAX_SENDER_KEY_RETIRED_CHAINS), the first key's the oldest, revision 12",
+        &at_limit,
+    );
+    at_limit_json["decrypts"] = json!(s.steps);
     let empty = reference::SenderKeys::default();
     let empty_record = SenderKeyRecord::new();
     assert_eq!(*empty_record.to_bytes(), empty.encode());
@@ -3379,13 +3564,16 @@ fn group_family() -> Value {
         sender_key_record_json("an empty record (SenderKeyRecord::new)", &empty),
         {
             let mut v = sender_key_record_json(
-                "Bob's record after the receiver's step 15: two chains, the first with kept keys of 2 and 4",
+                &format!(
+                    "Bob's record after the receiver's step {two_chains_step}: two chains, the first with kept keys of 2 and 4"
+                ),
                 &two_chains,
             );
-            v["after_receiver_step"] = json!(15);
+            v["after_receiver_step"] = json!(two_chains_step);
             v
         },
         stored_json,
+        at_limit_json,
     ];
     for v in &sender_key_records {
         let bytes = hex_decode(v["encoding"].as_str().unwrap());
@@ -3413,6 +3601,7 @@ fn group_family() -> Value {
         group_id: GROUP,
         members: members.clone(),
         sender_key: Some(k1_at_6.stored()),
+        key_epoch: 2,
         rotate: true,
         distributed: vec![
             (device("app-a", "b", 1), dave.0.ed25519),
@@ -3426,13 +3615,17 @@ fn group_family() -> Value {
         group_id: b"g",
         members: vec![member("app-a", "alice")],
         sender_key: None,
+        key_epoch: 0,
         rotate: false,
         distributed: vec![],
         senders: vec![],
     };
     let mut group_records = Vec::new();
     for (name, f) in [
-        ("Alice's record: her sender key at iteration 6, a rotation pending", &full),
+        (
+            "Alice's record: her sender key at iteration 6, made in account epoch 2, a rotation pending",
+            &full,
+        ),
         ("a new group: no sender key yet", &bare),
     ] {
         let bytes = reference::group_record(f);
@@ -3442,6 +3635,7 @@ fn group_family() -> Value {
         assert_eq!(ours.id().as_bytes(), f.group_id);
         assert_eq!(ours.members().len(), f.members.len());
         assert_eq!(ours.rotation_pending(), f.rotate);
+        assert_eq!(ours.key_epoch(), f.key_epoch);
         assert_eq!(ours.distributed().len(), f.distributed.len());
         assert_eq!(ours.senders().len(), f.senders.len());
         let key = f.sender_key.as_ref().map(|_| {
@@ -3458,6 +3652,7 @@ fn group_family() -> Value {
             "group_id": h(f.group_id),
             "members": f.members.iter().map(|(a, u)| json!({ "app_id": std::str::from_utf8(a).unwrap(), "user_id": h(u) })).collect::<Vec<_>>(),
             "sender_key": key,
+            "key_epoch": f.sender_key.as_ref().map(|_| f.key_epoch),
             "rotation_pending": f.rotate,
             "distributed": f.distributed.iter().map(|(a, k)| json!({ "address": h(a), "identity_key": h(encode_identity(k)) })).collect::<Vec<_>>(),
             "senders": f.senders.iter().map(h).collect::<Vec<_>>(),
@@ -3654,22 +3849,38 @@ fn group_family() -> Value {
         "error": error(err),
     }));
 
+    let mut sender_keys = vec![
+        k1.json("Alice's first sender key"),
+        k2.json("Alice's second sender key (a rotation), its signing key of odd x"),
+        kb.json("Bob's sender key"),
+        twin.json("a key with the first key's chain id and signing key (its first and third draws) but another chain key"),
+    ];
+    for (n, k) in rotations.iter().enumerate() {
+        sender_keys.push(k.json(&format!("Alice's sender key {} (a rotation)", n + 3)));
+    }
+    let mut distributions = vec![
+        json!({ "sender_key": 0, "iteration": 0, "chain_key": h(k1.initial.chain_key), "encoding": h(&d1_at_0) }),
+        json!({ "sender_key": 0, "iteration": 1, "chain_key": h(k1_steps[0].next_chain_key), "encoding": h(&d1_at_1) }),
+        json!({ "sender_key": 1, "iteration": 0, "chain_key": h(k2.initial.chain_key), "encoding": h(&d2_at_0) }),
+        json!({ "sender_key": 2, "iteration": 0, "chain_key": h(kb.initial.chain_key), "encoding": h(&db_at_0) }),
+    ];
+    for (n, (k, d)) in rotations.iter().zip(&rotation_distributions).enumerate() {
+        distributions.push(json!({
+            "sender_key": 4 + n, "iteration": 0, "chain_key": h(k.initial.chain_key), "encoding": h(d),
+        }));
+    }
+
     json!({
         "family": "group",
         "version": 3,
-        "description": "Groups: sender keys generated from their draws, a chain of group messages with every intermediate, distribution messages, a member's record through out-of-order, replayed, stale, forged and far-skipped messages and a rotation, stored sender key and group records field by field, a sealed group upload (layout 0x02) and distribution messages sealed with content types 0x11 and 0x12. docs/protocol.md §10, §11, §21.",
+        "description": "Groups: sender keys generated from their draws, a chain of group messages with every intermediate, distribution messages, a commitment to each message's key in its header, a member's record through out-of-order, replayed, stale, forged, far-skipped and wrongly committed messages, rotations and a retired chain re-sent, stored sender key records (retired chain ids among them) and group records (with the sender key's epoch) field by field, a sealed group upload (layout 0x02) and distribution messages sealed with content types 0x11 and 0x12. docs/protocol.md §10, §11, §21.",
         "group_id": h(GROUP),
-        "sender_keys": [k1.json("Alice's first sender key"), k2.json("Alice's second sender key (a rotation), its signing key of odd x"), kb.json("Bob's sender key")],
+        "sender_keys": sender_keys,
         "chain": {
             "sender_key": 0,
             "messages": k1_steps.iter().zip(plaintexts).map(|(s, p)| group_step_json(s, p)).collect::<Vec<_>>(),
         },
-        "distributions": [
-            { "sender_key": 0, "iteration": 0, "chain_key": h(k1.initial.chain_key), "encoding": h(&d1_at_0) },
-            { "sender_key": 0, "iteration": 1, "chain_key": h(k1_steps[0].next_chain_key), "encoding": h(&d1_at_1) },
-            { "sender_key": 1, "iteration": 0, "chain_key": h(k2.initial.chain_key), "encoding": h(&d2_at_0) },
-            { "sender_key": 2, "iteration": 0, "chain_key": h(kb.initial.chain_key), "encoding": h(&db_at_0) },
-        ],
+        "distributions": distributions,
         "receiver": receiver,
         "sender_key_records": sender_key_records,
         "group_records": group_records,
@@ -3749,7 +3960,7 @@ fn group_negative(
 
     // GroupMessage.
     let g = GROUP.len();
-    let header_len = 2 + 4 + g + 4 + 4 + 24;
+    let header_len = 2 + 4 + g + 4 + 4 + 24 + 32;
     let signed_by =
         |unsigned: &[u8]| cat(&[unsigned, &reference::ed25519_sign(&key.seed, unsigned)]);
     let mut long_group = key.clone();
@@ -3766,7 +3977,12 @@ fn group_negative(
             ("a group message one byte short", m0[..m0.len() - 1].to_vec()),
             ("a group message with a trailing byte", cat(&[m0, &[0]])),
             ("a group message without its signature", m0[..m0.len() - 64].to_vec()),
-            ("a group message cut inside its nonce", m0[..header_len - 1].to_vec()),
+            ("a group message cut inside its nonce", m0[..header_len - 33].to_vec()),
+            ("a group message cut inside its key commitment", m0[..header_len - 1].to_vec()),
+            (
+                "a group message without its key commitment (the layout before it), signed again",
+                signed_by(&cat(&[&m0[..header_len - 32], &m0[header_len..m0.len() - 64]])),
+            ),
             ("an empty group id", empty_group_message.clone()),
             ("a group id of 65 bytes, one above MAX_GROUP_ID_LEN", long_group_message),
             ("a ciphertext of 15 bytes, shorter than the AEAD tag", short_ciphertext),
@@ -3845,12 +4061,14 @@ fn group_negative(
     });
     // A record whose last chain's counts are rewritten, with nothing after
     // them.
+    assert!(record.retired.is_empty());
     let last_counts = |keys: u32, dropped: Option<u32>| {
         let mut r = record.clone();
         r.chains[1].keys.clear();
         r.chains[1].dropped.clear();
         let bytes = r.encode();
-        let mut out = bytes[..bytes.len() - 8].to_vec();
+        // Less the two counts and the retired ids' count.
+        let mut out = bytes[..bytes.len() - 9].to_vec();
         out.extend(keys.to_be_bytes());
         if let Some(d) = dropped {
             out.extend(d.to_be_bytes());
@@ -3859,6 +4077,30 @@ fn group_negative(
     };
     assert_eq!(record.chains[0].keys.len(), 2, "two kept keys in the first chain");
     let k0 = record.chains[0].keys.clone();
+    // Retired ids: distinct from each other and from the chains' ids.
+    let held: Vec<u32> = record.chains.iter().map(|c| c.chain_id).collect();
+    let retired_ids: Vec<u32> = (0..)
+        .map(|n| {
+            u32::from_be_bytes(
+                secret(&format!("group negative retired id {n}"))[..4].try_into().unwrap(),
+            )
+        })
+        .filter(|id| !held.contains(id))
+        .take(33)
+        .collect();
+    let mut ids_sorted = retired_ids.clone();
+    ids_sorted.sort_unstable();
+    ids_sorted.dedup();
+    assert_eq!(ids_sorted.len(), 33);
+    let (a, b) = (retired_ids[0], retired_ids[1]);
+    let two_of_one = {
+        let bytes = change(&|r| r.retired = vec![a]);
+        let mut out = bytes.clone();
+        let at = bytes.len() - 5;
+        assert_eq!(out[at], 1);
+        out[at] = 2;
+        out
+    };
     let mut small_order_key = base.clone();
     let signing_at = 2 + 8 + 1 + 33 + 1 + 4;
     small_order_key[signing_at..signing_at + 32].copy_from_slice(&neutral);
@@ -3911,6 +4153,24 @@ fn group_negative(
                 "a count of 65 dropped ranges, one above MAX_SENDER_KEY_DROPPED_RANGES",
                 last_counts(0, Some(65)),
             ),
+            (
+                "33 retired chain ids, one above MAX_SENDER_KEY_RETIRED_CHAINS",
+                change(&|r| r.retired = retired_ids.clone()),
+            ),
+            ("a retired chain id twice", change(&|r| r.retired = vec![a, b, a])),
+            (
+                "a retired chain id that is a held chain's id",
+                change(&|r| r.retired = vec![a, r.chains[1].chain_id]),
+            ),
+            (
+                "retired chain ids without an identity (and no chains)",
+                change(&|r| {
+                    r.identity = None;
+                    r.chains.clear();
+                    r.retired = vec![a];
+                }),
+            ),
+            ("a count of 2 retired chain ids with one after it", two_of_one),
         ],
     ));
 
@@ -3933,7 +4193,10 @@ fn group_negative(
         - 1;
     let mut bad_rotate = base.clone();
     bad_rotate[flags_at] = 2;
-    let key_flag_at = flags_at - 1 - 72;
+    let key_flag_at = flags_at - 4 - 72 - 1;
+    assert_eq!(base[key_flag_at], 1);
+    let epoch_at = key_flag_at + 1 + 72;
+    assert_eq!(base[epoch_at..epoch_at + 4], group_record.key_epoch.to_be_bytes());
     let mut bad_key_flag = base.clone();
     bad_key_flag[key_flag_at] = 2;
     let first_holder_key = flags_at + 1 + 4 + group_record.distributed[0].0.len() + 1;
@@ -3963,6 +4226,11 @@ fn group_negative(
             ("a member whose app id has an upper-case letter", change(&|r| r.members[0].0 = b"App-a")),
             ("a member with an empty user id", change(&|r| r.members[0].1 = b"")),
             ("a sender key flag of 2", bad_key_flag),
+            ("a record cut inside the sender key's epoch", base[..epoch_at + 2].to_vec()),
+            (
+                "a sender key without its key epoch (the layout before it)",
+                cat(&[&base[..epoch_at], &base[epoch_at + 4..]]),
+            ),
             ("a rotation flag of 2", bad_rotate),
             (
                 "a rotation pending without a sender key",

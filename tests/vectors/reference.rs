@@ -1121,6 +1121,7 @@ pub const MAX_SENDER_KEY_SKIP: u32 = 1000;
 pub const MAX_SENDER_KEY_SKIPPED_KEYS: usize = 2000;
 pub const MAX_SENDER_KEY_CHAINS: usize = 5;
 pub const MAX_SENDER_KEY_DROPPED_RANGES: usize = 64;
+pub const MAX_SENDER_KEY_RETIRED_CHAINS: usize = 32;
 
 pub fn ed25519_public(seed: &[u8; 32]) -> [u8; 32] {
     ed25519_dalek::SigningKey::from_bytes(seed).verifying_key().to_bytes()
@@ -1138,14 +1139,23 @@ pub fn ed25519_verify(public: &[u8; 32], message: &[u8], signature: &[u8; 64]) -
     })
 }
 
-/// The AEAD key of a group message from its seed.
-pub fn group_message_key(seed: &[u8; 32]) -> [u8; 32] {
-    hkdf(&[0u8; 32], seed, GROUP_MESSAGE_KEY_INFO, 32).try_into().unwrap()
+/// The AEAD key of a group message and the commitment to it, from its
+/// seed: 64 bytes of HKDF, the key first.
+pub fn group_message_key(seed: &[u8; 32]) -> ([u8; 32], [u8; 32]) {
+    let okm = hkdf(&[0u8; 32], seed, GROUP_MESSAGE_KEY_INFO, 64);
+    (okm[..32].try_into().unwrap(), okm[32..].try_into().unwrap())
 }
 
-/// A group message's header, the AEAD's associated data.
-pub fn group_header(group: &[u8], chain_id: u32, iteration: u32, nonce: &[u8; 24]) -> Bytes {
-    cat(&[&[0xff, 0xc1], &with_len(group), &u32be(chain_id), &u32be(iteration), nonce])
+/// A group message's header, the AEAD's associated data: it ends with the
+/// key commitment.
+pub fn group_header(
+    group: &[u8],
+    chain_id: u32,
+    iteration: u32,
+    nonce: &[u8; 24],
+    commitment: &[u8; 32],
+) -> Bytes {
+    cat(&[&[0xff, 0xc1], &with_len(group), &u32be(chain_id), &u32be(iteration), nonce, commitment])
 }
 
 /// A sender key distribution message.
@@ -1173,6 +1183,7 @@ pub struct GroupStep {
     pub message_key_seed: [u8; 32],
     pub next_chain_key: [u8; 32],
     pub aead_key: [u8; 32],
+    pub commitment: [u8; 32],
     pub nonce: [u8; 24],
     pub subkey: [u8; 32],
     pub header: Bytes,
@@ -1207,8 +1218,8 @@ impl SendingKey {
 
     pub fn encrypt(&mut self, group: &[u8], plaintext: &[u8], nonce: [u8; 24]) -> GroupStep {
         let (next_chain_key, message_key_seed) = kdf_ck(&self.chain_key);
-        let aead_key = group_message_key(&message_key_seed);
-        let header = group_header(group, self.chain_id, self.iteration, &nonce);
+        let (aead_key, commitment) = group_message_key(&message_key_seed);
+        let header = group_header(group, self.chain_id, self.iteration, &nonce, &commitment);
         let ciphertext = xaead_seal(&aead_key, &nonce, &header, plaintext);
         let signed = cat(&[&header, &with_len(&ciphertext)]);
         let signature = ed25519_sign(&self.seed, &signed);
@@ -1218,6 +1229,7 @@ impl SendingKey {
             message_key_seed,
             next_chain_key,
             aead_key,
+            commitment,
             nonce,
             subkey: hchacha20(&aead_key, &nonce[..16]),
             header,
@@ -1248,6 +1260,7 @@ pub struct GroupMessageFields {
     pub chain_id: u32,
     pub iteration: u32,
     pub nonce: [u8; 24],
+    pub commitment: [u8; 32],
     pub header: Bytes,
     pub ciphertext: Bytes,
     pub signed: Bytes,
@@ -1258,7 +1271,7 @@ pub fn group_message_fields(message: &[u8]) -> GroupMessageFields {
     assert_eq!(message[..2], [0xff, 0xc1]);
     let group_len = u32::from_be_bytes(message[2..6].try_into().unwrap()) as usize;
     let at = 6 + group_len;
-    let header_len = at + 4 + 4 + 24;
+    let header_len = at + 4 + 4 + 24 + 32;
     let ct_len =
         u32::from_be_bytes(message[header_len..header_len + 4].try_into().unwrap()) as usize;
     let signed_len = header_len + 4 + ct_len;
@@ -1266,7 +1279,8 @@ pub fn group_message_fields(message: &[u8]) -> GroupMessageFields {
     GroupMessageFields {
         chain_id: u32::from_be_bytes(message[at..at + 4].try_into().unwrap()),
         iteration: u32::from_be_bytes(message[at + 4..at + 8].try_into().unwrap()),
-        nonce: message[at + 8..header_len].try_into().unwrap(),
+        nonce: message[at + 8..at + 32].try_into().unwrap(),
+        commitment: message[at + 32..header_len].try_into().unwrap(),
         header: message[..header_len].to_vec(),
         ciphertext: message[header_len + 4..signed_len].to_vec(),
         signed: message[..signed_len].to_vec(),
@@ -1296,6 +1310,9 @@ pub struct SenderKeys {
     /// The sender's Ed25519 identity key.
     pub identity: Option<[u8; 32]>,
     pub chains: Vec<ReceivingChain>,
+    /// Ids of the chains dropped past MAX_SENDER_KEY_CHAINS, oldest first,
+    /// at most MAX_SENDER_KEY_RETIRED_CHAINS: not taken in again.
+    pub retired: Vec<u32>,
 }
 
 impl SenderKeys {
@@ -1316,7 +1333,11 @@ impl SenderKeys {
         let signing_key: [u8; 32] = d[40..72].try_into().unwrap();
         if self.identity != Some(*sender) {
             self.chains.clear();
+            self.retired.clear();
             self.identity = Some(*sender);
+        }
+        if self.retired.contains(&chain_id) {
+            return false;
         }
         if let Some(at) = self.chains.iter().position(|c| c.chain_id == chain_id) {
             if self.chains[at].signing_key == signing_key {
@@ -1335,7 +1356,11 @@ impl SenderKeys {
             dropped: Vec::new(),
         });
         if self.chains.len() > MAX_SENDER_KEY_CHAINS {
-            self.chains.remove(0);
+            let dropped = self.chains.remove(0);
+            self.retired.push(dropped.chain_id);
+            if self.retired.len() > MAX_SENDER_KEY_RETIRED_CHAINS {
+                self.retired.remove(0);
+            }
         }
         true
     }
@@ -1385,7 +1410,10 @@ impl SenderKeys {
         } else {
             return Err("Decrypt(Duplicate)");
         };
-        let key = group_message_key(&seed);
+        let (key, commitment) = group_message_key(&seed);
+        if commitment != m.commitment {
+            return Err("Decrypt(Failed)");
+        }
         let plaintext =
             xaead_open(&key, &m.nonce, &m.header, &m.ciphertext).ok_or("Decrypt(Failed)")?;
         let chain = &mut self.chains[at];
@@ -1456,6 +1484,10 @@ impl SenderKeys {
                 out.extend(cat(&[&u32be(*s), &u32be(*e)]));
             }
         }
+        out.push(self.retired.len() as u8);
+        for id in &self.retired {
+            out.extend(u32be(*id));
+        }
         out
     }
 }
@@ -1469,6 +1501,9 @@ pub struct GroupRecordFields<'a> {
     pub members: Vec<(&'a [u8], &'a [u8])>,
     /// The sending key's stored form (`SendingKey::stored`).
     pub sender_key: Option<Bytes>,
+    /// The account epoch the sending key was made in (stored only with
+    /// the key).
+    pub key_epoch: u32,
     pub rotate: bool,
     /// (address, Ed25519 identity key).
     pub distributed: Vec<(Bytes, [u8; 32])>,
@@ -1487,7 +1522,7 @@ pub fn group_record(f: &GroupRecordFields<'_>) -> Bytes {
         out.extend(cat(&[&with_len(app), &with_len(user)]));
     }
     match &f.sender_key {
-        Some(stored) => out.extend(cat(&[&[1], stored])),
+        Some(stored) => out.extend(cat(&[&[1], stored, &u32be(f.key_epoch)])),
         None => out.push(0),
     }
     out.push(u8::from(f.rotate));
