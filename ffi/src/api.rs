@@ -1178,7 +1178,7 @@ pub unsafe extern "C" fn sealwire_device_set_trust_policy(
         };
         let (first_contact, on_change) = (decision(first_contact)?, decision(on_change)?);
         with(device, Kind::Device, |d: &mut Dev| {
-            let mut policy = d.policy().clone();
+            let mut policy = *d.policy();
             policy.first_contact = first_contact;
             policy.on_change = on_change;
             d.set_policy(policy);

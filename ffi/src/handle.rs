@@ -16,7 +16,8 @@
 //!
 //! Byte buffers the library returns are registered the same way.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 
 use zeroize::Zeroize;
@@ -38,10 +39,33 @@ pub(crate) enum Kind {
     Bytes,
 }
 
-/// Every live handle and buffer, by address.
-static LIVE: Mutex<BTreeMap<usize, Kind>> = Mutex::new(BTreeMap::new());
+/// Hashes an address: one multiplication (the keys are addresses the
+/// library made, not input an attacker chooses).
+#[derive(Default)]
+struct AddressHasher(u64);
 
-fn live() -> MutexGuard<'static, BTreeMap<usize, Kind>> {
+impl Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+type Registry = HashMap<usize, Kind, BuildHasherDefault<AddressHasher>>;
+
+/// Every live handle and buffer, by address.
+static LIVE: Mutex<Option<Registry>> = Mutex::new(None);
+
+fn live() -> MutexGuard<'static, Option<Registry>> {
     // The map is only ever inserted into and removed from: a panic while
     // it was held cannot have left it half-changed.
     LIVE.lock().unwrap_or_else(PoisonError::into_inner)
@@ -54,7 +78,7 @@ pub(crate) type Shared<T> = Arc<Mutex<T>>;
 /// Registers `value` as a new handle of `kind` and returns its pointer.
 pub(crate) fn new_handle<T, C>(kind: Kind, value: T) -> *mut C {
     let ptr = Box::into_raw(Box::new(Arc::new(Mutex::new(value))));
-    live().insert(ptr as usize, kind);
+    live().get_or_insert_with(Registry::default).insert(ptr as usize, kind);
     ptr.cast()
 }
 
@@ -64,7 +88,7 @@ pub(crate) fn get<T, C>(ptr: *const C, kind: Kind) -> Result<Shared<T>, i32> {
         return Err(SEALWIRE_ERROR_NULL_POINTER);
     }
     let registry = live();
-    if registry.get(&(ptr as usize)) != Some(&kind) {
+    if registry.as_ref().and_then(|r| r.get(&(ptr as usize))) != Some(&kind) {
         return Err(SEALWIRE_ERROR_INVALID_HANDLE);
     }
     let ptr: *const Shared<T> = ptr.cast();
@@ -102,10 +126,10 @@ pub(crate) fn free_handle<T, C>(ptr: *mut C, kind: Kind) -> i32 {
         return 0;
     }
     let mut registry = live();
-    if registry.get(&(ptr as usize)) != Some(&kind) {
+    if registry.as_ref().and_then(|r| r.get(&(ptr as usize))) != Some(&kind) {
         return SEALWIRE_ERROR_INVALID_HANDLE;
     }
-    registry.remove(&(ptr as usize));
+    registry.as_mut().map(|r| r.remove(&(ptr as usize)));
     drop(registry);
     // SAFETY: the pointer was registered with this kind, hence made by
     // `new_handle::<T, _>` from a `Box<Shared<T>>`, and it is no longer in
@@ -140,7 +164,7 @@ pub(crate) fn give_bytes(out: *mut sealwire_bytes, bytes: Vec<u8>) -> Result<(),
         let boxed = bytes.into_boxed_slice();
         let len = boxed.len();
         let ptr = Box::into_raw(boxed).cast::<u8>();
-        live().insert(ptr as usize, Kind::Bytes);
+        live().get_or_insert_with(Registry::default).insert(ptr as usize, Kind::Bytes);
         sealwire_bytes { ptr, len }
     };
     // SAFETY: `out` is not null, and the caller promises it points to a
@@ -162,10 +186,10 @@ pub(crate) fn free_bytes(bytes: *mut sealwire_bytes) -> i32 {
         return 0;
     }
     let mut registry = live();
-    if registry.get(&(value.ptr as usize)) != Some(&Kind::Bytes) {
+    if registry.as_ref().and_then(|r| r.get(&(value.ptr as usize))) != Some(&Kind::Bytes) {
         return SEALWIRE_ERROR_INVALID_HANDLE;
     }
-    registry.remove(&(value.ptr as usize));
+    registry.as_mut().map(|r| r.remove(&(value.ptr as usize)));
     drop(registry);
     // SAFETY: registered as bytes, so made by `give_bytes` from a boxed
     // slice of exactly `len` bytes (the registry keys the pointer; a
