@@ -16,11 +16,12 @@ use sealwire::{
     Received, ReceivedKind, SenderCertificate, Sent, Session, SignedPreKeyPair, Timestamp,
     TrustRoot, TrustStore, UserAddress, UserId,
 };
+use zeroize::Zeroize;
 
 use crate::boundary;
 use crate::error::{SEALWIRE_ERROR_INVALID_ARGUMENT, SEALWIRE_ERROR_RANDOM, coded};
 use crate::handle::{
-    Kind, check_out, free_handle, give_bytes, input, new_handle, put, sealwire_bytes, with,
+    Kind, check_out, free_handle, give_bytes, input, put, put_handle, sealwire_bytes, with,
 };
 use crate::store::{AnyStore, AnyStoreError};
 
@@ -106,8 +107,9 @@ fn user_of(user: *const sealwire_user) -> Result<UserAddress, i32> {
     if user.is_null() {
         return Err(crate::error::SEALWIRE_ERROR_NULL_POINTER);
     }
-    // SAFETY: not null; the caller promises a readable `sealwire_user`.
-    let user = unsafe { user.read() };
+    // SAFETY: not null; the caller promises a readable `sealwire_user`
+    // (not necessarily aligned).
+    let user = unsafe { user.read_unaligned() };
     let app = coded(AppId::new(text(user.app, user.app_len)?))?;
     let id = coded(UserId::new(input(user.user, user.user_len)?))?;
     Ok(UserAddress::new(app, id))
@@ -123,17 +125,23 @@ fn users_of(users: *const sealwire_user, count: usize) -> Result<Vec<UserAddress
     if count > sealwire::limits::MAX_GROUP_MEMBERS * 2 {
         return Err(SEALWIRE_ERROR_INVALID_ARGUMENT);
     }
-    // SAFETY: not null; the caller promises `count` readable entries.
-    let list = unsafe { std::slice::from_raw_parts(users, count) };
-    list.iter().map(|u| user_of(u)).collect()
+    (0..count)
+        .map(|i| {
+            // SAFETY: not null; the caller promises `count` readable
+            // entries, not necessarily aligned (read one by one).
+            let user = unsafe { users.add(i).read_unaligned() };
+            user_of(&user)
+        })
+        .collect()
 }
 
 fn address_of(address: *const sealwire_address) -> Result<Address, i32> {
     if address.is_null() {
         return Err(crate::error::SEALWIRE_ERROR_NULL_POINTER);
     }
-    // SAFETY: not null; the caller promises a readable `sealwire_address`.
-    let address = unsafe { address.read() };
+    // SAFETY: not null; the caller promises a readable `sealwire_address`
+    // (not necessarily aligned).
+    let address = unsafe { address.read_unaligned() };
     Ok(user_of(&address.user)?.device(DeviceId(address.device)))
 }
 
@@ -163,7 +171,7 @@ fn message_id(ptr: *const u8, len: usize) -> Result<MessageId, i32> {
 /// See the module's contract.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sealwire_trust_store_new(out: *mut *mut sealwire_trust_store) -> i32 {
-    boundary(|| put(out, new_handle(Kind::TrustStore, TrustStore::new())))
+    boundary(|| put_handle(out, Kind::TrustStore, TrustStore::new()))
 }
 
 /// Adds a trust root (its encoding, `0xE2`, from `sealwire_trust_root_new`
@@ -412,7 +420,7 @@ pub unsafe extern "C" fn sealwire_session_initiate(
         let bundle = coded(PreKeyBundle::from_bytes(input(bundle, bundle_len)?))?;
         check_out(out)?;
         let session = coded(Session::initiate(&mut rng()?, &identity, &bundle))?;
-        put(out, new_handle(Kind::Session, session))
+        put_handle(out, Kind::Session, session)
     })
 }
 
@@ -448,7 +456,7 @@ pub unsafe extern "C" fn sealwire_session_accept(
         let (session, plaintext) =
             coded(Session::accept(&identity, &signed, one_time.as_ref(), &initial))?;
         give_bytes(out_plaintext, plaintext)?;
-        put(out, new_handle(Kind::Session, session))
+        put_handle(out, Kind::Session, session)
     })
 }
 
@@ -521,7 +529,7 @@ pub unsafe extern "C" fn sealwire_session_from_bytes(
 ) -> i32 {
     boundary(|| {
         let session = coded(Session::from_bytes(input(bytes, len)?))?;
-        put(out, new_handle(Kind::Session, session))
+        put_handle(out, Kind::Session, session)
     })
 }
 
@@ -551,6 +559,10 @@ fn store_of(
     existing: bool,
 ) -> Result<AnyStore, i32> {
     if path_len == 0 {
+        // A key without a path is a mistake (the store would be in memory).
+        if key_len != 0 {
+            return Err(SEALWIRE_ERROR_INVALID_ARGUMENT);
+        }
         return Ok(AnyStore::Memory(Box::default()));
     }
     let path = text(path, path_len)?;
@@ -592,7 +604,7 @@ pub unsafe extern "C" fn sealwire_device_create(
         check_out(out)?;
         let store = store_of(path, path_len, key, key_len, false)?;
         let device = coded(Device::create(&mut rng()?, store, address, trust, Timestamp(now)))?;
-        put(out, new_handle(Kind::Device, device))
+        put_handle(out, Kind::Device, device)
     })
 }
 
@@ -617,7 +629,7 @@ pub unsafe extern "C" fn sealwire_device_open(
         check_out(out)?;
         let store = store_of(path, path_len, key, key_len, true)?;
         let device = coded(Device::open(store, trust))?;
-        put(out, new_handle(Kind::Device, device))
+        put_handle(out, Kind::Device, device)
     })
 }
 
@@ -687,7 +699,7 @@ pub unsafe extern "C" fn sealwire_device_publication(
         let publication = with(device, Kind::Device, |d: &mut Dev| {
             coded(d.publication(&mut rng, Timestamp(now), count))
         })?;
-        put(out, new_handle(Kind::Publication, publication))
+        put_handle(out, Kind::Publication, publication)
     })
 }
 
@@ -782,10 +794,10 @@ pub unsafe extern "C" fn sealwire_device_set_devices(
         } else if count > sealwire::limits::MAX_DEVICES_PER_USER {
             return Err(i32::from(sealwire::DeviceError::<()>::TooManyDevices.code()));
         } else {
-            // SAFETY: not null; the caller promises `count` readable ids.
-            unsafe { std::slice::from_raw_parts(devices, count) }
-                .iter()
-                .map(|&d| DeviceId(d))
+            (0..count)
+                // SAFETY: not null; the caller promises `count` readable
+                // ids, not necessarily aligned (read one by one).
+                .map(|i| DeviceId(unsafe { devices.add(i).read_unaligned() }))
                 .collect()
         };
         with(device, Kind::Device, |d: &mut Dev| coded(d.set_devices(&user, &ids)).map(drop))
@@ -883,7 +895,7 @@ pub unsafe extern "C" fn sealwire_device_send(
         let sent = with(device, Kind::Device, |d: &mut Dev| {
             coded(d.send(&mut rng, &user, plaintext, Timestamp(now)))
         })?;
-        put(out, new_handle(Kind::Sent, sent))
+        put_handle(out, Kind::Sent, sent)
     })
 }
 
@@ -944,6 +956,9 @@ pub unsafe extern "C" fn sealwire_message_id(
     out: *mut sealwire_bytes,
 ) -> i32 {
     boundary(|| {
+        if len == 0 {
+            return Err(SEALWIRE_ERROR_INVALID_ARGUMENT);
+        }
         let bytes = input(bytes, len)?;
         give_bytes(out, MessageId::of(bytes).0.to_vec())
     })
@@ -998,7 +1013,7 @@ pub unsafe extern "C" fn sealwire_device_receive(
         check_out(out)?;
         let received =
             with(device, Kind::Device, |d: &mut Dev| coded(d.receive(envelope, Timestamp(now))))?;
-        put(out, new_handle(Kind::Received, received))
+        put_handle(out, Kind::Received, received)
     })
 }
 
@@ -1109,9 +1124,20 @@ pub unsafe extern "C" fn sealwire_received_id(
 /// See the module's contract.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sealwire_received_free(received: *mut sealwire_received) -> i32 {
-    boundary(|| match free_handle::<Received, _>(received, Kind::Received) {
-        0 => Ok(()),
-        code => Err(code),
+    if received.is_null() {
+        return crate::error::SEALWIRE_OK;
+    }
+    boundary(|| {
+        // Wipe the plaintext first (a call on another thread holding the
+        // handle gives BUSY: free it once that call returned).
+        with(received, Kind::Received, |r: &mut Received| {
+            r.plaintext.zeroize();
+            Ok(())
+        })?;
+        match free_handle::<Received, _>(received, Kind::Received) {
+            0 => Ok(()),
+            code => Err(code),
+        }
     })
 }
 
@@ -1225,6 +1251,102 @@ pub unsafe extern "C" fn sealwire_device_after_restore(device: *mut sealwire_dev
     boundary(|| with(device, Kind::Device, |d: &mut Dev| coded(d.after_restore())))
 }
 
+/// How many received messages and sent uploads the device keeps until
+/// the app acknowledges them (after a crash: what it had not kept or
+/// uploaded).
+///
+/// # Safety
+/// See the module's contract.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sealwire_device_pending_counts(
+    device: *mut sealwire_device,
+    out_received: *mut usize,
+    out_sent: *mut usize,
+) -> i32 {
+    boundary(|| {
+        check_out(out_received)?;
+        check_out(out_sent)?;
+        let (received, sent) = with(device, Kind::Device, |d: &mut Dev| {
+            Ok((coded(d.pending_received())?.len(), coded(d.pending_sent())?.len()))
+        })?;
+        put(out_received, received)?;
+        put(out_sent, sent)
+    })
+}
+
+/// Kept received message number `index` (oldest first), as a received
+/// message handle: show it, then acknowledge it.
+///
+/// # Safety
+/// See the module's contract.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sealwire_device_pending_received(
+    device: *mut sealwire_device,
+    index: usize,
+    out: *mut *mut sealwire_received,
+) -> i32 {
+    boundary(|| {
+        check_out(out)?;
+        let received = with(device, Kind::Device, |d: &mut Dev| {
+            let mut all = coded(d.pending_received())?;
+            if index >= all.len() {
+                return Err(SEALWIRE_ERROR_INVALID_ARGUMENT);
+            }
+            Ok(all.swap_remove(index))
+        })?;
+        put_handle(out, Kind::Received, received)
+    })
+}
+
+/// Kept sent upload number `index` (oldest first): upload it again (its
+/// recipients refuse a second copy as a duplicate), then acknowledge it.
+///
+/// # Safety
+/// See the module's contract.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sealwire_device_pending_sent(
+    device: *mut sealwire_device,
+    index: usize,
+    out: *mut sealwire_bytes,
+) -> i32 {
+    boundary(|| {
+        check_out(out)?;
+        let upload = with(device, Kind::Device, |d: &mut Dev| {
+            coded(d.pending_sent())?
+                .into_iter()
+                .nth(index)
+                .map(|s| s.envelope)
+                .ok_or(SEALWIRE_ERROR_INVALID_ARGUMENT)
+        })?;
+        give_bytes(out, upload)
+    })
+}
+
+/// Stops sending on the current session with `address`, so that the next
+/// message starts a new one (what `SEALWIRE_ACTION_RESET_SESSION` asks
+/// for): fetch a bundle and `sealwire_device_start_session` before sending.
+///
+/// # Safety
+/// See the module's contract.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn sealwire_device_reset_session(
+    device: *mut sealwire_device,
+    address: *const sealwire_address,
+) -> i32 {
+    boundary(|| {
+        let address = address_of(address)?;
+        with(device, Kind::Device, |d: &mut Dev| coded(d.reset_session(&address)))
+    })
+}
+
+/// How many handles and buffers the library has given out and not had
+/// freed: 0 once a program has freed everything (a leak check for tests;
+/// valgrind cannot see leaked handles, which the library still knows).
+#[unsafe(no_mangle)]
+pub extern "C" fn sealwire_live_count() -> usize {
+    crate::handle::live_count()
+}
+
 // ---- groups ----------------------------------------------------------------------------
 
 /// Creates the group `group` with `members` (from the app's server).
@@ -1324,7 +1446,7 @@ pub unsafe extern "C" fn sealwire_device_send_to_group(
         let sent = with(device, Kind::Device, |d: &mut Dev| {
             coded(d.send_to_group(&mut rng, &group, plaintext, Timestamp(now)))
         })?;
-        put(out, new_handle(Kind::GroupSent, sent))
+        put_handle(out, Kind::GroupSent, sent)
     })
 }
 

@@ -315,14 +315,17 @@ pub extern "C" fn sealwire_error_action(code: i32) -> i32 {
 }
 
 /// The detailed text of the last error on the calling thread (with the
-/// peer's address, say), as new bytes (UTF-8, no NUL). Empty if no call
-/// on this thread has failed yet.
+/// peer's address, say), as new bytes (UTF-8, no NUL): empty if the last
+/// call on this thread succeeded. Reading it changes nothing.
 ///
 /// # Safety
 /// `out` must point to a writable `sealwire_bytes`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn sealwire_last_error_message(out: *mut crate::sealwire_bytes) -> i32 {
-    crate::boundary(|| crate::handle::give_bytes(out, last().into_bytes()))
+    // Not through `boundary`, which would clear the text it is asked for.
+    let text = last();
+    std::panic::catch_unwind(|| crate::handle::give_bytes(out, text.into_bytes()))
+        .map_or(SEALWIRE_ERROR_PANIC, |r| r.err().unwrap_or(SEALWIRE_OK))
 }
 
 #[cfg(test)]

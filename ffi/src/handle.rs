@@ -60,7 +60,8 @@ impl Hasher for AddressHasher {
     }
 }
 
-type Registry = HashMap<usize, Kind, BuildHasherDefault<AddressHasher>>;
+/// Each live pointer's kind and, for bytes, its length.
+type Registry = HashMap<usize, (Kind, usize), BuildHasherDefault<AddressHasher>>;
 
 /// Every live handle and buffer, by address.
 static LIVE: Mutex<Option<Registry>> = Mutex::new(None);
@@ -75,10 +76,22 @@ fn live() -> MutexGuard<'static, Option<Registry>> {
 /// under the user, locked so that two threads cannot use it at once.
 pub(crate) type Shared<T> = Arc<Mutex<T>>;
 
+/// Removes `address` from the registry, and the registry's own table once
+/// it is empty: a program that freed everything holds no memory of the
+/// library's (valgrind finds nothing, not even the table).
+fn forget(registry: &mut Option<Registry>, address: usize) {
+    if let Some(map) = registry.as_mut() {
+        map.remove(&address);
+        if map.is_empty() {
+            *registry = None;
+        }
+    }
+}
+
 /// Registers `value` as a new handle of `kind` and returns its pointer.
 pub(crate) fn new_handle<T, C>(kind: Kind, value: T) -> *mut C {
     let ptr = Box::into_raw(Box::new(Arc::new(Mutex::new(value))));
-    live().get_or_insert_with(Registry::default).insert(ptr as usize, kind);
+    live().get_or_insert_with(Registry::default).insert(ptr as usize, (kind, 0));
     ptr.cast()
 }
 
@@ -88,7 +101,7 @@ pub(crate) fn get<T, C>(ptr: *const C, kind: Kind) -> Result<Shared<T>, i32> {
         return Err(SEALWIRE_ERROR_NULL_POINTER);
     }
     let registry = live();
-    if registry.as_ref().and_then(|r| r.get(&(ptr as usize))) != Some(&kind) {
+    if registry.as_ref().and_then(|r| r.get(&(ptr as usize))).map(|e| e.0) != Some(kind) {
         return Err(SEALWIRE_ERROR_INVALID_HANDLE);
     }
     let ptr: *const Shared<T> = ptr.cast();
@@ -126,10 +139,10 @@ pub(crate) fn free_handle<T, C>(ptr: *mut C, kind: Kind) -> i32 {
         return 0;
     }
     let mut registry = live();
-    if registry.as_ref().and_then(|r| r.get(&(ptr as usize))) != Some(&kind) {
+    if registry.as_ref().and_then(|r| r.get(&(ptr as usize))).map(|e| e.0) != Some(kind) {
         return SEALWIRE_ERROR_INVALID_HANDLE;
     }
-    registry.as_mut().map(|r| r.remove(&(ptr as usize)));
+    forget(&mut registry, ptr as usize);
     drop(registry);
     // SAFETY: the pointer was registered with this kind, hence made by
     // `new_handle::<T, _>` from a `Box<Shared<T>>`, and it is no longer in
@@ -164,12 +177,13 @@ pub(crate) fn give_bytes(out: *mut sealwire_bytes, bytes: Vec<u8>) -> Result<(),
         let boxed = bytes.into_boxed_slice();
         let len = boxed.len();
         let ptr = Box::into_raw(boxed).cast::<u8>();
-        live().get_or_insert_with(Registry::default).insert(ptr as usize, Kind::Bytes);
+        live().get_or_insert_with(Registry::default).insert(ptr as usize, (Kind::Bytes, len));
         sealwire_bytes { ptr, len }
     };
     // SAFETY: `out` is not null, and the caller promises it points to a
-    // writable `sealwire_bytes` (the documented contract of every output).
-    unsafe { out.write(value) };
+    // writable `sealwire_bytes` (the documented contract of every output);
+    // it need not be aligned.
+    unsafe { out.write_unaligned(value) };
     Ok(())
 }
 
@@ -181,36 +195,44 @@ pub(crate) fn free_bytes(bytes: *mut sealwire_bytes) -> i32 {
     }
     // SAFETY: not null; the caller promises a readable, writable
     // `sealwire_bytes`.
-    let value = unsafe { bytes.read() };
+    let value = unsafe { bytes.read_unaligned() };
     if value.ptr.is_null() {
+        // SAFETY: as above.
+        unsafe { bytes.write_unaligned(sealwire_bytes::EMPTY) };
         return 0;
     }
     let mut registry = live();
-    if registry.as_ref().and_then(|r| r.get(&(value.ptr as usize))) != Some(&Kind::Bytes) {
+    // The registry knows the length: a changed `len` is refused rather
+    // than trusted (a longer one would wipe past the buffer).
+    let entry = registry.as_ref().and_then(|r| r.get(&(value.ptr as usize))).copied();
+    if entry != Some((Kind::Bytes, value.len)) {
         return SEALWIRE_ERROR_INVALID_HANDLE;
     }
-    registry.as_mut().map(|r| r.remove(&(value.ptr as usize)));
+    forget(&mut registry, value.ptr as usize);
     drop(registry);
-    // SAFETY: registered as bytes, so made by `give_bytes` from a boxed
-    // slice of exactly `len` bytes (the registry keys the pointer; a
-    // caller that changed `len` would break this, which the documentation
-    // forbids), and now out of the registry.
+    // SAFETY: registered as bytes of this length, so made by `give_bytes`
+    // from a boxed slice of exactly `len` bytes, and now out of the
+    // registry.
     let mut boxed =
         unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(value.ptr, value.len)) };
     boxed.zeroize();
     drop(boxed);
     // SAFETY: as above.
-    unsafe { bytes.write(sealwire_bytes::EMPTY) };
+    unsafe { bytes.write_unaligned(sealwire_bytes::EMPTY) };
     0
 }
 
-/// The input `(ptr, len)`: NULL is an error unless `len` is 0.
+/// The input `(ptr, len)`: NULL is an error unless `len` is 0; a length
+/// no object can have (above `isize::MAX`) is out of range.
 pub(crate) fn input<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8], i32> {
     if len == 0 {
         return Ok(&[]);
     }
     if ptr.is_null() {
         return Err(SEALWIRE_ERROR_NULL_POINTER);
+    }
+    if isize::try_from(len).is_err() {
+        return Err(crate::error::SEALWIRE_ERROR_INVALID_ARGUMENT);
     }
     // SAFETY: not null, and the caller promises `len` readable bytes that
     // stay unchanged during the call (the documented contract of every
@@ -223,9 +245,22 @@ pub(crate) fn put<T>(out: *mut T, value: T) -> Result<(), i32> {
     if out.is_null() {
         return Err(SEALWIRE_ERROR_NULL_POINTER);
     }
-    // SAFETY: not null; the caller promises a writable `T`.
-    unsafe { out.write(value) };
+    // SAFETY: not null; the caller promises a writable `T` (not
+    // necessarily aligned).
+    unsafe { out.write_unaligned(value) };
     Ok(())
+}
+
+/// Registers `value` as a new handle and writes it through `out`, checked
+/// first so that no handle is made for a NULL output.
+pub(crate) fn put_handle<T, C>(out: *mut *mut C, kind: Kind, value: T) -> Result<(), i32> {
+    check_out(out)?;
+    put(out, new_handle(kind, value))
+}
+
+/// How many handles and buffers are live (made and not freed yet).
+pub(crate) fn live_count() -> usize {
+    live().as_ref().map_or(0, HashMap::len)
 }
 
 /// Checks that an output pointer is not NULL, before any work is done.

@@ -1,6 +1,6 @@
 //! The C ABI of sealwire (`include/sealwire.h`, `docs/c-api.md`).
 //!
-//! Conventions, for every function:
+//! Conventions, for every function (the header's preamble repeats them):
 //!
 //! - It returns an `int32_t` result code: `SEALWIRE_OK` (0) or an error
 //!   code (`sealwire_error_text`, `sealwire_error_action`). Outputs are
@@ -35,15 +35,23 @@ pub use error::*;
 pub use handle::sealwire_bytes;
 
 /// Runs `f` behind the panic boundary and turns its result into a code.
+/// The detailed text of the last error (`sealwire_last_error_message`)
+/// is cleared at the start of every call, set by the error that ends it,
+/// or else to the code's text.
 pub(crate) fn boundary(f: impl FnOnce() -> Result<(), i32>) -> i32 {
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(Ok(())) => SEALWIRE_OK,
+    error::remember(String::new());
+    let code = match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(())) => return SEALWIRE_OK,
         Ok(Err(code)) => code,
-        Err(_) => {
-            error::remember("a panic was caught at the C boundary".to_owned());
-            SEALWIRE_ERROR_PANIC
-        }
+        Err(_) => SEALWIRE_ERROR_PANIC,
+    };
+    if error::last().is_empty() {
+        // SAFETY: `sealwire_error_text` returns a static NUL-terminated
+        // string, never NULL.
+        let text = unsafe { std::ffi::CStr::from_ptr(sealwire_error_text(code)) };
+        error::remember(text.to_string_lossy().into_owned());
     }
+    code
 }
 
 /// Frees bytes the library returned, wiping them first, and sets

@@ -92,8 +92,9 @@ fn device(
         let address = sealwire_address { user: user(a.id, name), device: 1 };
         let mut dev = null_mut();
         let (p, pl) = path.map_or((null(), 0), |p| (p.as_ptr(), p.len()));
+        let kl = if path.is_some() { 32 } else { 0 };
         assert_eq!(
-            sealwire_device_create(&address, trust, NOW, p, pl, key.as_ptr(), 32, &mut dev),
+            sealwire_device_create(&address, trust, NOW, p, pl, key.as_ptr(), kl, &mut dev),
             SEALWIRE_OK
         );
         let mut identity = empty();
@@ -543,6 +544,93 @@ fn a_handle_in_use_by_another_thread_is_busy() {
         let mut out = empty();
         assert_eq!(sealwire_device_identity(dev, &mut out), SEALWIRE_OK);
         take(out);
+        assert_eq!(sealwire_device_free(dev), SEALWIRE_OK);
+        assert_eq!(sealwire_trust_store_free(trust), SEALWIRE_OK);
+    }
+}
+
+#[test]
+fn the_review_findings_hold_fixed() {
+    unsafe {
+        // A length no object can have: refused, not a crash.
+        let mut b = empty();
+        let x = [0u8; 4];
+        assert_eq!(
+            sealwire_message_id(x.as_ptr(), usize::MAX, &mut b),
+            SEALWIRE_ERROR_INVALID_ARGUMENT
+        );
+        assert_eq!(sealwire_message_id(x.as_ptr(), 0, &mut b), SEALWIRE_ERROR_INVALID_ARGUMENT);
+        let mut n = 0;
+        assert_eq!(
+            sealwire_upload_count(x.as_ptr(), (isize::MAX as usize) + 1, &mut n),
+            SEALWIRE_ERROR_INVALID_ARGUMENT
+        );
+        // A NULL output makes no handle (the C example checks the live
+        // count, which other tests running at once would move here).
+        assert_eq!(sealwire_trust_store_new(null_mut()), SEALWIRE_ERROR_NULL_POINTER);
+        // A changed length is refused, and the buffer is still freed right.
+        let (mut s, mut p) = (empty(), empty());
+        assert_eq!(sealwire_identity_generate(&mut s, &mut p), SEALWIRE_OK);
+        let len = s.len;
+        for wrong in [len + 1000, 1, 0] {
+            s.len = wrong;
+            assert_eq!(sealwire_bytes_free(&mut s), SEALWIRE_ERROR_INVALID_HANDLE, "len {wrong}");
+        }
+        s.len = len;
+        assert_eq!(sealwire_bytes_free(&mut s), SEALWIRE_OK);
+        take(p);
+        let mut odd = sealwire_bytes { ptr: null_mut(), len: 5 };
+        assert_eq!(sealwire_bytes_free(&mut odd), SEALWIRE_OK);
+        assert_eq!(odd.len, 0);
+        // Unaligned arrays of ids and users are read as they are.
+        let mut trust = null_mut();
+        assert_eq!(sealwire_trust_store_new(&mut trust), SEALWIRE_OK);
+        let a = app("chat.a", trust);
+        // A key without a path: refused (it would be an in-memory store).
+        let address = sealwire_address { user: user("chat.a", "alice"), device: 1 };
+        let mut dev = null_mut();
+        let key = [1u8; 32];
+        assert_eq!(
+            sealwire_device_create(&address, trust, NOW, null(), 0, key.as_ptr(), 32, &mut dev),
+            SEALWIRE_ERROR_INVALID_ARGUMENT
+        );
+        let (dev, _) = device(&a, "alice", trust, None, &[0; 32]);
+        let mut raw = [0u8; 4 * 3 + 1];
+        for (i, id) in [1u32, 2, 3].iter().enumerate() {
+            raw[1 + 4 * i..5 + 4 * i].copy_from_slice(&id.to_ne_bytes());
+        }
+        let bob = user("chat.b", "bob");
+        assert_eq!(
+            sealwire_device_set_devices(dev, &bob, raw.as_ptr().add(1).cast(), 3),
+            SEALWIRE_OK
+        );
+        let mut users = vec![0u8; std::mem::size_of::<sealwire_user>() * 2 + 1];
+        let list = [user("chat.a", "alice"), bob];
+        std::ptr::copy_nonoverlapping(
+            list.as_ptr().cast::<u8>(),
+            users.as_mut_ptr().add(1),
+            std::mem::size_of_val(&list),
+        );
+        assert_eq!(
+            sealwire_device_create_group(dev, b"g".as_ptr(), 1, users.as_ptr().add(1).cast(), 2),
+            SEALWIRE_OK
+        );
+        // The last error's text is this call's, and cleared by a success.
+        let mut text = empty();
+        assert_eq!(sealwire_trust_store_new(null_mut()), SEALWIRE_ERROR_NULL_POINTER);
+        assert_eq!(sealwire_last_error_message(&mut text), SEALWIRE_OK);
+        assert_eq!(take(text), b"a pointer argument is NULL");
+        // Pending messages and the reset are reachable.
+        let (mut r, mut s) = (9usize, 9usize);
+        assert_eq!(sealwire_device_pending_counts(dev, &mut r, &mut s), SEALWIRE_OK);
+        assert_eq!((r, s), (0, 0));
+        let mut got = null_mut();
+        assert_eq!(
+            sealwire_device_pending_received(dev, 0, &mut got),
+            SEALWIRE_ERROR_INVALID_ARGUMENT
+        );
+        let to_bob = sealwire_address { user: bob, device: 1 };
+        assert_eq!(sealwire_device_reset_session(dev, &to_bob), SEALWIRE_OK);
         assert_eq!(sealwire_device_free(dev), SEALWIRE_OK);
         assert_eq!(sealwire_trust_store_free(trust), SEALWIRE_OK);
     }

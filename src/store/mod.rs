@@ -263,6 +263,16 @@ pub struct Changes {
     acknowledged_sent: Vec<MessageId>,
 }
 
+/// The plaintexts of received messages are wiped when the changes are
+/// dropped (after the commit that stored them).
+impl Drop for Changes {
+    fn drop(&mut self) {
+        for message in &mut self.received {
+            zeroize::Zeroize::zeroize(&mut message.plaintext);
+        }
+    }
+}
+
 impl Changes {
     /// No changes.
     pub fn new() -> Self {
