@@ -127,7 +127,7 @@ const EXPECTED: &[(&str, &str)] = &[
     ),
     (
         "GroupRecord",
-        r#"GroupRecord { revision: 1, id: GroupId(family), members: 0, sender_key: None, rotate: false, distributed: 0, senders: 0 }"#,
+        r#"GroupRecord { revision: 1, id: GroupId(family), members: 0, sender_key: None, key_epoch: 0, rotate: false, distributed: 0, senders: 0 }"#,
     ),
 ];
 
